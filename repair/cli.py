@@ -1,0 +1,208 @@
+"""The `repair` command line: thin commands that parse, call the library, and print.
+
+Diagnostics go to stderr; a user error prints one line and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from repair.decide import DEFAULT_MIN_CONFIDENCE
+from repair.edits import KINDS, Edit
+from repair.textio import InputError, read_text, write_all
+
+app = typer.Typer(
+    help=(
+        "Find where a text was damaged by a machine (re-tokenized, words pasted over, dropped or doubled,"
+        " mojibake) and repair it, with the evidence for every change.\n\n"
+        "Example:\n\n"
+        "  repair fix article.txt --ref other-outlet.txt --ref wire-copy.txt\n\n"
+        "then open article.report.html to review each change."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True)
+out = Console()
+
+RefsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--ref", "-r", help="A clean(er) copy of the same story from another source; repeat for more."),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Language model: 'smollm2' (the embedded default) or a Hugging Face masked-LM folder or name.",
+    ),
+]
+
+
+class UserError(Exception):
+    """Raised inside commands for anything the user can fix; exits 2."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line on stderr and exit code 2."""
+    from repair.lm import ModelError
+
+    try:
+        yield
+    except (InputError, UserError, ModelError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: nothing was written")
+        raise typer.Exit(130) from None
+
+
+def read_inputs(input_path: Path, refs: Sequence[Path]) -> tuple[str, list[tuple[str, str]]]:
+    """Read the input and the references, refusing a reference that is the input itself."""
+    text = read_text(input_path, what="input")
+    ref_texts: list[tuple[str, str]] = []
+    for r in refs:
+        if r.exists() and input_path.exists() and r.resolve() == input_path.resolve():
+            raise UserError(f"reference is the input file itself: {r}")
+        ref_texts.append((str(r), read_text(r, what="reference")))
+    return text, ref_texts
+
+
+def default_outputs(input_path: Path) -> tuple[Path, Path, Path]:
+    stem = input_path.with_suffix("") if input_path.suffix else input_path
+    return (
+        stem.with_name(stem.name + ".repaired.txt"),
+        stem.with_name(stem.name + ".edits.json"),
+        stem.with_name(stem.name + ".report.html"),
+    )
+
+
+def status(message: str) -> Callable[[str], None]:
+    """A progress callback that shows the current stage on stderr."""
+
+    def say(stage: str) -> None:
+        err.print(f"[dim]{message}: {stage}…[/]", highlight=False)
+
+    return say
+
+
+def load_lm(spec: str | None) -> Any:
+    from repair.lm import load_model
+
+    return load_model(spec, progress=lambda msg: err.print(f"[dim]{msg}[/]", highlight=False))
+
+
+def summary_table(edits: Sequence[Edit]) -> Table:
+    table = Table(title="edits by kind", title_justify="left")
+    table.add_column("kind")
+    table.add_column("applied", justify="right")
+    table.add_column("not applied", justify="right")
+    applied = Counter(e.kind for e in edits if e.applied)
+    held = Counter(e.kind for e in edits if not e.applied)
+    for kind in [k for k in KINDS if k in applied or k in held] + sorted(set(applied) | set(held) - set(KINDS)):
+        table.add_row(kind, str(applied[kind]), str(held[kind]))
+    table.add_row("[bold]total", f"[bold]{sum(applied.values())}", f"[bold]{sum(held.values())}")
+    return table
+
+
+@app.callback()
+def _root() -> None:
+    """Find where a text was damaged by a machine and repair it, with the evidence for every change."""
+
+
+@app.command()
+def fix(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The damaged text file (UTF-8).")],
+    ref: RefsOpt = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Repaired text. Default: INPUT's stem + .repaired.txt.")
+    ] = None,
+    edits_path: Annotated[
+        Path | None, typer.Option("--edits", help="Edit list (JSON). Default: INPUT's stem + .edits.json.")
+    ] = None,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="HTML report. Default: INPUT's stem + .report.html.")
+    ] = None,
+    model: ModelOpt = None,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            "--min-confidence",
+            min=0.0,
+            max=1.0,
+            help="Apply only edits at least this confident; weaker ones stay in the edit list, marked not applied.",
+        ),
+    ] = DEFAULT_MIN_CONFIDENCE,
+) -> None:
+    """Repair INPUT and write the repaired text, the edit list and a review report beside it.
+
+    Example: [bold]repair fix article.txt --ref other1.txt --ref other2.txt[/]
+
+    Without --ref the language model is the only witness; with references, passages
+    they cover are restored to their wording where the input's is damaged.
+    """
+    from repair.editlist import dump_edits
+    from repair.pipeline import repair_text
+    from repair.report import render_report
+
+    refs = list(ref or [])
+    with user_errors():
+        text, ref_texts = read_inputs(input_path, refs)
+        d_out, d_edits, d_report = default_outputs(input_path)
+        targets = {
+            "repaired text": out_path or d_out,
+            "edit list": edits_path or d_edits,
+            "report": report_path or d_report,
+        }
+        if len({p.resolve() for p in targets.values()}) < len(targets):
+            raise UserError("--out, --edits and --report must be three different files")
+        lm = load_lm(model)
+        result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=status("repair"))
+        edits_json = dump_edits(
+            text,
+            result.edits,
+            input_name=str(input_path),
+            refs=[str(r) for r in refs],
+            model=getattr(lm, "name", ""),
+            min_confidence=min_confidence,
+        )
+        page = render_report(
+            text, result.edits, result.alignment.refs, result.alignment, title=f"repair: {input_path.name}"
+        )
+        write_all(
+            {
+                targets["repaired text"]: result.output,
+                targets["edit list"]: edits_json,
+                targets["report"]: page,
+            },
+            protect=(input_path, *refs),
+        )
+    err.print(summary_table(result.edits))
+    for what, path in targets.items():
+        err.print(f"{what:>14}: {path}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the `repair` script."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug, not a user error: say so in one line, keep the trace out of the way
+        print(f"repair: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""The edit: the one unit every stage passes on, and the arithmetic of applying edits.
+
+An `Edit` replaces ``input[start:end]`` with ``after``. Every stage works on some
+derived text (normalized, say); `Layer` remembers how a derived text was made from
+its base so an edit found on the derived text can be *lifted* back to offsets in
+the base, absorbing the edits it overlaps.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+KINDS: tuple[str, ...] = (
+    "tokenization",
+    "mojibake",
+    "whitespace",
+    "duplicate",
+    "stray",
+    "gap",
+    "substitution",
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why an edit is proposed: a rule, a reference passage, or model scores."""
+
+    source: str  # "rule:NAME" | "ref:PATH" | "lm:MODEL" | "detector:NAME"
+    detail: str = ""
+    span: tuple[int, int] | None = None  # char span in the reference's raw text
+    score: float | None = None
+    candidates: tuple[tuple[str, float], ...] = ()  # (text, score), best first
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"source": self.source, "detail": self.detail}
+        if self.span is not None:
+            out["span"] = list(self.span)
+        if self.score is not None:
+            out["score"] = round(self.score, 4)
+        if self.candidates:
+            out["candidates"] = [[t, round(s, 4)] for t, s in self.candidates]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Evidence:
+        span = data.get("span")
+        score = data.get("score")
+        cands = data.get("candidates") or []
+        return cls(
+            source=str(data["source"]),
+            detail=str(data.get("detail", "")),
+            span=(int(span[0]), int(span[1])) if isinstance(span, list) else None,
+            score=float(score) if isinstance(score, (int, float)) else None,
+            candidates=tuple((str(t), float(s)) for t, s in cands),  # type: ignore[union-attr]
+        )
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``input[start:end]`` (== ``before``) with ``after``."""
+
+    start: int
+    end: int
+    before: str
+    after: str
+    kind: str
+    confidence: float
+    evidence: tuple[Evidence, ...] = ()
+    applied: bool = True
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "before": self.before,
+            "after": self.after,
+            "kind": self.kind,
+            "confidence": round(self.confidence, 4),
+            "applied": self.applied,
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Edit:
+        ev = data.get("evidence") or []
+        return cls(
+            start=int(data["start"]),  # type: ignore[call-overload]
+            end=int(data["end"]),  # type: ignore[call-overload]
+            before=str(data["before"]),
+            after=str(data["after"]),
+            kind=str(data["kind"]),
+            confidence=float(data["confidence"]),  # type: ignore[arg-type]
+            applied=bool(data.get("applied", True)),
+            evidence=tuple(Evidence.from_json(e) for e in ev),  # type: ignore[union-attr]
+        )
+
+
+class EditError(ValueError):
+    """Edits that do not fit the text they claim to change."""
+
+
+def check_edits(text: str, edits: Iterable[Edit]) -> list[Edit]:
+    """Sort edits and verify offsets, ``before`` and non-overlap; return them sorted.
+
+    >>> check_edits("ab", [Edit(0, 1, "a", "A", "x", 1.0)])[0].after
+    'A'
+    """
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    prev_end = 0
+    prev_insert_at = -1
+    for e in ordered:
+        if not 0 <= e.start <= e.end <= len(text):
+            raise EditError(f"edit {e.start}-{e.end} lies outside the text (length {len(text)})")
+        if text[e.start : e.end] != e.before:
+            raise EditError(f"edit {e.start}-{e.end}: before={e.before!r} but text has {text[e.start:e.end]!r}")
+        if e.start < prev_end or (e.start == e.end == prev_insert_at):
+            raise EditError(f"edit {e.start}-{e.end} overlaps the edit before it")
+        prev_end = max(prev_end, e.end)
+        if e.start == e.end:
+            prev_insert_at = e.start
+    return ordered
+
+
+def apply_edits(text: str, edits: Iterable[Edit], *, only_applied: bool = True) -> str:
+    """Apply non-overlapping edits; with none applied the text comes back unchanged.
+
+    >>> apply_edits("the the cat", [Edit(0, 4, "the ", "", "duplicate", 0.9)])
+    'the cat'
+    """
+    chosen = [e for e in edits if e.applied or not only_applied]
+    parts: list[str] = []
+    pos = 0
+    for e in check_edits(text, chosen):
+        parts.append(text[pos : e.start])
+        parts.append(e.after)
+        pos = e.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A derived text made from ``base`` by ``edits``, with the map between the two.
+
+    Lifting a span of the derived text back to the base widens it to whole edits,
+    so a later edit absorbs the earlier edits it touches instead of cutting them.
+    """
+
+    base: str
+    edits: tuple[Edit, ...]
+    text: str = field(init=False)
+    # one row per edit: (derived start, derived end, base start, base end)
+    _rows: tuple[tuple[int, int, int, int], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ordered = tuple(check_edits(self.base, self.edits))
+        rows: list[tuple[int, int, int, int]] = []
+        parts: list[str] = []
+        pos = shift = 0
+        for e in ordered:
+            parts.append(self.base[pos : e.start])
+            d0 = e.start + shift
+            rows.append((d0, d0 + len(e.after), e.start, e.end))
+            parts.append(e.after)
+            shift += len(e.after) - (e.end - e.start)
+            pos = e.end
+        parts.append(self.base[pos:])
+        object.__setattr__(self, "edits", ordered)
+        object.__setattr__(self, "text", "".join(parts))
+        object.__setattr__(self, "_rows", tuple(rows))
+
+    def _touched(self, start: int, end: int) -> list[int]:
+        """Indexes of the edits a derived span cannot be mapped through without cutting."""
+        hit = []
+        for i, (d0, d1, b0, b1) in enumerate(self._rows):
+            if d0 > end:
+                break
+            if start < d1 and d0 < end:  # the span and the edit's output overlap
+                hit.append(i)
+            elif b0 == b1 and start <= d1 and d0 <= end:  # two insertions at one base point would clash
+                hit.append(i)
+            elif d0 == d1 and start < d0 < end:  # a deletion strictly inside the span
+                hit.append(i)
+            elif start == end and d0 < start < d1:  # an insertion point inside an edit's output
+                hit.append(i)
+        return hit
+
+    def _base_pos(self, d: int, *, after_deletions: bool) -> int:
+        """Base offset of a derived position that lies outside every edit's output."""
+        shift = 0
+        for d0, d1, b0, b1 in self._rows:
+            if d0 > d or (d0 == d and (d1 > d0 or not after_deletions)):
+                break
+            shift = b1 - d1
+        return d + shift
+
+    def _widen(self, start: int, end: int) -> tuple[int, int, int, int, frozenset[int]]:
+        if not 0 <= start <= end <= len(self.text):
+            raise EditError(f"span {start}-{end} lies outside the derived text")
+        idx: set[int] = set(self._touched(start, end))
+        while True:
+            ds = min([start] + [self._rows[i][0] for i in idx])
+            de = max([end] + [self._rows[i][1] for i in idx])
+            bs = min([self._base_pos(ds, after_deletions=True)] + [self._rows[i][2] for i in idx])
+            be = max([bs, self._base_pos(de, after_deletions=False)] + [self._rows[i][3] for i in idx])
+            # whatever the widened span now covers, in either text, is swallowed too
+            new = set(self._touched(ds, de)) | {
+                i for i, (_, _, b0, b1) in enumerate(self._rows) if bs <= b0 and b1 <= be and (b0 < b1 or bs < b0 < be)
+            }
+            if new <= idx:
+                return bs, be, ds, de, frozenset(idx)
+            idx |= new
+
+    def to_base(self, start: int, end: int) -> tuple[int, int, int, int]:
+        """Map derived span [start, end) to (base_start, base_end, derived_start, derived_end).
+
+        The spans are widened so no edit of this layer is cut in two:
+        ``base[bs:be]`` became ``text[ds:de]``.
+        """
+        return self._widen(start, end)[:4]
+
+    def absorbed_by(self, start: int, end: int) -> tuple[Edit, ...]:
+        """The layer's edits that a lift of derived span [start, end) swallows."""
+        return tuple(self.edits[i] for i in sorted(self._widen(start, end)[4]))
+
+    def lift(self, edit: Edit) -> Edit:
+        """Express one edit on the derived text as an edit on the base."""
+        return self.lift_group([edit])[0]
+
+    def lift_group(self, edits: Sequence[Edit]) -> list[Edit]:
+        """Lift non-overlapping derived-text edits; those that widen into each other fuse."""
+        ordered = check_edits(self.text, edits)
+        groups: list[tuple[int, int, list[Edit]]] = []
+        for e in ordered:
+            _, _, ds, de = self.to_base(e.start, e.end)
+            if groups and ds < groups[-1][1]:
+                g0, g1, members = groups.pop()
+                groups.append((g0, max(g1, de), members + [e]))
+            else:
+                groups.append((ds, de, [e]))
+        out: list[Edit] = []
+        for ds, de, members in groups:
+            bs, be, ds, de = self.to_base(ds, de)
+            local = [replace(m, start=m.start - ds, end=m.end - ds) for m in members]
+            after = apply_edits(self.text[ds:de], local, only_applied=False)
+            absorbed = self.absorbed_by(ds, de)
+            lead = max(members, key=lambda m: m.confidence)
+            evidence = tuple(ev for a in absorbed for ev in a.evidence) + tuple(ev for m in members for ev in m.evidence)
+            out.append(replace(lead, start=bs, end=be, before=self.base[bs:be], after=after, evidence=evidence))
+        return out
+
+
+def compose(base: str, passes: Iterable[Sequence[Edit]]) -> tuple[Edit, ...]:
+    """Turn edits made pass after pass (each on the previous pass's output) into edits on ``base``.
+
+    A later edit that touches earlier ones absorbs them: its span widens to cover
+    them and its evidence keeps theirs.
+    """
+    current: tuple[Edit, ...] = ()
+    for edits in passes:
+        if not edits:
+            continue
+        layer = Layer(base, current)
+        lifted = layer.lift_group(edits)
+        gone = {id(a) for e in edits for a in layer.absorbed_by(e.start, e.end)}
+        current = tuple(sorted([e for e in current if id(e) not in gone] + lifted, key=lambda e: (e.start, e.end)))
+    return current

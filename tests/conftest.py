@@ -1,0 +1,34 @@
+"""Shared fixtures: the bundled example, and the real default model loaded once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "ap-syria"
+
+
+@pytest.fixture(scope="session")
+def example_dir() -> Path:
+    return EXAMPLE
+
+
+@pytest.fixture(scope="session")
+def damaged_text() -> str:
+    return next(EXAMPLE.glob("000_*.txt")).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def reference_paths() -> list[Path]:
+    return sorted(p for p in EXAMPLE.glob("00[1-9]_*.txt"))
+
+
+@pytest.fixture(scope="session")
+def default_lm() -> Any:
+    """The real embedded SmolLM2 model, loaded once for the whole test session."""
+    from repair.lm import load_model
+
+    return load_model(None)
