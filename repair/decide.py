@@ -17,18 +17,17 @@ from repair.spans import Proposal
 DEFAULT_MIN_CONFIDENCE = 0.5
 
 
-def confidence_of(proposal: Proposal) -> float:
-    """Confidence that the best candidate is right: the detector's belief times the candidate's margin.
+def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
+    """The share of the best candidate among all, the original wording included.
 
-    The margin is the softmax share of the best candidate among all candidates, the
-    original wording included, so a near tie gives a low confidence.
+    Candidate scores already hold the suspect's prior, so this is the posterior that
+    the best fix is right; ``temperature`` is fitted on the synthetic benchmark.
     """
     cands = proposal.candidates
     if not cands:
         return 0.0
-    top = max(c.score for c in cands)
-    share = 1.0 / sum(math.exp(c.score - top) for c in cands)
-    return max(0.0, min(1.0, proposal.suspect.score * share))
+    top = cands[0].score
+    return 1.0 / sum(math.exp((c.score - top) / temperature) for c in cands)
 
 
 def content_edits(doc: Normalized, proposals: Sequence[Proposal]) -> list[Edit]:

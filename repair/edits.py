@@ -171,6 +171,11 @@ class Layer:
         object.__setattr__(self, "text", "".join(parts))
         object.__setattr__(self, "_rows", tuple(rows))
 
+    @classmethod
+    def identity(cls, text: str) -> Layer:
+        """A layer with no edits: the derived text is the base."""
+        return cls(text, ())
+
     def _touched(self, start: int, end: int) -> list[int]:
         """Indexes of the edits a derived span cannot be mapped through without cutting."""
         hit = []
