@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from repair.align import Alignment, Reference, align
 from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
@@ -41,11 +41,22 @@ def repair_text(
     progress: Progress | None = None,
 ) -> Result:
     """Repair ``text`` using the references (name, text) and the language model, if any."""
+    return _repair(text, make_references(refs), lm, min_confidence=min_confidence, progress=progress)
+
+
+def _repair(
+    text: str,
+    references: Sequence[Reference],
+    lm: LanguageModel | None,
+    *,
+    min_confidence: float,
+    progress: Progress | None,
+) -> Result:
     say = progress or (lambda _msg: None)
     say("normalizing")
     doc = normalize(text)
     say("aligning")
-    alignment = align(doc, make_references(refs))
+    alignment = align(doc, references)
     say("detecting")
     suspects = detect(doc, alignment, lm)
     say("proposing")
@@ -53,3 +64,32 @@ def repair_text(
     say("deciding")
     edits = decide(doc, proposals, min_confidence)
     return Result(text, apply_edits(text, edits), edits, doc, alignment)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """One chunk of a text repaired on its own; its edits are in offsets of the whole text."""
+
+    start: int  # offset of the chunk in the whole text
+    source: str
+    output: str
+    edits: tuple[Edit, ...]
+
+
+def repair_stream(
+    chunks: Iterable[tuple[int, str]],
+    refs: Sequence[tuple[str, str]] = (),
+    lm: LanguageModel | None = None,
+    *,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> Iterator[ChunkResult]:
+    """Repair a text given as (offset, chunk) pairs one chunk at a time, for texts too big to hold.
+
+    The references are normalized once; each chunk is repaired as `repair_text` would,
+    so memory holds one chunk's results (see `repair.chunks` for cutting a file).
+    """
+    references = make_references(refs)
+    for start, text in chunks:
+        r = _repair(text, references, lm, min_confidence=min_confidence, progress=None)
+        shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in r.edits)
+        yield ChunkResult(start, text, r.output, shifted)
