@@ -189,9 +189,8 @@ def _mention_cues(
     if nxt is not None and nxt.is_word and nxt.text.lower() in ("the", "a", "an"):
         cues["article follows"] = 0.8
     neighbours = [mentions[j] for j in (k - 1, k + 1) if 0 <= j < len(mentions)]
-    for n in neighbours:
-        if n.key == m.key and abs(n.start - m.end) <= 4 or abs(m.start - n.end) <= 4 and n.key != m.key:
-            cues["touches another name"] = 1.0
+    if any(0 <= n.start - m.end <= 1 or 0 <= m.start - n.end <= 1 for n in neighbours):
+        cues["touches another name"] = 1.0
     if surprisal is not None:
         head = surprisal[first]
         after = surprisal[last + 1] if nxt is not None and nxt.is_word else 0.0

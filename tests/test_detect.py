@@ -1,0 +1,64 @@
+"""Detectors find the damage a person would point at, and leave good text alone."""
+
+from __future__ import annotations
+
+from repair.align import Alignment
+from repair.detect import detect, duplicate_suspects, mention_suspects
+from repair.document import tokenize
+from repair.edits import Layer
+from repair.entities import entity_keys, find_mentions, split_pasted
+from repair.normalize import Normalized
+
+EMPTY = Alignment((), ())
+
+
+def spans(text: str, found: list) -> list[str]:  # type: ignore[type-arg]
+    return [text[s.start : s.end] for s in found]
+
+
+def test_duplicated_name_and_article_are_suspects() -> None:
+    text = "Washington believes Assad Assad must go, and it was clear the the U.S. had no role."
+    found = duplicate_suspects(text, tokenize(text), EMPTY, None)
+    assert spans(text, found) == ["Assad ", "the "]
+    assert all(s.kind == "duplicate" and s.score > 0.6 for s in found)
+
+
+def test_grammatical_repeat_is_weighed_not_condemned() -> None:
+    text = "He said that that was the end, and she had had enough."
+    found = duplicate_suspects(text, tokenize(text), EMPTY, None)
+    assert spans(text, found) == ["that ", "had "]
+    assert all(s.score < 0.5 for s in found)
+
+
+def test_multiword_repeat_is_one_suspect() -> None:
+    text = "Officials said the U.S. the U.S. would act."
+    found = duplicate_suspects(text, tokenize(text), EMPTY, None)
+    assert spans(text, found) == ["the U.S. "]
+
+
+def test_adjacent_names_split_where_both_stand_alone() -> None:
+    text = "Assad said so. Syria said no. Assad and Syria met. No role for Assad in Syria Assad future."
+    keys = [m.key for m in split_pasted(find_mentions(text), text)]
+    assert keys[-2:] == ["syria", "assad"]
+    assert "syria" in entity_keys(split_pasted(find_mentions(text), text))
+
+
+def test_pasted_name_after_possessive_outranks_a_subject_name() -> None:
+    text = (
+        "Tillerson spoke to Russia. Tillerson said Russia must act. "
+        "The strikes refocused the world’s Assad on the war. Assad denied it."
+    )
+    found: dict[str, float] = {}
+    for s in mention_suspects(text, tokenize(text), EMPTY, None):
+        found[text[s.start : s.end]] = max(found.get(text[s.start : s.end], 0.0), s.score)
+    assert found["Assad"] > found.get("Tillerson", 0.0)
+
+
+def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
+    from repair.spans import Suspect
+
+    text = "the    countries met the the envoys"
+    doc = Normalized(Layer.identity(text), (Suspect(3, 7, "gap", 0.8, "run of spaces"),))
+    kinds = [(s.kind, text[s.start : s.end]) for s in detect(doc, EMPTY, None)]
+    assert kinds[0] == ("gap", "    ")
+    assert ("duplicate", "the ") in kinds
