@@ -193,6 +193,46 @@ def fix(
         err.print(f"{what:>14}: {path}", highlight=False)
 
 
+@app.command()
+def align(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The damaged text file (UTF-8).")],
+    ref: RefsOpt = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the alignment as JSON here.")] = None,
+) -> None:
+    """Show which reference covers which stretch of INPUT, and how their wording differs.
+
+    Example: [bold]repair align article.txt --ref other1.txt --ref other2.txt --json alignment.json[/]
+
+    Each difference is labelled damage (fix restores the reference's wording there)
+    or variation (the outlet wrote it otherwise; left alone).
+    """
+    import json
+    import time
+
+    from repair.align import align as align_texts
+    from repair.align import alignment_json, alignment_tables
+    from repair.normalize import normalize
+    from repair.pipeline import make_references
+
+    refs = list(ref or [])
+    with user_errors():
+        if not refs:
+            raise UserError("align needs at least one --ref file to align against")
+        text, ref_texts = read_inputs(input_path, refs)
+        doc, references = normalize(text), make_references(ref_texts)
+        started = time.perf_counter()
+        alignment = align_texts(doc, references)
+        took = time.perf_counter() - started
+        if json_path is not None:
+            data = json.dumps(alignment_json(alignment), ensure_ascii=False, indent=1) + "\n"
+            write_all({json_path: data}, protect=(input_path, *refs))
+    for table in alignment_tables(alignment):
+        out.print(table)
+    err.print(f"[dim]aligned against {len(refs)} reference(s) in {took * 1000:.0f} ms[/]", highlight=False)
+    if json_path is not None:
+        err.print(f"alignment: {json_path}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the `repair` script."""
     try:
