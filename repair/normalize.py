@@ -43,14 +43,15 @@ LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|\Z)")
 LINE_START_RE = re.compile(r"(?<=\n)[^\r\n]")
 SENTENCE_END_RE = re.compile(r"(?<=[^\W\d_]{2}) ?[.!?] (?=[A-Z][a-z])")
 BLANK_LINE_RE = re.compile(r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))+")
-GAP_RE = re.compile(r"(?<=[^\W_]) {2,}(?=[^\W_]|[.,;:!?](?:[ \r\n\"”’')\]]|$))")
-ABBREV_END_RE = re.compile(r"(?:^|[^\w.])(?:[^\W\d_]\.)+$", re.MULTILINE)
+DASHES = "—–‒―-"
+SENTENCE_ENDS = ".!?…"
 # a line that clearly went through a tokenizer: a space before a comma or a period
-TOKENIZED_RE = re.compile(r"[^\s.] [,.](?:[ \"”’')\]]|$)", re.MULTILINE)
+TOKENIZED_RE = re.compile(r"[^\s.] (?:,|\.(?! \.))(?:[ \"”’')\]]|$)", re.MULTILINE)
 QUOTE_CHARS = '"“”‘’'
 # the last line, one or two capitalized words, and the blank lines before it
 ORPHAN_RE = re.compile(
-    r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))*([ \t]*)([^\W\d_][\w’'-]*(?: [^\W\d_][\w’'-]*)?)[ \t]*(\r\n|\r|\n)?\Z"
+    r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))*([ \t]*)"
+    r"((?:[Tt]he )?[^\W\d_][\w’'.-]*(?: [^\W\d_][\w’'.-]*){0,3})[ \t]*(?:\r\n|\r|\n)?\Z"
 )
 BRACKETS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in BRACKETS.items()}
@@ -168,19 +169,31 @@ def trailing_spaces(text: str) -> list[Edit]:
     ]
 
 
-def is_gap(text: str, start: int, end: int) -> bool:
-    """Is the run of spaces text[start:end] where a word was dropped (between words, or a word and a period)?
+def gap_score(text: str, start: int, end: int) -> float:
+    """How likely the run of spaces ``text[start:end]`` inside a line stands for a dropped word (0: layout).
 
-    >>> is_gap("the    countries", 3, 7), is_gap("power   — and", 5, 8), is_gap("U.S.   officials", 4, 7)
-    (True, False, True)
+    Runs beside a dash, between a sentence end and a quote, or after a sentence
+    before a capital are layout; the rest, most surely between two words, are gaps.
+
+    >>> [gap_score(t, *re.search(" +", t).span()) for t in ("the    countries", "end  — and", "U.S.    off")]
+    [0.85, 0.0, 0.7]
+    >>> gap_score('end."    "We', 5, 9), gap_score("end.    The", 4, 8)
+    (0.0, 0.0)
     """
-    if end - start < 2 or text[start:end].strip(" "):
-        return False
-    m = GAP_RE.match(text, start)
-    if m and m.end() == end:
-        return True
-    # after an abbreviation ("U.S.   officials") the run sits between two words too
-    return text[end : end + 1].isalpha() and bool(ABBREV_END_RE.search(text, max(0, start - 40), start))
+    prev, nxt = text[start - 1 : start], text[end : end + 1]
+    if end - start < 2 or not prev.strip() or not nxt.strip() or text[start:end].strip(" "):
+        return 0.0
+    if prev in DASHES or nxt in DASHES:
+        return 0.0
+    ends_sentence = prev in SENTENCE_ENDS or (
+        prev in QUOTE_CHARS + ")]" and text[start - 2 : start - 1] in SENTENCE_ENDS
+    )
+    if nxt in QUOTE_CHARS and (prev in QUOTE_CHARS or ends_sentence):
+        return 0.0
+    if ends_sentence and nxt.isupper():
+        return 0.0  # two spaces after a sentence: a typing habit
+    score = 0.85 if end - start > 2 else 0.6
+    return score if prev.isalnum() and (nxt.isalnum() or nxt in ",.;:!?") else score - 0.15
 
 
 def collapse_spaces(text: str) -> list[Edit]:
@@ -192,7 +205,7 @@ def collapse_spaces(text: str) -> list[Edit]:
     return [
         _edit(text, m.start(), m.end(), " ", "whitespace", 0.97, "collapse_spaces", "run of spaces")
         for m in re.finditer(r"(?<=[^\s]) {2,}(?=[^\s])", text)
-        if not is_gap(text, m.start(), m.end())
+        if not gap_score(text, m.start(), m.end())
     ]
 
 
@@ -241,36 +254,28 @@ def stray_brackets(text: str) -> list[Edit]:
 
 
 def orphan_last_line(text: str) -> list[Edit]:
-    """A last line of one or two capitalized words after a finished paragraph is pasted debris (" Syria").
+    """A name alone on the last line, glued on after the text, is pasted debris (" Syria", " the U.S.").
+
+    Indented by a space it is surely debris; without one only after a finished paragraph.
 
     >>> [e.before for e in orphan_last_line("He left for Moscow on a long trip , he said .\\n Syria ")]
     ['\\n Syria ']
-    >>> [e.before for e in orphan_last_line("He left for Moscow on a long trip , he said .\\n\\nThe End\\n")]
-    ['\\n\\nThe End']
-    >>> orphan_last_line("He left.\\nComments")
-    []
+    >>> [e.before for e in orphan_last_line("Join the conversation\\n the Assad \\n")]
+    ['\\n the Assad \\n']
+    >>> orphan_last_line("He left.\\nComments"), orphan_last_line(" Syria")
+    ([], [])
     """
     m = ORPHAN_RE.search(text)
-    if not m or not all(w[0].isupper() for w in m.group(2).split()):
+    if not m or not all(w[0].isupper() for w in m.group(2).removeprefix("the ").split()):
         return []
     prev_start = max(text.rfind("\n", 0, m.start()), text.rfind("\r", 0, m.start())) + 1
     prev = text[prev_start : m.start()].rstrip()
-    if len(prev.split()) < 12 or not re.search(r"[.!?][\"”’)]?$", prev):
+    indented = bool(m.group(1))  # tokens glued on after the text start with a space
+    finished = len(prev.split()) >= 12 and re.search(r"[.!?][\"”’)]?$", prev)
+    if not prev or not (indented or finished):
         return []
-    end = m.start(3) if m.group(3) else m.end()
-    confidence = 0.75 if m.group(1) else 0.6  # a leading space is the mark of tokens glued on
-    return [
-        _edit(
-            text,
-            m.start(),
-            end,
-            "",
-            "stray",
-            confidence,
-            "orphan_last_line",
-            "one or two capitalized words alone after the last paragraph",
-        )
-    ]
+    detail = "a name alone on the last line"
+    return [_edit(text, m.start(), m.end(), "", "stray", 0.75 if indented else 0.6, "orphan_last_line", detail)]
 
 
 # --- tokenization ---------------------------------------------------------------------------
@@ -324,6 +329,23 @@ space_before_punctuation = _named("space_before_punctuation", _regex_rule(
     r"(?<=\b[A-Za-z]\.) \.(?=[ \"”’')\]]|$)|(?<=\S) (?=,(?:[ \"”’')\]]|$))|(?<=[^\s.]) (?=\.(?!\.)(?:[ \"”’')\]]|$))",
     "", "tokenization", 0.97, "space before a comma or period",
 ))  # fmt: skip
+
+
+def split_ellipsis(text: str) -> list[Edit]:
+    """An ellipsis a tokenizer cut into periods joins again, in a tokenized paragraph (". . ." is a style).
+
+    >>> [e.start for e in split_ellipsis("a baby . . . I think , he said")]
+    [8, 10]
+    """
+    return [
+        _edit(text, i, i + 1, "", "tokenization", 0.9, "split_ellipsis", "ellipsis split into periods")
+        for s, e in _tokenized_spans(text)
+        for m in re.finditer(r"(?<!\S)\.(?: \.){2,}(?![\w.])", text[s:e])
+        for i in range(s + m.start(), s + m.end())
+        if text[i] == " "
+    ]
+
+
 space_before_marks = _named("space_before_marks", _regex_rule(
     r"(?<=\S) (?=[;:!?]+(?:[ \"”’')\]]|$))|(?<=\d) (?=%)|(?<=[$£€]) (?=\d)",
     "", "tokenization", 0.93, "space before a mark, in a tokenized paragraph", tokenized_only=True,
@@ -391,21 +413,39 @@ def _pair_quotes(text: str, start: int, end: int) -> dict[int, str]:
 
 
 def _curly_roles(text: str, start: int, end: int) -> dict[int, str]:
-    """Roles of lone curly quotes: their shape says it, except a lone ’ closes only an open ‘."""
+    """Roles of lone curly double quotes: their shape says which they are."""
+    return {
+        start + m.start(): "close" if m.group() == "”" else "open"
+        for m in re.finditer(r"(?:(?<=\s)|^)[“”](?=\s|$)", text[start:end], re.MULTILINE)
+    }
+
+
+def _single_roles(text: str, start: int, end: int) -> dict[int, str]:
+    """Roles of lone single quotes (‘ ’ '), told apart from apostrophes.
+
+    A lone ’ or ' closes a single quote opened before it; a lone ' opens one unless
+    it follows a plural (a possessive, "States ' interests"). An opening ' never
+    closed in the paragraph is left alone.
+
+    >>> sorted(_single_roles("he said ' no ' and ‘ yes ’ to the States ' envoys", 0, 49).values())
+    ['close', 'close', 'open', 'open']
+    """
     roles: dict[int, str] = {}
-    open_singles = 0
-    for at in (start + m.start() for m in re.finditer("[“”‘’]", text[start:end])):
+    open_at: int | None = None
+    for at in (start + m.start() for m in re.finditer("[‘’']", text[start:end])):
         space_before, space_after = _spaced(text, at)
-        lone = space_before and space_after
         ch = text[at]
-        if ch == "‘" and space_before:
-            open_singles += 1
-        elif ch == "’" and space_after and open_singles:
-            open_singles -= 1
-            if lone:
-                roles[at] = "close"
-        if lone and ch in "“”‘":
-            roles[at] = "close" if ch == "”" else "open"
+        if space_before and space_after:
+            if open_at is not None and ch != "‘":
+                roles[at], open_at = "close", None
+            elif ch == "‘" or (ch == "'" and not re.search(r"[^\W\d_][sS] $", text[max(start, at - 3) : at])):
+                roles[at], open_at = "open", at
+        elif space_before and ch in "‘'":
+            open_at = at
+        elif space_after and open_at is not None:
+            open_at = None
+    if open_at is not None and text[open_at] == "'":
+        roles.pop(open_at, None)
     return roles
 
 
@@ -417,7 +457,7 @@ def quote_spacing(text: str) -> list[Edit]:
     """
     out: list[Edit] = []
     for p0, p1 in _paragraphs(text):
-        roles = _pair_quotes(text, p0, p1) | _curly_roles(text, p0, p1)
+        roles = _pair_quotes(text, p0, p1) | _curly_roles(text, p0, p1) | _single_roles(text, p0, p1)
         for at, role in sorted(roles.items()):
             if role == "open" and text[at + 1 : at + 2] == " " and text[at + 2 : at + 3] not in QUOTE_CHARS + "\r\n ":
                 out.append(
@@ -458,6 +498,7 @@ RULES: tuple[Rule, ...] = (
     contractions,
     quote_spacing,
     plural_possessive,
+    split_ellipsis,
     space_before_marks,  # before the commas and periods that show a paragraph was tokenized are joined
     space_before_punctuation,
     space_inside_brackets,
@@ -545,20 +586,15 @@ def normalize(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Normalized:
 def gap_suspects(text: str) -> tuple[Suspect, ...]:
     """Runs of spaces where a word was dropped, as ``gap`` suspects covering the run.
 
-    >>> [(s.start, s.end) for s in gap_suspects("the    countries and a durable   .")]
-    [(3, 7), (30, 33)]
+    >>> [(s.start, s.end, s.score) for s in gap_suspects("the    countries and a durable   .")]
+    [(3, 7, 0.85), (30, 33, 0.85)]
     """
     out = []
     for m in re.finditer(r"(?<=\S) {2,}(?=\S)", text):
-        if is_gap(text, m.start(), m.end()):
+        score = gap_score(text, m.start(), m.end())
+        if score:
             n = m.end() - m.start()
             out.append(
-                Suspect(
-                    m.start(),
-                    m.end(),
-                    "gap",
-                    0.85 if n > 2 else 0.6,
-                    f"{n} spaces inside a sentence: a word may have been dropped",
-                )
+                Suspect(m.start(), m.end(), "gap", score, f"{n} spaces inside a sentence: a word may be missing")
             )
     return tuple(out)
