@@ -153,6 +153,9 @@ class Layer:
     text: str = field(init=False)
     # one row per edit: (derived start, derived end, base start, base end)
     _rows: tuple[tuple[int, int, int, int], ...] = field(init=False, repr=False)
+    # the rows' derived starts, derived ends and base starts, each non-decreasing: bisected so
+    # a lookup costs log n, not n (a long text has thousands of normalization edits)
+    _keys: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(check_edits(self.base, self.edits))
@@ -170,6 +173,8 @@ class Layer:
         object.__setattr__(self, "edits", ordered)
         object.__setattr__(self, "text", "".join(parts))
         object.__setattr__(self, "_rows", tuple(rows))
+        keys = tuple(tuple(r[k] for r in rows) for k in range(3))
+        object.__setattr__(self, "_keys", keys)
 
     @classmethod
     def identity(cls, text: str) -> Layer:
@@ -179,7 +184,9 @@ class Layer:
     def _touched(self, start: int, end: int) -> list[int]:
         """Indexes of the edits a derived span cannot be mapped through without cutting."""
         hit = []
-        for i, (d0, d1, b0, b1) in enumerate(self._rows):
+        # every case below needs d1 >= start
+        for i in range(bisect.bisect_left(self._keys[1], start), len(self._rows)):
+            d0, d1, b0, b1 = self._rows[i]
             if d0 > end:
                 break
             if start < d1 and d0 < end:  # the span and the edit's output overlap
@@ -194,12 +201,11 @@ class Layer:
 
     def _base_pos(self, d: int, *, after_deletions: bool) -> int:
         """Base offset of a derived position that lies outside every edit's output."""
-        shift = 0
-        for d0, d1, b0, b1 in self._rows:
-            if d0 > d or (d0 == d and (d1 > d0 or not after_deletions)):
-                break
-            shift = b1 - d1
-        return d + shift
+        starts, ends, _ = self._keys
+        i = bisect.bisect_left(starts, d)  # rows before i start before d
+        while after_deletions and i < len(starts) and starts[i] == d == ends[i]:
+            i += 1
+        return d if i == 0 else d + self._rows[i - 1][3] - self._rows[i - 1][1]
 
     def _widen(self, start: int, end: int) -> tuple[int, int, int, int, frozenset[int]]:
         if not 0 <= start <= end <= len(self.text):
@@ -211,9 +217,13 @@ class Layer:
             bs = min([self._base_pos(ds, after_deletions=True)] + [self._rows[i][2] for i in idx])
             be = max([bs, self._base_pos(de, after_deletions=False)] + [self._rows[i][3] for i in idx])
             # whatever the widened span now covers, in either text, is swallowed too
-            new = set(self._touched(ds, de)) | {
-                i for i, (_, _, b0, b1) in enumerate(self._rows) if bs <= b0 and b1 <= be and (b0 < b1 or bs < b0 < be)
-            }
+            new = set(self._touched(ds, de))
+            for i in range(bisect.bisect_left(self._keys[2], bs), len(self._rows)):
+                _, _, b0, b1 = self._rows[i]
+                if b0 > be:
+                    break
+                if b1 <= be and (b0 < b1 or bs < b0 < be):
+                    new.add(i)
             if new <= idx:
                 return bs, be, ds, de, frozenset(idx)
             idx |= new
