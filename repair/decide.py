@@ -6,6 +6,7 @@ input, absorbing the normalization edits they overlap.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -70,9 +71,13 @@ def decide(doc: Normalized, proposals: Sequence[Proposal], min_confidence: float
 def _drop_overlaps(edits: list[Edit]) -> list[Edit]:
     """Where two proposals overlap, keep the more confident one."""
     kept: list[Edit] = []
+    spans: list[tuple[int, int]] = []  # the kept spans, sorted; they do not overlap, so their ends rise too
     for e in sorted(edits, key=lambda e: -e.confidence):
-        if all(e.end <= k.start or k.end <= e.start for k in kept if not (e.start == e.end == k.start == k.end)) and not any(
-            e.start == e.end == k.start == k.end for k in kept
-        ):
-            kept.append(e)
+        i = bisect.bisect_left(spans, (e.end, -1))  # spans[:i] start before e ends
+        if i and spans[i - 1][1] > e.start:
+            continue
+        if e.start == e.end and (e.start, e.end) in spans[i : i + 1]:  # two insertions at one point
+            continue
+        spans.insert(i, (e.start, e.end))
+        kept.append(e)
     return sorted(kept, key=lambda e: (e.start, e.end))
