@@ -24,6 +24,8 @@ PRONOUNS: tuple[str, ...] = ("its", "it", "his", "he", "him", "their", "they", "
 # log-prior of a candidate by where it came from, on top of the suspect's own prior
 SOURCE_PRIOR = {"ref": math.log(0.9), "delete": math.log(0.6), "pronoun": math.log(0.3), "lm": math.log(0.15)}
 MAX_CANDIDATES = 24
+# a "sentence" can be a whole text without full stops: the context stops this far from the span
+MAX_CONTEXT_CHARS = 1500
 LM_PROPOSALS = 6
 _NAMEISH = re.compile(r"\d|^[A-Z]")
 
@@ -64,6 +66,7 @@ def _context(text: str, spans: list[tuple[int, int]], s: Suspect) -> Context:
     k = sentence_at(spans, s.start)
     left_start = spans[k - 1][0] if k > 0 else spans[k][0] if spans else 0
     end = max(spans[k][1], s.end) if spans else len(text)
+    left_start, end = max(left_start, s.start - MAX_CONTEXT_CHARS), min(end, s.end + MAX_CONTEXT_CHARS)
     left = " ".join(text[left_start : s.start].split())
     if text[left_start : s.start][-1:].isspace() and left:
         left += " "
