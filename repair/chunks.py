@@ -62,23 +62,37 @@ def _last_end(pattern: re.Pattern[str], text: str, start: int, limit: int) -> in
     return best
 
 
-def _safe_cut(text: str, start: int, pos: int) -> int:
-    """Move a hard cut back so it splits no CRLF, combining mark or joined sequence.
+def breakable(text: str, p: int) -> bool:
+    """Whether a cut at ``p`` splits no CRLF, combining mark or joined sequence.
 
-    >>> _safe_cut("ab\\r\\ncd", 0, 3)
-    2
-    >>> _safe_cut("cafe\\u0301s", 0, 4)
-    3
+    >>> breakable("ab\\r\\ncd", 3), breakable("ab\\r\\ncd", 4), breakable("cafe\\u0301s", 4)
+    (False, True, False)
     """
-    p = pos
-    while start < p < len(text) and (
+    if not 0 < p < len(text):
+        return True
+    return not (
         (text[p - 1] == "\r" and text[p] == "\n")
         or unicodedata.category(text[p]).startswith("M")
         or text[p] in JOINERS
         or text[p - 1] in JOINERS
-    ):
-        p -= 1
-    return p if p > start else pos
+    )
+
+
+def _safe_cut(text: str, start: int, pos: int) -> int:
+    """The breakable position nearest before ``pos`` (after ``start``), else the first one after it.
+
+    >>> _safe_cut("ab\\r\\ncd", 0, 3)
+    2
+    >>> _safe_cut("\\r\\nab", 0, 1)
+    2
+    """
+    for p in range(pos, start, -1):
+        if breakable(text, p):
+            return p
+    p = pos + 1
+    while not breakable(text, p):
+        p += 1
+    return p
 
 
 def cut_point(text: str, start: int, size: int) -> int:
