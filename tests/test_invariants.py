@@ -6,6 +6,7 @@ at ten thousand examples instead of a few hundred.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections import Counter
@@ -53,6 +54,7 @@ class FakeLM:
 
 # --- adversarial text ---------------------------------------------------------------------------------
 
+# fmt: off
 WORDS = [
     "the", "a", "its", "said", "government", "Russia", "Assad", "Syria", "U.S.", "U. S.", "does", "n’t",
     "don't", "like-minded", "Obama", "Obama", "officials", "(", ")", "[", "]", ",", ".", "’s", "“", "”", '"',
@@ -64,6 +66,7 @@ WORDS = [
     "\u2028", "\u2029", "\u00a0", "\u3000", "ﬁ", "Ⅻ", "½", "𝔘𝔫𝔦", "\U0010ffff", "\x7f", "\x01",
 ]
 SPACES = [" ", " ", " ", "  ", "    ", "\t", "\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\r\r", "\n \n", " \n", "\u00a0"]
+# fmt: on
 
 
 @st.composite
@@ -82,8 +85,12 @@ def adversarial_text(draw: st.DrawFn, max_words: int = 60) -> str:
     return text
 
 
-ANY_TEXT = st.text(max_size=300) | adversarial_text() | st.sampled_from(
-    ["", " ", "\n", "\r\n", "\r", "\n\n\n", "...", "?!?!", "— — —", "((([[[", ".,;:!?" * 50, "\t\t\t"]
+ANY_TEXT = (
+    st.text(max_size=300)
+    | adversarial_text()
+    | st.sampled_from(
+        ["", " ", "\n", "\r\n", "\r", "\n\n\n", "...", "?!?!", "— — —", "((([[[", ".,;:!?" * 50, "\t\t\t"]
+    )
 )
 
 
@@ -199,7 +206,7 @@ def test_chunks_join_back_to_the_text(text: str, size: int, cuts: list[int]) -> 
         assert not (text[c.start - 1] == "\r" and text[c.start] == "\n"), "a CRLF was split"
     # fed in arbitrary pieces (as a file is read), the cuts are the same
     bounds = sorted({0, len(text), *(min(x, len(text)) for x in cuts)})
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds)]
     assert list(rechunk(pieces, size)) == chunks
 
 
@@ -250,7 +257,9 @@ def test_chunked_run_gives_the_same_edits(paragraphs: list[str], crlf: bool) -> 
 
 @settings(deadline=None)
 @given(st.text(max_size=200), st.integers(1, 9), st.booleans())
-def test_streamed_decoding_gives_the_text(tmp_path_factory: pytest.TempPathFactory, text: str, block: int, bom: bool) -> None:
+def test_streamed_decoding_gives_the_text(
+    tmp_path_factory: pytest.TempPathFactory, text: str, block: int, bom: bool
+) -> None:
     path = tmp_path_factory.mktemp("dec") / "t.txt"
     path.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"))
     if "\x00" in text:
@@ -260,7 +269,9 @@ def test_streamed_decoding_gives_the_text(tmp_path_factory: pytest.TempPathFacto
 
 @settings(deadline=None)
 @given(st.binary(max_size=64), st.integers(1, 9))
-def test_streamed_decoding_names_the_bad_byte(tmp_path_factory: pytest.TempPathFactory, data: bytes, block: int) -> None:
+def test_streamed_decoding_names_the_bad_byte(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, block: int
+) -> None:
     from repair.textio import InputError, decode
 
     path = tmp_path_factory.mktemp("dec") / "b.bin"
