@@ -66,8 +66,17 @@ MAX_DAMAGE_WORDS = 4  # a damage difference is short on both sides
 SPELLING_DISTANCE = 0.2  # normalized Levenshtein distance under which two names are one spelled otherwise
 MAX_AFFIX = 3  # "al-Assad"/"Assad", "Mr Assad"/"Assad": a short prefix or suffix is a form of the name
 MAX_INSERT_WORDS = 2  # ...and an insertion shorter still: outlets add words freely
+MAX_MENTION_WORDS = 6  # a pasted mention may be longer ("Secretary of State Rex Tillerson")
+LONG_RUN = 5  # exact matching words on each side that make weaker patterns count as damage
 KEEP_WEIGHT = 0.8  # how much a reference agreeing with the input counts against a fix
+# verbs among the function words: outlets change tense and mood, a broken pipeline pastes pronouns
+_AUXILIARIES = (
+    "am is are was were be been being has have had do does did will would shall should can could may might must"
+)
+AUXILIARIES: frozenset[str] = frozenset([*_AUXILIARIES.split(), "must"])
 MENTION_LEADS: frozenset[str] = frozenset({"the"})  # "the U.S.": a pasted mention may start with these
+EDITORIAL = re.compile(r"[\[\]]")  # "[Mr Assad's rule]": an editor's words inside a quote
+PART_RE = re.compile(r"[^\W_]+")  # the parts of a hyphenated name
 SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
 
 
@@ -184,12 +193,19 @@ class _Unit:
 
 @dataclass(frozen=True)
 class _Side:
+    """One text as aligned: its units, their keys, and the names it uses."""
+
     text: str
     units: tuple[_Unit, ...]
     keys: tuple[str, ...] = field(init=False)
+    known: frozenset[str] = field(init=False)  # every key and name base in the text
+    entities: frozenset[str] = field(init=False)  # names used more than once: what a broken pipeline pastes
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", tuple(u.key for u in self.units))
+        object.__setattr__(self, "known", frozenset(self.keys) | {_base(u) for u in self.units})
+        counts = Counter(_base(u) for u in self.units if u.capital and not u.function)
+        object.__setattr__(self, "entities", frozenset(k for k, n in counts.items() if n >= 2))
 
 
 def units(text: str) -> tuple[_Unit, ...]:
@@ -336,10 +352,12 @@ def _base(u: _Unit) -> str:
 
 
 def same_thing(doc_text: str, ref_text: str) -> bool:
-    """Whether two wordings name the same thing, spelled or tokenized otherwise.
+    """Whether two wordings name the same thing, spelled, tokenized or ordered otherwise.
 
     >>> same_thing("the U. S.", "US"), same_thing("Sergey", "Sergei"), same_thing("Assad", "al-Assad")
     (True, True, True)
+    >>> same_thing("Russia-US", "US-Russian")
+    True
     >>> same_thing("Russia", "its"), same_thing("Russia", "Russia’s"), same_thing("Tuesday", "Thursday")
     (False, False, False)
     """
@@ -352,12 +370,21 @@ def same_thing(doc_text: str, ref_text: str) -> bool:
     rc = "".join(u.key for u in ru if not u.function)
     if not dc or not rc:
         return False
-    if dc == rc:  # "the U.S." and "US"
+    if _one_word(dc, rc):
         return True
-    short, long_ = sorted((dc, rc), key=len)
+    dparts = sorted(p for u in du if not u.function for p in PART_RE.findall(u.text.lower()))
+    rparts = sorted(p for u in ru if not u.function for p in PART_RE.findall(u.text.lower()))
+    return 1 < len(dparts) == len(rparts) and all(_one_word(a, b) for a, b in zip(dparts, rparts, strict=True))
+
+
+def _one_word(a: str, b: str) -> bool:
+    """Whether two keys are one word spelled otherwise ("sergei"/"sergey", "alassad"/"assad")."""
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
     if len(short) >= 4 and len(long_) - len(short) <= MAX_AFFIX and (long_.startswith(short) or long_.endswith(short)):
         return True
-    return min(len(dc), len(rc)) >= 5 and float(Levenshtein.normalized_distance(dc, rc)) <= SPELLING_DISTANCE
+    return min(len(a), len(b)) >= 5 and float(Levenshtein.normalized_distance(a, b)) <= SPELLING_DISTANCE
 
 
 @dataclass(frozen=True)
@@ -374,15 +401,30 @@ class _Stretch:
 
 
 def _mention(du: Sequence[_Unit], pasted: Sequence[bool]) -> bool:
-    """Whether the input's words are one pasted mention: names, maybe after "the"; or function words."""
-    if all(u.function for u in du):
-        return True
+    """Whether the input's words are one pasted mention ("the U.S.", "Secretary of State Rex Tillerson").
+
+    Names (or doubled words), maybe after a leading "the", with function words only
+    between two capitalized words.
+    """
     lead = 1 if du[0].function and du[0].key in MENTION_LEADS else 0
-    return len(du) > lead and all(pasted[lead:])
+    body = du[lead:]
+    if not body:
+        return False
+    for i, (u, p) in enumerate(zip(body, pasted[lead:], strict=True)):
+        inner = 0 < i < len(body) - 1 and body[i - 1].capital and body[i + 1].capital
+        if not (p or (u.function and inner)):
+            return False
+    return True
 
 
-def _classify(doc: _Side, ref: _Side, st: _Stretch, entity_keys: frozenset[str]) -> tuple[str, str]:
-    """(label, kind) of one differing stretch."""
+def _classify(doc: _Side, ref: _Side, st: _Stretch) -> tuple[str, str]:
+    """(label, kind) of one differing stretch.
+
+    Damage is what a broken pipeline leaves: a pasted mention, a function word, a
+    doubled word or a hole where the reference has other words, in a passage that
+    otherwise matches closely. The weaker the pattern, the longer the exact match
+    around it must be (``LONG_RUN``) before it counts.
+    """
     du, ru = doc.units[st.a : st.b], ref.units[st.c : st.e]
     dtext = doc.text[du[0].start : du[-1].end] if du else ""
     rtext = ref.text[ru[0].start : ru[-1].end] if ru else ""
@@ -390,30 +432,39 @@ def _classify(doc: _Side, ref: _Side, st: _Stretch, entity_keys: frozenset[str])
         return VARIATION, "spelling"
     if min(st.near) < MIN_SIDE or sum(st.near) < MIN_CONTEXT:
         return VARIATION, "loose"
-    if len(du) > MAX_DAMAGE_WORDS or len(ru) > (MAX_DAMAGE_WORDS if du else MAX_INSERT_WORDS):
-        return VARIATION, "paraphrase"
     around = du or doc.units[max(st.a - 1, 0) : st.b + 1]
     if _crosses_sentence(doc.text, around) or _crosses_sentence(ref.text, ru):
         return VARIATION, "boundary"  # outlets cut and join sentences their own way
     dup = [doc.keys[i] in {doc.keys[j] for j in (i - 1, i + 1) if 0 <= j < len(doc.keys)} for i in range(st.a, st.b)]
-    pasted = [_is_entity(u, entity_keys) or d for u, d in zip(du, dup, strict=True)]
+    pasted = [_is_entity(u, doc.entities) or d for u, d in zip(du, dup, strict=True)]
+    mention = bool(du) and _mention(du, pasted)
+    long_run = min(st.runs) >= LONG_RUN
+    if len(du) > (MAX_MENTION_WORDS if mention else MAX_DAMAGE_WORDS):
+        return VARIATION, "paraphrase"
+    if len(ru) > (MAX_DAMAGE_WORDS if du else MAX_INSERT_WORDS):
+        return VARIATION, "paraphrase"
     ref_names = [_base(u) for u in ru if u.capital and not u.function]
+    unknown = any(n not in doc.known for n in ref_names)
+    if (unknown and not mention) or EDITORIAL.search(rtext):
+        return VARIATION, "paraphrase"  # a title or name the input never uses, an editor's insert: style
     if not ru:
-        return (DAMAGE, "duplicate") if all(dup) else (VARIATION, "paraphrase")
+        if all(dup):
+            return DAMAGE, "duplicate"
+        if mention and not du[0].function and long_run:
+            return DAMAGE, "stray"  # a name alone in the middle of a verbatim stretch
+        return VARIATION, "paraphrase"
     if not du:
-        known = set(doc.keys) | entity_keys
-        if any(n not in known for n in ref_names):
-            return VARIATION, "paraphrase"  # a title or name the input never uses: the outlet's style
-        if min(st.runs) < MIN_SIDE or (all(u.function for u in ru) and not st.gap_mark):
+        if min(st.runs) < MIN_SIDE or (all(u.function for u in ru) and not (st.gap_mark or long_run)):
             return VARIATION, "paraphrase"
         return DAMAGE, "gap"
-    if not _mention(du, pasted):
+    if not (mention or all(u.function for u in du)):
         return VARIATION, "paraphrase"  # the input has words of its own here
-    if all(u.function for u in du) and all(u.function for u in ru) and not any(dup):
+    tense = any(u.key in AUXILIARIES for u in (*du, *ru))
+    if all(u.function for u in (*du, *ru)) and not any(dup) and (tense or not long_run):
         return VARIATION, "paraphrase"  # "was"/"is", "a"/"the": outlets differ in these
-    joined = "".join(u.key for u in du)
-    if any(n not in joined for n in ref_names):
-        return VARIATION, "paraphrase"  # the reference names something else here
+    renamed = all(u.capital or u.function for u in ru) and any(n not in "".join(u.key for u in du) for n in ref_names)
+    if renamed and not long_run:
+        return VARIATION, "paraphrase"  # the reference names something else here ("Moscow" for "Russia")
     return DAMAGE, "substitution"
 
 
@@ -483,13 +534,12 @@ def _differences(
     ref: _Side,
     reference: Reference,
     ops: list[tuple[str, int, int, int, int]],
-    entity_keys: frozenset[str],
     gap_points: frozenset[int],
 ) -> tuple[Difference, ...]:
     """Every differing stretch of an aligned passage, labelled, with the input span it would replace."""
     out = []
     for st in _stretches(doc, ops, gap_points):
-        label, kind = _classify(doc, ref, st, entity_keys)
+        label, kind = _classify(doc, ref, st)
         ds, de = _doc_span(doc, st)
         rs = ref.units[st.c].start if st.c < st.e else ref.units[st.c - 1].end
         re_ = ref.units[st.e - 1].end if st.c < st.e else rs
@@ -518,9 +568,7 @@ def _doc_span(doc: _Side, st: _Stretch) -> tuple[int, int]:
     return s, len(doc.text) - len(doc.text[e:].lstrip(" \t"))
 
 
-def _passages_for(
-    doc: _Side, ref: _Side, index: int, reference: Reference, entity_keys: frozenset[str], gaps: frozenset[int]
-) -> list[Passage]:
+def _passages_for(doc: _Side, ref: _Side, index: int, reference: Reference, gaps: frozenset[int]) -> list[Passage]:
     """The passages one reference covers, at most one per stretch of the input."""
     spans = _merge_spans(_extend(doc, ref, c) for c in _chains(_anchors(doc, ref)))
     found: list[Passage] = []
@@ -533,7 +581,7 @@ def _passages_for(
         score = round(Indel.normalized_similarity(dk, rk), 4)
         if matched < MIN_MATCHED or score < MIN_SCORE:
             continue
-        diffs = _differences(doc, ref, reference, ops, entity_keys, gaps)
+        diffs = _differences(doc, ref, reference, ops, gaps)
         ds, de = doc.units[d0].start, doc.units[d1 - 1].end
         rs, re_ = ref.units[r0].start, ref.units[r1 - 1].end
         found.append(Passage(index, ds, de, rs, re_, score, diffs, matched))
@@ -543,12 +591,6 @@ def _passages_for(
         if all(p.doc_end <= k.doc_start or k.doc_end <= p.doc_start for k in kept):
             kept.append(p)
     return kept
-
-
-def _entity_keys(doc: _Side) -> frozenset[str]:
-    """Capitalized words the input uses more than once: the names a broken pipeline pastes."""
-    counts = Counter(_base(u) for u in doc.units if u.capital and not u.function)
-    return frozenset(k for k, n in counts.items() if n >= 2)
 
 
 def align(doc: Normalized, refs: Sequence[Reference]) -> Alignment:
@@ -561,12 +603,11 @@ def align(doc: Normalized, refs: Sequence[Reference]) -> Alignment:
     side = _Side(doc.text, units(doc.text))
     if not side.units:
         return Alignment(ordered, (), doc.text)
-    entity_keys = _entity_keys(side)
     gaps = frozenset(s.start for s in doc.suspects if s.kind == "gap")
     passages: list[Passage] = []
     for n, r in enumerate(ordered):
         rside = _Side(r.normalized.text, units(r.normalized.text))
-        passages.extend(_passages_for(side, rside, n, r, entity_keys, gaps))
+        passages.extend(_passages_for(side, rside, n, r, gaps))
     passages.sort(key=lambda p: (p.doc_start, p.doc_end, p.ref, p.ref_start))
     draft = Alignment(ordered, tuple(passages), doc.text)
     return _with_agreement(draft)
