@@ -222,6 +222,17 @@ def scan_file(path: Path, *, what: str = "input") -> Scan:
     return Scan(digest.hexdigest(), chars)
 
 
+def check_outputs(paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:
+    """Refuse outputs that cannot be written or would overwrite an input, before any work is done."""
+    for path in paths:
+        if any(path.exists() and p.exists() and path.resolve() == p.resolve() for p in protect):
+            raise InputError(f"refusing to overwrite an input file: {path}")
+        if not path.parent.is_dir():
+            raise InputError(f"output folder does not exist: {path.parent}")
+        if path.is_dir():
+            raise InputError(f"output path is a directory: {path}")
+
+
 class StreamedOutputs:
     """Output files written piece by piece into temp files, renamed all together at the end.
 
@@ -230,13 +241,7 @@ class StreamedOutputs:
     """
 
     def __init__(self, paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:
-        for path in paths:
-            if any(path.exists() and p.exists() and path.resolve() == p.resolve() for p in protect):
-                raise InputError(f"refusing to overwrite an input file: {path}")
-            if not path.parent.is_dir():
-                raise InputError(f"output folder does not exist: {path.parent}")
-            if path.is_dir():
-                raise InputError(f"output path is a directory: {path}")
+        check_outputs(paths, protect=protect)
         self.paths = tuple(paths)
         self._temps: list[tuple[str, IO[str]]] = []
 
@@ -301,17 +306,19 @@ def repair_file(
     lm: LanguageModel | None = None,
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    chunk_chars: int | None = None,
     model_name: str = "",
     protect: Sequence[Path] = (),
+    scan: Scan | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> StreamSummary:
     """Repair a file chunk by chunk, writing the repaired text and the edit list as they come.
 
     ``on_chunk(done, total)`` reports progress in chars. Bad input is refused before
-    any output is opened; a failure half-way leaves no output behind.
+    any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
+    half-way leaves no output behind.
     """
-    scan = scan_file(input_path)
+    scan = scan or scan_file(input_path)
     applied: Counter[str] = Counter()
     held: Counter[str] = Counter()
     head = _edit_list_head(
@@ -324,7 +331,7 @@ def repair_file(
     with StreamedOutputs([text_out, edits_out], protect=(input_path, *protect)) as (text_fh, edits_fh):
         edits_fh.write(head)
         sep = "\n  "
-        chunks = rechunk(decoded_pieces(input_path), chunk_chars)
+        chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
         for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence):
             text_fh.write(part.output)
             for e in part.edits:

@@ -104,12 +104,14 @@ def load_lm(spec: str | None) -> Any:
 
 
 def summary_table(edits: Sequence[Edit]) -> Table:
+    return counts_table(Counter(e.kind for e in edits if e.applied), Counter(e.kind for e in edits if not e.applied))
+
+
+def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
     table = Table(title="edits by kind", title_justify="left")
     table.add_column("kind")
     table.add_column("applied", justify="right")
     table.add_column("not applied", justify="right")
-    applied = Counter(e.kind for e in edits if e.applied)
-    held = Counter(e.kind for e in edits if not e.applied)
     for kind in [k for k in KINDS if k in applied or k in held] + sorted(set(applied) | set(held) - set(KINDS)):
         table.add_row(kind, str(applied[kind]), str(held[kind]))
     table.add_row("[bold]total", f"[bold]{sum(applied.values())}", f"[bold]{sum(held.values())}")
@@ -152,13 +154,13 @@ def fix(
     Without --ref the language model is the only witness; with references, passages
     they cover are restored to their wording where the input's is damaged.
     """
+    from repair.chunks import check_outputs, is_big
     from repair.editlist import dump_edits
     from repair.pipeline import repair_text
     from repair.report import render_report
 
     refs = list(ref or [])
     with user_errors():
-        text, ref_texts = read_inputs(input_path, refs)
         d_out, d_edits, d_report = default_outputs(input_path)
         targets = {
             "repaired text": out_path or d_out,
@@ -167,6 +169,11 @@ def fix(
         }
         if len({p.resolve() for p in targets.values()}) < len(targets):
             raise UserError("--out, --edits and --report must be three different files")
+        check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
+        if is_big(input_path):
+            fix_streamed(input_path, refs, targets, model, min_confidence)
+            return
+        text, ref_texts = read_inputs(input_path, refs)
         lm = load_lm(model)
         result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=status("repair"))
         edits_json = dump_edits(
@@ -190,6 +197,45 @@ def fix(
         )
     err.print(summary_table(result.edits))
     for what, path in targets.items():
+        err.print(f"{what:>14}: {path}", highlight=False)
+
+
+def fix_streamed(
+    input_path: Path, refs: Sequence[Path], targets: dict[str, Path], model: str | None, min_confidence: float
+) -> None:
+    """`fix` for an input too big to hold: read, repaired and written chunk by chunk, with a progress bar.
+
+    Every check runs before the model loads; no HTML report (a browser cannot show one this big).
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from repair.chunks import repair_file, scan_file
+
+    scan = scan_file(input_path)
+    for r in refs:
+        if r.exists() and r.resolve() == input_path.resolve():
+            raise UserError(f"reference is the input file itself: {r}")
+    ref_texts = [(str(r), read_text(r, what="reference")) for r in refs]
+    outputs = [targets["repaired text"], targets["edit list"]]
+    lm = load_lm(model)
+    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("repair", total=scan.chars)
+        done = repair_file(
+            input_path,
+            targets["repaired text"],
+            targets["edit list"],
+            ref_texts,
+            lm,
+            min_confidence=min_confidence,
+            model_name=getattr(lm, "name", ""),
+            protect=refs,
+            scan=scan,
+            on_chunk=lambda n, _total: bar.update(task, completed=n),
+        )
+    err.print(counts_table(done.applied, done.held))
+    err.print(f"        report: skipped: the input has {scan.chars:,} chars (streamed in chunks)", highlight=False)
+    for what, path in zip(("repaired text", "edit list"), outputs, strict=True):
         err.print(f"{what:>14}: {path}", highlight=False)
 
 
