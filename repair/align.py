@@ -432,7 +432,8 @@ def _classify(doc: _Side, ref: _Side, st: _Stretch) -> tuple[str, str]:
         return VARIATION, "spelling"
     if min(st.near) < MIN_SIDE or sum(st.near) < MIN_CONTEXT:
         return VARIATION, "loose"
-    around = du or doc.units[max(st.a - 1, 0) : st.b + 1]
+    # a hole the input shows (a run of spaces) may sit at a sentence end: "further military    ."
+    around = du or ([] if st.gap_mark else doc.units[max(st.a - 1, 0) : st.b + 1])
     if _crosses_sentence(doc.text, around) or _crosses_sentence(ref.text, ru):
         return VARIATION, "boundary"  # outlets cut and join sentences their own way
     dup = [doc.keys[i] in {doc.keys[j] for j in (i - 1, i + 1) if 0 <= j < len(doc.keys)} for i in range(st.a, st.b)]
@@ -473,11 +474,15 @@ def _crosses_sentence(text: str, us: Sequence[_Unit]) -> bool:
     return any(SENTENCE_BREAK.search(text[x.end : y.start]) for x, y in itertools.pairwise(us))
 
 
-def _local_confidence(label: str, runs: tuple[int, int], size: int, gap: bool) -> float:
-    """Confidence from one reference: longer exact matches around a short span mean more."""
+def _local_confidence(label: str, runs: tuple[int, int], size: int, evident: bool) -> float:
+    """Confidence from one reference: longer exact matches around a short span mean more.
+
+    >>> _local_confidence("damage", (2, 2), 1, False) < _local_confidence("damage", (8, 8), 1, False)
+    True
+    """
     ctx = min(runs[0], 10) + min(runs[1], 10)
     base: float = (1.0 - 0.5 ** (ctx / 4.0)) * max(0.5, 1.0 - 0.1 * (size - 1))
-    if gap:
+    if evident:
         base = 1.0 - (1.0 - base) * 0.5
     if label == VARIATION:
         base *= 0.1
@@ -545,7 +550,8 @@ def _differences(
         re_ = ref.units[st.e - 1].end if st.c < st.e else rs
         ref_text = ref.text[rs:re_]
         after = "" if st.c == st.e else ref_text if st.a < st.b else " " + ref_text
-        conf = _local_confidence(label, st.runs, max(st.b - st.a, st.e - st.c), st.gap_mark)
+        evident = st.gap_mark or kind == "duplicate"  # the input shows the damage itself
+        conf = _local_confidence(label, st.runs, max(st.b - st.a, st.e - st.c), evident)
         raw = reference.normalized.layer.to_base(rs, re_)
         out.append(
             Difference(ds, de, rs, re_, doc.text[ds:de], ref_text, label, conf, kind, after, raw[0], raw[1], conf)
