@@ -397,7 +397,8 @@ class CausalLM:
         with torch.inference_mode():
             decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
             allowed = new if stem else new | cont
-            firsts = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), starts).indices
+            best = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), starts)
+            firsts = best.indices[best.values > float("-inf")]
             beams = [[int(t)] for t in firsts]
             words = [1] * len(beams)
             active = list(range(len(beams)))  # beams still growing, in the cache's batch order
@@ -508,12 +509,13 @@ class MaskedLM:
         ids, offsets = self.encode(text)
         cls_, sep = ids[0], ids[-1]
         body = [(t, o) for t, o in zip(ids[1:-1], offsets[1:-1], strict=True) if t not in self.special]
-        half = MASKED_WINDOW // 2
+        width = min(MASKED_WINDOW, self.max_tokens)
+        half = width // 2
         seqs: list[list[int]] = []
         positions: list[int] = []
         for i in range(len(body)):
-            lo = max(0, min(i - half, len(body) - MASKED_WINDOW))
-            part = [t for t, _ in body[lo : lo + MASKED_WINDOW]]
+            lo = max(0, min(i - half, len(body) - width))
+            part = [t for t, _ in body[lo : lo + width]]
             seqs.append([cls_, *part, sep])
             positions.append(1 + i - lo)
         lps = self.masked_logprobs(seqs, positions) if seqs else []
@@ -545,7 +547,8 @@ class MaskedLM:
                     continue
                 logits = self.model(input_ids=torch.tensor([ids])).logits[0, slots[0]].float()
                 logits[self.first_banned()] = float("-inf")
-                firsts = torch.topk(logits, min(starts, logits.shape[0])).indices
+                best = torch.topk(logits, min(starts, logits.shape[0]))
+                firsts = best.indices[best.values > float("-inf")]
                 batch = torch.tensor([ids] * len(firsts))
                 batch[:, slots[0]] = firsts
                 for slot in slots[1:]:
@@ -557,7 +560,9 @@ class MaskedLM:
                     words_text = " ".join(self.tokenizer.convert_tokens_to_string(pieces).split())
                     if words_text and words_text not in texts:
                         texts.append(words_text)
-        return rerank(self, left, right, texts, k)
+        # Extra masks exist for words split into pieces; whole words beyond n_words are another gap's answer.
+        exact = [t for t in texts if count_words(t) == n_words]
+        return rerank(self, left, right, exact or texts, k)
 
 
 # ---------------------------------------------------------------- loading and the conversion cache

