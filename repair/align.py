@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Indel, Levenshtein
 
@@ -78,6 +78,10 @@ MENTION_LEADS: frozenset[str] = frozenset({"the"})  # "the U.S.": a pasted menti
 EDITORIAL = re.compile(r"[\[\]]")  # "[Mr Assad's rule]": an editor's words inside a quote
 PART_RE = re.compile(r"[^\W_]+")  # the parts of a hyphenated name
 SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
+
+
+Span = tuple[int, int, int, int]  # doc units [start, end), ref units [start, end)
+Op = tuple[str, int, int, int, int]  # an opcode in absolute unit indexes
 
 
 @dataclass(frozen=True)
@@ -248,10 +252,10 @@ def _ngrams(side: _Side) -> dict[tuple[str, ...], list[tuple[int, int]]]:
     return found
 
 
-def _anchors(doc: _Side, ref: _Side) -> list[tuple[int, int, int, int]]:
+def _anchors(doc: _Side, ref: _Side) -> list[Span]:
     """(doc start, doc end, ref start, ref end) unit spans of the rare n-grams both texts share."""
     dg, rg = _ngrams(doc), _ngrams(ref)
-    out: list[tuple[int, int, int, int]] = []
+    out: list[Span] = []
     for gram, dspans in dg.items():
         rspans = rg.get(gram)
         if rspans and len(dspans) <= MAX_REPEAT and len(rspans) <= MAX_REPEAT:
@@ -259,9 +263,9 @@ def _anchors(doc: _Side, ref: _Side) -> list[tuple[int, int, int, int]]:
     return sorted(out)
 
 
-def _chains(anchors: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _chains(anchors: list[Span]) -> list[Span]:
     """Group anchors that lie on nearly the same diagonal close together; return each group's span."""
-    chains: list[list[tuple[int, int, int, int]]] = []
+    chains: list[list[Span]] = []
     for a in anchors:
         best: tuple[int, int, int] | None = None
         for n, chain in enumerate(chains):
@@ -295,7 +299,7 @@ def _reach(doc_keys: Sequence[str], ref_keys: Sequence[str]) -> tuple[int, int]:
     return reach
 
 
-def _extend(doc: _Side, ref: _Side, span: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+def _extend(doc: _Side, ref: _Side, span: Span) -> Span:
     """Grow a chain's span both ways while the texts keep matching."""
     d0, d1, r0, r1 = span
     while True:
@@ -312,22 +316,21 @@ def _extend(doc: _Side, ref: _Side, span: tuple[int, int, int, int]) -> tuple[in
     return d0, d1, r0, r1
 
 
-def _merge_spans(spans: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _merge_spans(spans: Iterable[Span]) -> list[Span]:
     """Fuse spans that overlap in both texts (one passage found from two chains)."""
-    out: list[tuple[int, int, int, int]] = []
-    for s in sorted(set(spans)):
+    todo = sorted(set(spans))
+    out: list[Span] = []
+    for s in todo:
         for n, o in enumerate(out):
             if s[0] <= o[1] and o[0] <= s[1] and s[2] <= o[3] and o[2] <= s[3]:
                 out[n] = (min(s[0], o[0]), max(s[1], o[1]), min(s[2], o[2]), max(s[3], o[3]))
                 break
         else:
             out.append(s)
-    return out if len(out) == len(set(spans)) else _merge_spans(out)
+    return out if len(out) == len(todo) else _merge_spans(out)
 
 
-def _trimmed_ops(
-    doc: _Side, ref: _Side, span: tuple[int, int, int, int]
-) -> tuple[tuple[int, int, int, int], list[Any]]:
+def _trimmed_ops(doc: _Side, ref: _Side, span: Span) -> tuple[Span, list[Op]]:
     """Align a span word by word and trim it so it starts and ends with matching words."""
     d0, d1, r0, r1 = span
     ops = list(Indel.opcodes(list(doc.keys[d0:d1]), list(ref.keys[r0:r1])))
@@ -489,7 +492,7 @@ def _local_confidence(label: str, runs: tuple[int, int], size: int, evident: boo
     return round(min(0.97, max(0.02, base)), 4)
 
 
-def _stretches(doc: _Side, ops: list[tuple[str, int, int, int, int]], gap_points: frozenset[int]) -> list[_Stretch]:
+def _stretches(doc: _Side, ops: list[Op], gap_points: frozenset[int]) -> list[_Stretch]:
     """The differing stretches of an aligned passage with their context.
 
     Context is counted where the words are: in the reference for an insertion, in
@@ -497,7 +500,7 @@ def _stretches(doc: _Side, ops: list[tuple[str, int, int, int, int]], gap_points
     """
     dm = {i for tag, d0, d1, _, _ in ops if tag == "equal" for i in range(d0, d1)}
     rm = {j for tag, _, _, r0, r1 in ops if tag == "equal" for j in range(r0, r1)}
-    segs: list[tuple[int, int, int, int]] = []
+    segs: list[Span] = []
     for tag, d0, d1, r0, r1 in ops:  # consecutive insert/delete opcodes form one stretch
         if tag == "equal":
             continue
@@ -538,7 +541,7 @@ def _differences(
     doc: _Side,
     ref: _Side,
     reference: Reference,
-    ops: list[tuple[str, int, int, int, int]],
+    ops: list[Op],
     gap_points: frozenset[int],
 ) -> tuple[Difference, ...]:
     """Every differing stretch of an aligned passage, labelled, with the input span it would replace."""
