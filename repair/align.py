@@ -651,7 +651,12 @@ def _votes(alignment: Alignment, text: str, span: tuple[int, int]) -> list[_Vote
     s, e = span
     votes = []
     for n in range(len(alignment.refs)):
-        cover = [p for p in alignment.passages if p.ref == n and p.doc_start <= s and e <= p.doc_end]
+        # a point (an insertion) is covered only strictly inside: a passage ending there knows nothing after it
+        cover = [
+            p
+            for p in alignment.passages
+            if p.ref == n and p.doc_start <= s and e <= p.doc_end and (s < e or p.doc_start < s < p.doc_end)
+        ]
         if not cover:
             continue
         p = max(cover, key=lambda p: (p.score, -p.ref_start))
