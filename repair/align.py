@@ -76,6 +76,7 @@ _AUXILIARIES = (
 AUXILIARIES: frozenset[str] = frozenset([*_AUXILIARIES.split(), "must"])
 MENTION_LEADS: frozenset[str] = frozenset({"the"})  # "the U.S.": a pasted mention may start with these
 EDITORIAL = re.compile(r"[\[\]]")  # "[Mr Assad's rule]": an editor's words inside a quote
+INNER_APOSTROPHE = {q: re.compile(rf"(?<=\w){q}(?=\w)") for q in "’'"}
 PART_RE = re.compile(r"[^\W_]+")  # the parts of a hyphenated name
 SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
 
@@ -552,7 +553,8 @@ def _differences(
         rs = ref.units[st.c].start if st.c < st.e else ref.units[st.c - 1].end
         re_ = ref.units[st.e - 1].end if st.c < st.e else rs
         ref_text = ref.text[rs:re_]
-        after = "" if st.c == st.e else ref_text if st.a < st.b else " " + ref_text
+        words = match_apostrophes(ref_text, doc.text)
+        after = "" if st.c == st.e else words if st.a < st.b else " " + words
         evident = st.gap_mark or kind == "duplicate"  # the input shows the damage itself
         conf = _local_confidence(label, st.runs, max(st.b - st.a, st.e - st.c), evident)
         raw = reference.normalized.layer.to_base(rs, re_)
@@ -560,6 +562,19 @@ def _differences(
             Difference(ds, de, rs, re_, doc.text[ds:de], ref_text, label, conf, kind, after, raw[0], raw[1], conf)
         )
     return tuple(out)
+
+
+def match_apostrophes(text: str, like: str) -> str:
+    """Write the apostrophes inside words the way ``like`` mostly does.
+
+    >>> match_apostrophes("Russia's", "Syria’s future, Assad’s forces"), match_apostrophes("it’s", "it's")
+    ('Russia’s', "it's")
+    """
+    curly, straight = len(INNER_APOSTROPHE["’"].findall(like)), len(INNER_APOSTROPHE["'"].findall(like))
+    if curly == straight:
+        return text
+    old, new = ("'", "’") if curly > straight else ("’", "'")
+    return INNER_APOSTROPHE[old].sub(new, text)
 
 
 def _doc_span(doc: _Side, st: _Stretch) -> tuple[int, int]:
