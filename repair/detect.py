@@ -113,6 +113,8 @@ def duplicate_suspects(
                 continue  # same words, different spacing: not a machine's copy
             if text[first[-1].end : second[0].start] != " ":
                 continue
+            if any(c in text[first[0].start : second[0].start] for c in "\r\n"):
+                continue  # deleting the first copy would take a line end with it
             if n == 1 and first[0].text.lower() in ALLOWED_REPEATS:
                 prior = 0.35
             else:
