@@ -246,7 +246,7 @@ def read_jsonl(path: Path) -> list[Doc]:
             continue
         doc = _jsonl_doc(raw, n, path)
         if not doc.problem and doc.key in first_line:
-            doc = Doc(f"#{n}", doc.id, doc.source, problem=f"duplicate id (first on line {first_line[doc.key]})")
+            doc = Doc(f"#{n}", f"line {n}", doc.source, problem=f"duplicate id (first on line {first_line[doc.key]})")
         elif not doc.problem:
             first_line[doc.key] = n
         docs.append(doc)
@@ -548,6 +548,32 @@ def _run_pool(tasks: Iterable[Task], new_pool: Callable[[], ProcessPoolExecutor]
                 yield Outcome(task.index, task.key, error=reason, words=count_words(task.text))
             else:
                 suspects = sorted(broken, key=lambda t: t.index) + suspects
+
+
+@contextmanager
+def open_runner(
+    *,
+    workers: int = 1,
+    cluster: str | None = None,
+    scheduler: str | None = None,
+    lm_factory: LMFactory = no_model,
+    repair: RepairFn = repair_text,
+) -> Iterator[Runner]:
+    """The runner a command line asks for: local processes, a local Dask cluster (``local:N``), or a scheduler."""
+    if cluster is None and scheduler is None:
+        with local_runner(workers, lm_factory, repair) as run:
+            yield run
+        return
+    if cluster is not None and scheduler is not None:
+        raise InputError("give --cluster or --scheduler, not both")
+    from repair.cluster import dask_runner, parse_cluster
+
+    size = parse_cluster(cluster) if cluster is not None else None
+    threads = threads_per_worker(size or 1)
+    with dask_runner(
+        local_workers=size, scheduler=scheduler, lm_factory=lm_factory, repair=repair, threads=threads
+    ) as run:
+        yield run
 
 
 # ---------------------------------------------------------------- writing

@@ -40,6 +40,8 @@ EXHAUSTIVE_BELOW = 200
 SKETCH_FEATURES = 192
 # a document with fewer shared features than this says too little to be matched
 MIN_FEATURES = 3
+# two texts sharing fewer features than this are not similar at all
+MIN_SHARED = 3
 
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 # re-tokenized text splits "doesn't" into "does n't" and "Assad's" into "Assad 's": join both
@@ -98,12 +100,12 @@ def fingerprint(text: str) -> np.ndarray:
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Ochiai similarity of two fingerprints: shared features over the geometric mean of the sizes.
 
-    >>> overlap(np.array([1, 2, 3, 4], dtype=np.uint32), np.array([3, 4], dtype=np.uint32))
+    >>> overlap(np.array([1, 2, 3, 4, 5, 6], dtype=np.uint32), np.array([3, 4, 5], dtype=np.uint32))
     0.7071
     """
-    if not a.size or not b.size:
-        return 0.0
     shared = np.intersect1d(a, b, assume_unique=True).size
+    if shared < MIN_SHARED:  # a word or two in common is chance, whatever the lengths
+        return 0.0
     return round(shared / math.sqrt(a.size * b.size), 4)
 
 
