@@ -279,6 +279,67 @@ def align(
         err.print(f"alignment: {json_path}", highlight=False)
 
 
+@app.command()
+def batch(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help='A folder of text files, or a JSONL file of {"id", "text"} lines.')
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder; rerun into it to resume.")],
+    refs: Annotated[
+        Path | None,
+        typer.Option("--refs", help="A folder or JSONL of references to pick from. Default: the corpus itself."),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Processes, each loading the model once.")] = 1,
+    model: ModelOpt = None,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Apply only edits at least this confident.")
+    ] = DEFAULT_MIN_CONFIDENCE,
+    top_k: Annotated[int, typer.Option("--top-k", min=0, help="At most this many references per document.")] = 4,
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", help="Run on a local Dask cluster: local:N (pip install repair[cluster])."),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run on the Dask cluster whose scheduler is at this address.")
+    ] = None,
+) -> None:
+    """Repair every document of INPUT into OUT: repaired text and edit list per document, and a summary.
+
+    Example: [bold]repair batch articles/ --out repaired/ --workers 2[/]
+
+    Each document's references are the other documents most like it, so a corpus holding
+    several outlets' copies of a story repairs itself; with --refs they are the most
+    similar ones there. Interrupted, the same command resumes where it stopped.
+    """
+    from repair.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
+
+    with user_errors():
+        plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)
+        bad = sum(1 for d in plan.docs if d.problem)
+        err.print(
+            f"{len(plan.docs)} documents: {len(plan.done)} finished before,"
+            f" {len(plan.tasks)} to repair, {bad} unreadable",
+            highlight=False,
+        )
+        factory = default_lm_factory(model)
+        try:
+            with (
+                open_runner(workers=workers, cluster=cluster, scheduler=scheduler, lm_factory=factory) as runner,
+                progress_bar(plan, err) as advance,
+            ):
+                summary = execute(plan, runner, advance)
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: finished documents are saved; run the same command again to resume")
+            raise typer.Exit(130) from None
+    for table in summary_tables(summary):
+        err.print(table)
+    err.print(
+        f"{summary.repaired} repaired ({summary.changed} changed), {len(summary.skipped)} skipped;"
+        f" summary: {plan.out_dir / 'summary.json'}",
+        highlight=False,
+    )
+
+
 def main() -> None:
     """Entry point of the `repair` script."""
     try:
