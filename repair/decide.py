@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from repair.edits import Edit, Evidence
+from repair.edits import Edit, Evidence, apply_edits
 from repair.normalize import Normalized
 from repair.spans import Proposal
 
@@ -65,7 +66,94 @@ def decide(doc: Normalized, proposals: Sequence[Proposal], min_confidence: float
         if id(e) not in swallowed
     ]
     shown = [doc.layer.lift(e) for e in rejected]
-    return tuple(sorted(surface + lifted + shown, key=lambda e: (e.start, e.end, not e.applied)))
+    edits = hold_layout_changes(doc.source, surface + lifted + shown)
+    return tuple(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)))
+
+
+LINE_END_RE = re.compile(r"\r\n|\r(?!\n)|\n")
+PARAGRAPH_BREAK_RE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:[ \t]*(?:\r\n|\r(?!\n)|\n))+")
+LAYOUT_EVIDENCE = Evidence("decide:layout", "held: applying it would add, remove or merge line ends or blank lines")
+KEPT_EVIDENCE = Evidence("decide:layout", "the line end at the edge of the span is kept")
+
+
+def layout(text: str) -> tuple[tuple[str, ...], int]:
+    """The line ends of a text in order, and how many blank-line paragraph breaks it has.
+
+    >>> layout("a\\r\\nb\\n\\nc")
+    (('\\r\\n', '\\n', '\\n'), 1)
+    """
+    return tuple(LINE_END_RE.findall(text)), len(PARAGRAPH_BREAK_RE.findall(text))
+
+
+def _lines_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """From the line end before ``start`` to just past the line end after ``end`` (CRLF kept whole)."""
+    lo = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start))
+    lo = 0 if lo < 0 else lo - 1 if text[lo] == "\n" and lo > 0 and text[lo - 1] == "\r" else lo
+    m = LINE_END_RE.search(text, end)
+    return lo, m.end() if m else len(text)
+
+
+def _keeping_line_ends(e: Edit) -> Edit | None:
+    """The edit with the line ends at the edges of its span kept, if that is all it would remove.
+
+    >>> _keeping_line_ends(Edit(5, 12, "\\n Syria", "", "stray", 0.9)).after
+    '\\n'
+    >>> _keeping_line_ends(Edit(0, 8, "the\\nthe ", "", "duplicate", 0.9)) is None
+    True
+    """
+    lead = re.match(r"[ \t\r\n]*", e.before)
+    trail = re.search(r"[ \t\r\n]*$", e.before[lead.end() if lead else 0 :])
+    head = lead.group() if lead else ""
+    tail = trail.group() if trail else ""
+    middle = e.before[len(head) : len(e.before) - len(tail)]
+    if LINE_END_RE.search(middle) or LINE_END_RE.search(e.after):
+        return None
+    ends_before, ends_after = "".join(LINE_END_RE.findall(head)), "".join(LINE_END_RE.findall(tail))
+    return replace(e, after=ends_before + e.after + ends_after, evidence=(*e.evidence, KEPT_EVIDENCE))
+
+
+def _layout_kept(text: str, lo: int, hi: int, edits: Sequence[Edit]) -> bool:
+    local = [replace(m, start=m.start - lo, end=m.end - lo) for m in edits]
+    return layout(apply_edits(text[lo:hi], local)) == layout(text[lo:hi])
+
+
+def hold_layout_changes(text: str, edits: Sequence[Edit]) -> list[Edit]:
+    """Keep the text's line ends and blank lines: trim or hold (mark not applied) the edits that would change them.
+
+    Whatever a stage proposes, the output keeps the input's layout: every line end
+    (CRLF, CR, LF), and no paragraph made or lost. An edit that only takes line ends
+    along at its edges keeps them; others are held. Edits on neighbouring lines are
+    then judged together, since two harmless edits can empty a line between them.
+    """
+    out: list[Edit] = []
+    for e in edits:
+        if e.applied and not _layout_kept(text, *_lines_around(text, e.start, e.end), [e]):
+            trimmed = _keeping_line_ends(e)
+            ok = trimmed is not None and _layout_kept(text, *_lines_around(text, e.start, e.end), [trimmed])
+            e = trimmed if ok and trimmed is not None else _held(e)
+        out.append(e)
+    groups: list[tuple[int, int, list[int]]] = []
+    for i in sorted((i for i, e in enumerate(out) if e.applied), key=lambda i: (out[i].start, out[i].end)):
+        lo, hi = _lines_around(text, out[i].start, out[i].end)
+        if groups and lo < groups[-1][1]:
+            g_lo, g_hi, members = groups.pop()
+            groups.append((g_lo, max(g_hi, hi), [*members, i]))
+        else:
+            groups.append((lo, hi, [i]))
+    for lo, hi, members in groups:
+        if len(members) == 1 or _layout_kept(text, lo, hi, [out[i] for i in members]):
+            continue
+        kept: list[Edit] = []  # the most confident first, as long as the layout holds
+        for i in sorted(members, key=lambda i: -out[i].confidence):
+            if _layout_kept(text, lo, hi, [*kept, out[i]]):
+                kept.append(out[i])
+            else:
+                out[i] = _held(out[i])
+    return out
+
+
+def _held(e: Edit) -> Edit:
+    return replace(e, applied=False, evidence=(*e.evidence, LAYOUT_EVIDENCE))
 
 
 def _drop_overlaps(edits: list[Edit]) -> list[Edit]:
