@@ -34,7 +34,7 @@ BIG_INPUT_BYTES = 4 * 1024 * 1024
 READ_BLOCK_BYTES = 1 << 20
 LOOKAHEAD = 256
 
-LINE_END = r"(?:\r\n|\r|\n)"
+LINE_END = r"(?:\r\n|\r(?!\n)|\n)"  # CRLF is one line end, never CR then LF
 # a blank line (spaces and tabs allowed on it) and any further ones; a chunk ends right after it
 PARAGRAPH_BREAK_RE = re.compile(rf"{LINE_END}(?:[ \t]*{LINE_END})+")
 LINE_END_RE = re.compile(LINE_END)

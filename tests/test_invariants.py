@@ -115,7 +115,7 @@ def text_and_refs(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
 
 # --- the invariants -----------------------------------------------------------------------------------
 
-PARAGRAPH_BREAK_RE = re.compile(r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))+")
+PARAGRAPH_BREAK_RE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:[ \t]*(?:\r\n|\r(?!\n)|\n))+")
 
 
 def line_ends(text: str) -> Counter[str]:
@@ -145,7 +145,7 @@ def check_result(text: str, r: Result) -> None:
     assert apply_edits(text, []) == text
     assert apply_edits(text, r.edits) == r.output
     assert line_ends(r.output) == line_ends(text), "line ends changed"
-    assert len(PARAGRAPH_BREAK_RE.findall(r.output)) == len(PARAGRAPH_BREAK_RE.findall(text)), "paragraphs merged"
+    assert len(PARAGRAPH_BREAK_RE.findall(r.output)) == len(PARAGRAPH_BREAK_RE.findall(text)), "blank lines changed"
 
 
 def check_invariants(text: str, refs: list[tuple[str, str]], lm: FakeLM | None) -> Result:
@@ -183,6 +183,31 @@ def test_invariants_without_model(case: tuple[str, list[tuple[str, str]]]) -> No
 def test_invariants_with_a_fake_model(case: tuple[str, list[tuple[str, str]]]) -> None:
     text, refs = case
     check_invariants(text, refs, FakeLM())
+
+
+def test_the_bundled_example_keeps_its_layout(damaged_text: str, reference_paths: list[Path]) -> None:
+    refs = [(str(p), p.read_text(encoding="utf-8")) for p in reference_paths]
+    check_invariants(damaged_text, refs, None)
+    check_invariants(damaged_text.replace("\n", "\r\n"), refs, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\r\nÂ\r\nb",  # deleting the junk between CR LF's halves would make one line end of two
+        "the\rÂ\nÂ the",
+        "a\nÂ\nb",  # emptying a line would make a paragraph break
+        "the the (\n( (\n( the the",  # three harmless edits together empty a line
+        "the\nthe the the",  # a "duplicate" that took a line end with it
+    ],
+)
+def test_layout_found_broken_by_fuzzing(text: str) -> None:
+    check_invariants(text, [], None)
+
+
+def test_a_trailing_line_is_removed_but_its_line_end_kept() -> None:
+    r = repair_text("they said . \n Syria ")
+    assert r.output.count("\n") == 1
 
 
 def test_a_very_long_line_without_sentences() -> None:
@@ -312,3 +337,9 @@ def test_dropping_overlaps_matches_the_naive_twin(spans: list[tuple[int, int, in
 
     edits = [Edit(s, s + n, "", "x", "gap", c / 10 + i * 1e-6) for i, (s, n, c) in enumerate(spans)]
     assert _drop_overlaps(edits) == _drop_overlaps_naive(edits)
+
+
+def test_crlf_is_one_line_end_not_a_paragraph_break() -> None:
+    """Found by fuzzing: a CRLF matched as CR then LF looked like a blank line."""
+    assert split_text("a\r\n\r\nb\r\nc", 8)[0].text == "a\r\n\r\n"  # the blank line, not the later CRLF
+    assert PARAGRAPH_BREAK_RE.findall("a\r\nb\r\n\r\nc") == ["\r\n\r\n"]

@@ -1,0 +1,118 @@
+"""Nightly fuzzing: the invariants of tests/test_invariants.py over many more examples.
+
+    python benchmarks/fuzz.py                      # 10,000 examples without a model, 1,000 with the fake one
+    python benchmarks/fuzz.py --examples 50000 --seed 7 --json fuzz.json
+
+Reports how many examples ran, the slowest input and its time; exits 1 with the
+shrunk failing input if an invariant breaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, seed, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_invariants import FakeLM, check_invariants, text_and_refs  # noqa: E402
+
+
+@dataclass
+class Tally:
+    """How many examples ran, and the slowest."""
+
+    runs: int = 0
+    seconds: float = 0.0
+    slowest: float = 0.0
+    slowest_case: tuple[str, list[tuple[str, str]]] = ("", [])
+    chars: list[int] = field(default_factory=list)
+
+    def add(self, case: tuple[str, list[tuple[str, str]]], took: float) -> None:
+        self.runs += 1
+        self.seconds += took
+        self.chars.append(len(case[0]))
+        if took > self.slowest:
+            self.slowest, self.slowest_case = took, case
+
+
+def fuzz(examples: int, use_lm: bool, rng_seed: int) -> Tally:
+    """Run ``examples`` generated cases through every invariant; raise on the first (shrunk) failure."""
+    tally = Tally()
+    lm = FakeLM() if use_lm else None
+
+    @seed(rng_seed)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
+    )
+    @given(text_and_refs())
+    def run(case: tuple[str, list[tuple[str, str]]]) -> None:
+        started = time.perf_counter()
+        check_invariants(case[0], case[1], lm)
+        tally.add(case, time.perf_counter() - started)
+
+    run()
+    return tally
+
+
+def describe(case: tuple[str, list[tuple[str, str]]]) -> str:
+    text, refs = case
+    head = repr(text[:120]) + ("…" if len(text) > 120 else "")
+    return f"{len(text)} chars, {len(refs)} refs: {head}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--examples", type=int, default=10_000, help="examples without a model")
+    ap.add_argument("--lm-examples", type=int, default=1_000, help="examples with the fake language model")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="write the summary here")
+    args = ap.parse_args()
+    summary: dict[str, object] = {"seed": args.seed}
+    for label, n, use_lm in (("no model", args.examples, False), ("fake model", args.lm_examples, True)):
+        if n <= 0:
+            continue
+        started = time.perf_counter()
+        try:
+            tally = fuzz(n, use_lm, args.seed)
+        except Exception as exc:
+            print(f"FAILED ({label}):", file=sys.stderr)
+            for one in exc.exceptions if isinstance(exc, ExceptionGroup) else [exc]:
+                print(f"  {type(one).__name__}: {one}", file=sys.stderr)
+                tb = traceback.extract_tb(one.__traceback__)
+                print(f"    at {tb[-1].filename}:{tb[-1].lineno}", file=sys.stderr)
+                for note in getattr(one, "__notes__", []):  # hypothesis puts the shrunk example here
+                    print("    " + note.replace("\n", "\n    "), file=sys.stderr)
+            return 1
+        wall = time.perf_counter() - started
+        mean_chars = sum(tally.chars) / max(1, len(tally.chars))
+        print(
+            f"{label}: {tally.runs} examples passed in {wall:.1f} s "
+            f"(mean input {mean_chars:.0f} chars, {1000 * tally.seconds / max(1, tally.runs):.1f} ms each); "
+            f"slowest {tally.slowest:.2f} s on {describe(tally.slowest_case)}"
+        )
+        summary[label] = {
+            "examples": tally.runs,
+            "seconds": round(wall, 2),
+            "slowest_seconds": round(tally.slowest, 3),
+            "slowest_input_chars": len(tally.slowest_case[0]),
+            "slowest_input_head": tally.slowest_case[0][:200],
+        }
+    if args.json:
+        args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
