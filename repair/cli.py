@@ -280,6 +280,138 @@ def align(
 
 
 @app.command()
+def corrupt(
+    clean_path: Annotated[Path, typer.Argument(metavar="CLEAN", help="A clean text file (UTF-8) to damage.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same damage.")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the damaged text.")],
+    answers_path: Annotated[
+        Path, typer.Option("--answers", help="Where to write the answer key (JSON): every damage and its original.")
+    ],
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.0, help="Damage rate; 1.0 is as dense as the bundled AP example.")
+    ] = 1.0,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kinds",
+            help="Only these kinds of damage (repeat or comma-separate): "
+            "tokenization, substitution, duplicate, gap, stray. Default: all.",
+        ),
+    ] = None,
+) -> None:
+    """Damage CLEAN the way a broken machine pipeline does, and write the answer key.
+
+    Example: [bold]repair corrupt story.txt --seed 1 --out damaged.txt --answers answers.json[/]
+
+    Names of the text are pasted over words, words are doubled or dropped (leaving
+    spaces), stray tokens appear, and the text is re-tokenized ("U. S.", " , ").
+    """
+    from repair.corrupt import CORRUPTION_KINDS
+    from repair.corrupt import corrupt as damage
+
+    chosen = [k.strip() for spec in (kinds or []) for k in spec.split(",") if k.strip()] or list(CORRUPTION_KINDS)
+    with user_errors():
+        unknown = sorted(set(chosen) - set(CORRUPTION_KINDS))
+        if unknown:
+            raise UserError(f"unknown damage kind {', '.join(unknown)}; choose from {', '.join(CORRUPTION_KINDS)}")
+        if out_path.resolve() == answers_path.resolve():
+            raise UserError("--out and --answers must be two different files")
+        text = read_text(clean_path, what="clean text")
+        damaged = damage(text, seed, rate=rate, kinds=chosen)
+        write_all({out_path: damaged.damaged, answers_path: damaged.to_json()}, protect=(clean_path,))
+    counts = Counter(a.kind for a in damaged.answers)
+    err.print(", ".join(f"{counts[k]} {k}" for k in CORRUPTION_KINDS if counts[k]) or "no damage", highlight=False)
+    err.print(f"damaged text: {out_path}\n  answer key: {answers_path}", highlight=False)
+
+
+@app.command()
+def bench(
+    refs: Annotated[
+        bool, typer.Option("--refs/--no-refs", help="Give each case its references (the other clean versions).")
+    ] = True,
+    cases_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cases",
+            help="A folder of case folders (input.txt, gold.txt, refs/*.txt, answers.json) instead of the example.",
+        ),
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Damaged copies per clean example text.")] = 3,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.")] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="An earlier --json result: print what got better or worse.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a calibration plot (PNG): confidence against share right.")
+    ] = None,
+    model: ModelOpt = None,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Run without a language model.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run only the first N cases.")] = None,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", min=0.0, max=1.0, help="As for fix.")
+    ] = DEFAULT_MIN_CONFIDENCE,
+) -> None:
+    """Damage clean texts, repair them, and score the repairs: P/R/F0.5 per kind, error rates, false edits.
+
+    Example: [bold]repair bench --json now.json --compare before.json --plot calibration.png[/]
+
+    Fast check: [bold]repair bench --seeds 1 --limit 2[/]
+    """
+    import time
+
+    from repair.bench import (
+        EXAMPLE,
+        bench_table,
+        calibration_png,
+        compare_table,
+        example_cases,
+        load_cases,
+        load_metrics,
+        run_bench,
+        text_table,
+        write_bytes,
+    )
+
+    with user_errors():
+        old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
+        cases = load_cases(cases_dir, refs=refs) if cases_dir else example_cases(EXAMPLE, seeds=seeds, refs=refs)
+        cases = cases[:limit] if limit else cases
+        started = time.perf_counter()
+        lm = None if no_model else load_lm(model)
+        loaded = time.perf_counter() - started
+        settings = {
+            "cases": str(cases_dir or EXAMPLE),
+            "seeds": None if cases_dir else seeds,
+            "refs": refs,
+            "limit": limit,
+            "model": getattr(lm, "name", None),
+            "min_confidence": min_confidence,
+        }
+        result = run_bench(
+            cases,
+            lm=lm,
+            min_confidence=min_confidence,
+            progress=lambda msg: err.print(f"[dim]bench {msg}[/]", highlight=False),
+            settings=settings,
+            load_seconds=loaded if lm is not None else 0.0,
+        )
+        if json_path is not None:
+            write_all({json_path: result.to_json()})
+        if plot is not None:
+            write_bytes(plot, calibration_png(result))
+    for c in result.cases:
+        if c.error:
+            err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
+    out.print(bench_table(result))
+    out.print(text_table(result))
+    if old is not None:
+        out.print(compare_table(old, result.metrics()))
+    for what, path in (("results", json_path), ("calibration plot", plot)):
+        if path is not None:
+            err.print(f"{what}: {path}", highlight=False)
+
+
+@app.command()
 def batch(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT", help='A folder of text files, or a JSONL file of {"id", "text"} lines.')

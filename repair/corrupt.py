@@ -150,10 +150,12 @@ def mentions(text: str) -> Counter[str]:
         if i == 0 or toks[i - 1].text in SENTENCE_END or _line_break(text, toks[i - 1], toks[i]):
             openers[bare] += 1
         i = j
+    in_longer = {w for bare in seen if " " in bare for w in bare.split()}
     found: Counter[str] = Counter()
     for bare, forms in seen.items():
         single = " " not in bare
-        if single and (openers[bare] == len(forms) or DEMONYM_RE.search(bare)):
+        opens_only = openers[bare] == len(forms) and bare not in in_longer
+        if single and (opens_only or DEMONYM_RE.search(bare)):
             continue  # a common word that opens sentences, or an adjective of nationality
         with_the = [f for f in forms if f != bare]
         form = Counter(with_the).most_common(1)[0][0] if 2 * len(with_the) >= len(forms) else bare

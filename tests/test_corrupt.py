@@ -1,0 +1,162 @@
+"""`repair corrupt`: damage like the AP example's, reproducible per seed, with an answer key that undoes it."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from repair.cli import app
+from repair.corrupt import CORRUPTION_KINDS, FUNCTION_WORDS, corrupt, load_answers, mentions
+from repair.document import tokenize
+from repair.edits import apply_edits
+from repair.score import squash
+
+STORY = (
+    "LUCCA, Italy (AP) — U.S. Secretary of State Rex Tillerson said Russia doesn’t want to lose its alliance. "
+    "The Kremlin said the talks in Moscow would go on, and Tillerson said the U.S. saw no role for Assad. "
+    "“We cannot let this happen again,” Tillerson said. Russia’s foreign minister said the Kremlin had not "
+    "decided whether Putin would meet Tillerson, though the U.S. has asked. Assad’s forces kept fighting.\n"
+    "The talks in Astana could help, Tillerson added, though the U.S. has doubts about Russia and Iran."
+)
+
+
+def clean_texts(example_dir: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(example_dir.glob("00[1-9]_*.txt"))]
+
+
+def test_the_same_seed_gives_the_same_damage() -> None:
+    a, b = corrupt(STORY, 7), corrupt(STORY, 7)
+    assert a.damaged == b.damaged and a.answers == b.answers
+    assert corrupt(STORY, 8).damaged != a.damaged
+
+
+def test_global_random_state_does_not_matter() -> None:
+    random.seed(1)
+    a = corrupt(STORY, 3)
+    random.seed(2)
+    random.random()
+    assert corrupt(STORY, 3) == a
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32), rate=st.floats(0.0, 6.0), kinds=st.sets(st.sampled_from(CORRUPTION_KINDS)))
+def test_answers_point_at_the_damage_and_undo_it(seed: int, rate: float, kinds: set[str]) -> None:
+    d = corrupt(STORY, seed, rate=rate, kinds=sorted(kinds))
+    for a in d.answers:
+        assert d.damaged[a.start : a.end] == a.before
+        assert a.kind in kinds
+    assert apply_edits(d.damaged, d.answers) == d.clean == STORY
+    if not kinds:
+        assert d.damaged == STORY and not d.answers
+
+
+def test_the_answer_key_on_disk_undoes_the_damage_of_every_example_text(example_dir: Path) -> None:
+    for seed, text in enumerate(clean_texts(example_dir)):
+        d = corrupt(text, seed)
+        clean, answers = load_answers(d.to_json())
+        assert clean == text
+        assert apply_edits(d.damaged, answers) == text
+
+
+def test_damage_is_as_dense_as_in_the_ap_example(example_dir: Path) -> None:
+    counts: Counter[str] = Counter()
+    tokens = 0
+    for text in clean_texts(example_dir):
+        for seed in range(10):
+            counts.update(a.kind for a in corrupt(text, seed).answers)
+            tokens += len(tokenize(text))
+    per_100 = {k: 100 * n / tokens for k, n in counts.items()}
+    assert 3.2 < per_100["substitution"] < 4.6
+    assert 0.1 < per_100["duplicate"] < 0.35
+    assert 0.15 < per_100["gap"] < 0.5
+    assert 0.03 < per_100["stray"] < 0.3
+    assert corrupt_rate(example_dir, 2.0) > 1.6 * corrupt_rate(example_dir, 1.0)
+
+
+def corrupt_rate(example_dir: Path, rate: float) -> int:
+    return sum(
+        1 for text in clean_texts(example_dir) for a in corrupt(text, 0, rate=rate).answers if a.kind == "substitution"
+    )
+
+
+def test_pasted_words_are_mostly_names_of_the_text_itself() -> None:
+    names = mentions(STORY)
+    assert {"Tillerson", "Russia", "the U.S.", "The Kremlin", "Assad"} <= set(names)
+    assert "LUCCA" not in names or names["LUCCA"] == 1
+    pasted = [
+        a.before for seed in range(30) for a in corrupt(STORY, seed, rate=3.0).answers if a.kind == "substitution"
+    ]
+    known = {squash(n) for n in names}
+    assert sum(squash(p) in known for p in pasted) > 0.65 * len(pasted)
+    assert all(squash(p) in known or p in FUNCTION_WORDS for p in pasted)
+
+
+def test_names_come_from_the_text_not_a_list() -> None:
+    text = "Ms Okonkwo met the Zorblatt Council in Quenville. Okonkwo said the Zorblatt Council would vote."
+    assert {"Okonkwo", "the Zorblatt Council", "Quenville"} <= set(mentions(text))
+    pasted = {a.before for s in range(40) for a in corrupt(text, s, rate=5.0, kinds=["substitution"]).answers}
+    assert {"Okonkwo", "the Zorblatt Council"} & pasted
+
+
+def test_the_damage_looks_like_the_ap_example() -> None:
+    d = corrupt(STORY, 11, rate=4.0)
+    assert "U. S." in d.damaged and "U.S." not in d.damaged
+    assert " , " in d.damaged and "( AP )" in d.damaged
+    assert "does n’t" in d.damaged and "can not" in d.damaged and "Assad ’s" in d.damaged
+    assert "“ We" in d.damaged
+    kinds = {a.kind for a in d.answers}
+    assert {"tokenization", "substitution"} <= kinds
+    for a in d.answers:
+        if a.kind == "gap":
+            assert re.fullmatch(r" {3,4}", a.before)
+        if a.kind == "duplicate":
+            following = d.damaged[a.end :].split()[0]
+            assert a.before.strip() == following
+
+
+def test_only_the_chosen_kinds() -> None:
+    d = corrupt(STORY, 5, rate=5.0, kinds=["duplicate", "gap"])
+    assert {a.kind for a in d.answers} <= {"duplicate", "gap"}
+    assert "U.S." in d.damaged  # no re-tokenization
+    spacing = corrupt(STORY, 5, kinds=["tokenization"])
+    assert squash(spacing.damaged) == squash(STORY)
+    with pytest.raises(ValueError, match="unknown damage kind"):
+        corrupt(STORY, 1, kinds=["typo"])
+
+
+def test_the_command_writes_the_damaged_text_and_the_key(tmp_path: Path) -> None:
+    clean = tmp_path / "story.txt"
+    clean.write_text(STORY, encoding="utf-8")
+    out, key = tmp_path / "damaged.txt", tmp_path / "answers.json"
+    args = ["corrupt", str(clean), "--seed", "3", "--rate", "2", "--out", str(out), "--answers", str(key)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    damaged = out.read_text(encoding="utf-8")
+    assert damaged == corrupt(STORY, 3, rate=2.0).damaged
+    doc = json.loads(key.read_text(encoding="utf-8"))
+    assert doc["seed"] == 3 and doc["clean"] == STORY
+    _, answers = load_answers(key.read_text(encoding="utf-8"))
+    assert apply_edits(damaged, answers) == STORY
+
+
+def test_the_command_restricts_kinds_and_refuses_bad_ones(tmp_path: Path) -> None:
+    clean = tmp_path / "story.txt"
+    clean.write_text(STORY, encoding="utf-8")
+    out, key = tmp_path / "d.txt", tmp_path / "a.json"
+    base = ["corrupt", str(clean), "--seed", "1", "--out", str(out), "--answers", str(key)]
+    ok = CliRunner().invoke(app, [*base, "--kinds", "gap,duplicate", "--rate", "5"])
+    assert ok.exit_code == 0
+    assert {a["kind"] for a in json.loads(key.read_text(encoding="utf-8"))["answers"]} <= {"gap", "duplicate"}
+    bad = CliRunner().invoke(app, [*base, "--kinds", "typo"])
+    assert bad.exit_code == 2 and "unknown damage kind typo" in bad.output
+    over = CliRunner().invoke(app, ["corrupt", str(clean), "--seed", "1", "--out", str(clean), "--answers", str(key)])
+    assert over.exit_code == 2 and "refusing to overwrite" in over.output
+    assert clean.read_text(encoding="utf-8") == STORY
