@@ -45,14 +45,18 @@ SENTENCE_END_RE = re.compile(r"(?<=[^\W\d_]{2}) ?[.!?] (?=[A-Z][a-z])")
 BLANK_LINE_RE = re.compile(r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))+")
 DASHES = "—–‒―-"
 SENTENCE_ENDS = ".!?…"
+# what may follow a mark that ends a token: space, a line end, a closing quote or bracket
+END = r"[\s\"”’')\]]|$"
 # a line that clearly went through a tokenizer: a space before a comma or a period
-TOKENIZED_RE = re.compile(r"[^\s.] (?:,|\.(?! \.))(?:[ \"”’')\]]|$)", re.MULTILINE)
+TOKENIZED_RE = re.compile(rf"[^\s.] (?:,|\.(?! \.))(?:{END})", re.MULTILINE)
 QUOTE_CHARS = '"“”‘’'
-# the last line, one or two capitalized words, and the blank lines before it
+NAME = r"(?:[Tt]he )?[^\W\d_][\w’'.-]*(?: [^\W\d_][\w’'.-]*){0,3}"
+# the last line, a name of up to four words, and the blank lines before it
 ORPHAN_RE = re.compile(
     r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))*([ \t]*)"
-    r"((?:[Tt]he )?[^\W\d_][\w’'.-]*(?: [^\W\d_][\w’'.-]*){0,3})[ \t]*(?:\r\n|\r|\n)?\Z"
+    rf"({NAME})[ \t]*(?:\r\n|\r|\n)?\Z"
 )
+CIRCUMFLEX_RE = re.compile(r"(?<![^\x00-\x7f]) ?Â(?:\xa0|(?=[ \r\n]|$))")
 BRACKETS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in BRACKETS.items()}
 
@@ -110,23 +114,27 @@ def _tokenized_spans(text: str) -> list[tuple[int, int]]:
 
 
 def stray_circumflex(text: str) -> list[Edit]:
-    """A lone "Â" after a word, left where a no-break space was decoded as Latin-1 ("USÂ missile").
+    """A "Â" ending a word, left where a no-break space was decoded as Latin-1 ("USÂ missile").
 
-    >>> [e.before for e in stray_circumflex("USÂ missile and ÂGE")]
-    ['Â']
+    No language ends a word in "Â" after an ASCII character, so it goes (with its no-break
+    space, if still there); standing alone, it goes with the space before it.
+
+    >>> [e.before for e in stray_circumflex("USÂ missile and ÂGE or ROMÂNIA, a Â b")]
+    ['Â', ' Â']
     """
+    detail = "Â left by a no-break space read as Latin-1"
     return [
         _edit(
             text,
             m.start(),
             m.end(),
-            " " if m.group() == "Â\xa0" else "",
+            " " if m.group().endswith("\xa0") else "",
             "mojibake",
             0.95,
             "stray_circumflex",
-            "Â left by a no-break space read as Latin-1",
+            detail,
         )
-        for m in re.finditer(r"(?<=[\x21-\x7e])Â(?:\xa0|(?=[ \r\n]|$))", text)
+        for m in CIRCUMFLEX_RE.finditer(text)
     ]
 
 
@@ -212,45 +220,103 @@ def collapse_spaces(text: str) -> list[Edit]:
 # --- stray tokens ---------------------------------------------------------------------------
 
 
+def _unmatched_brackets(text: str, start: int, end: int) -> list[int]:
+    """Offsets of the brackets in ``text[start:end]`` that close or open nothing.
+
+    >>> _unmatched_brackets("a ( b [ c ) ] d", 0, 15)
+    [6, 12]
+    """
+    stack: list[int] = []
+    unmatched: list[int] = []
+    for m in re.finditer(r"[()\[\]{}]", text[start:end]):
+        ch, at = m.group(), start + m.start()
+        if ch in BRACKETS:
+            stack.append(at)
+            continue
+        opener = next((k for k in range(len(stack) - 1, -1, -1) if text[stack[k]] == CLOSERS[ch]), None)
+        if opener is None:
+            unmatched.append(at)
+        else:
+            unmatched.extend(stack[opener + 1 :])
+            del stack[opener:]
+    return sorted(unmatched + stack)
+
+
 def stray_brackets(text: str) -> list[Edit]:
     """An unmatched bracket standing alone as a token is debris ("Assad . [ As he").
 
     >>> [e.before for e in stray_brackets("the end . ] And")]
     ['] ']
-    >>> [e.before for e in stray_brackets("Assad . [ As he said ( AP ) and")]
-    ['[ ']
+    >>> [e.before for e in stray_brackets("Assad . [ As he said ( AP ) and ( (")]
+    ['[ ', ' ( (']
     """
-    out: list[Edit] = []
+    brackets: list[tuple[int, int]] = []
     for p0, p1 in _paragraphs(text):
-        stack: list[int] = []
-        unmatched: list[int] = []
-        for m in re.finditer(r"[()\[\]{}]", text[p0:p1]):
-            ch, at = m.group(), p0 + m.start()
-            if ch in BRACKETS:
-                stack.append(at)
-                continue
-            opener = next((k for k in range(len(stack) - 1, -1, -1) if text[stack[k]] == CLOSERS[ch]), None)
-            if opener is None:
-                unmatched.append(at)
-            else:
-                unmatched.extend(stack[opener + 1 :])
-                del stack[opener:]
-        for at in sorted(unmatched + stack):
-            before, after = text[at - 1 : at] if at else "", text[at + 1 : at + 2]
-            if before not in ("", " ", "\n", "\r") or after not in ("", " ", "\n", "\r"):
+        for at in _unmatched_brackets(text, p0, p1):
+            if text[at - 1 : at] not in ("", " ", "\n", "\r") or text[at + 1 : at + 2] not in ("", " ", "\n", "\r"):
                 continue  # attached to a word: "1)" list items, smileys
-            if after == " ":
-                span = (at, at + 2)
-            elif before == " ":
-                span = (at - 1, at + 1)
-            else:
-                continue  # alone on its line: removing it would merge paragraphs
             if text[at] in CLOSERS and re.search(r"(?:^|[\r\n])[ \t]*\w{1,3} $", text[max(0, at - 6) : at]):
                 continue  # "1 )" opens a list item
-            if out and span[0] < out[-1].end:
-                continue
-            out.append(_edit(text, *span, "", "stray", 0.9, "stray_brackets", f"unmatched {text[at]!r}"))
+            brackets.append((at, at + 1))
+    spans: list[tuple[int, int]] = []
+    for s0, s1 in _merge(brackets, text, " "):
+        if _line_end(text, _spaces_after(text, s1)):
+            span = (_spaces_before(text, s0, " \t\xa0"), _spaces_after(text, s1))
+        elif s0 == 0 or text[s0 - 1] in "\r\n":
+            span = (s0, _spaces_after(text, s1))
+        else:
+            span = (_layout_start(text, s0, _spaces_after(text, s1)), _spaces_after(text, s1))
+        spans.append(span)
+    while True:  # a removal that now ends a line takes the spaces before it too
+        merged = _merge(spans)
+        spans = [(_spaces_before(text, s0, " \t\xa0") if _line_end(text, s1) else s0, s1) for s0, s1 in merged]
+        if spans == merged:
+            return [_edit(text, s0, s1, "", "stray", 0.9, "stray_brackets", "unmatched bracket") for s0, s1 in spans]
+
+
+def _line_end(text: str, at: int) -> bool:
+    return text[at : at + 1] in ("", "\n", "\r")
+
+
+def _layout_start(text: str, start: int, end: int) -> int:
+    """Where removing ``text[start:end]`` (brackets and the spaces after) begins: the spaces
+    before stay as they are if they will be a gap, else they go down to one.
+    """
+    s0 = _spaces_before(text, start)
+    if start - s0 < 2:
+        return start
+    joined = text[max(0, s0 - 2) : s0] + " " * (start - s0) + text[end : end + 1]
+    run_start = min(2, s0)
+    return start if gap_score(joined, run_start, run_start + start - s0) else s0 + 1
+
+
+def _merge(spans: Sequence[tuple[int, int]], text: str = "", joiners: str = "") -> list[tuple[int, int]]:
+    """Sorted spans with those overlapping, touching, or apart only by ``joiners`` in ``text`` joined.
+
+    >>> _merge([(5, 6), (0, 2), (2, 3)]), _merge([(0, 1), (2, 3)], "( ( x", " ")
+    ([(0, 3), (5, 6)], [(0, 3)])
+    """
+    out: list[tuple[int, int]] = []
+    for s0, s1 in sorted(spans):
+        if out and (s0 <= out[-1][1] or (joiners and not text[out[-1][1] : s0].strip(joiners))):
+            out[-1] = (out[-1][0], max(out[-1][1], s1))
+        else:
+            out.append((s0, s1))
     return out
+
+
+def _spaces_after(text: str, at: int) -> int:
+    """Where the run of spaces starting at ``at`` ends."""
+    while text[at : at + 1] == " ":
+        at += 1
+    return at
+
+
+def _spaces_before(text: str, at: int, spaces: str = " ") -> int:
+    """Where the run of spaces ending at ``at`` starts."""
+    while at > 0 and text[at - 1] in spaces:
+        at -= 1
+    return at
 
 
 def orphan_last_line(text: str) -> list[Edit]:
@@ -271,6 +337,8 @@ def orphan_last_line(text: str) -> list[Edit]:
     prev_start = max(text.rfind("\n", 0, m.start()), text.rfind("\r", 0, m.start())) + 1
     prev = text[prev_start : m.start()].rstrip()
     indented = bool(m.group(1))  # tokens glued on after the text start with a space
+    if re.fullmatch(r"[ \t]+" + NAME, text[prev_start : m.start()]):
+        return []  # names stacked up: which one is debris is unclear
     finished = len(prev.split()) >= 12 and re.search(r"[.!?][\"”’)]?$", prev)
     if not prev or not (indented or finished):
         return []
@@ -326,7 +394,7 @@ def plural_possessive(text: str) -> list[Edit]:
 
 
 space_before_punctuation = _named("space_before_punctuation", _regex_rule(
-    r"(?<=\b[A-Za-z]\.) \.(?=[ \"”’')\]]|$)|(?<=\S) (?=,(?:[ \"”’')\]]|$))|(?<=[^\s.]) (?=\.(?!\.)(?:[ \"”’')\]]|$))",
+    rf"(?<=\b[A-Za-z]\.) \.(?! \.)(?={END})|(?<=\S) (?=,(?:{END}))|(?<=[^\s.]) (?=\.(?!\.| \.)(?:{END}))",
     "", "tokenization", 0.97, "space before a comma or period",
 ))  # fmt: skip
 
@@ -347,7 +415,7 @@ def split_ellipsis(text: str) -> list[Edit]:
 
 
 space_before_marks = _named("space_before_marks", _regex_rule(
-    r"(?<=\S) (?=[;:!?]+(?:[ \"”’')\]]|$))|(?<=\d) (?=%)|(?<=[$£€]) (?=\d)",
+    rf"(?<=\S) (?=[;:!?]+(?:{END}))|(?<=\d) (?=%)|(?<=[$£€]) (?=\d)",
     "", "tokenization", 0.93, "space before a mark, in a tokenized paragraph", tokenized_only=True,
 ))  # fmt: skip
 space_inside_brackets = _named("space_inside_brackets", _regex_rule(
@@ -360,9 +428,11 @@ def _quote_cue(text: str, at: int) -> str | None:
     """What a lone straight quote's neighbours say it is: "open", "close", or None when they allow both."""
     prev = text[at - 2] if at >= 2 and text[at - 1] == " " else "\n"
     nxt = text[at + 2] if text[at + 1 : at + 2] == " " and at + 2 < len(text) else "\n"
+    if nxt in ",.;:!?)]":
+        return "close"
     if prev in '\r\n"(:[':
         return "open"
-    if nxt in '\r\n",.;:!?)]':
+    if nxt in '\r\n"':
         return "close"
     if prev in ",.!?" and nxt.islower():
         return "close"
@@ -388,9 +458,11 @@ def _pair_quotes(text: str, start: int, end: int) -> dict[int, str]:
         space_before, space_after = _spaced(text, at)
         if space_before and space_after:
             cue = _quote_cue(text, at)
+        elif not space_after and text[at + 1] in ",.;:!?)]…":
+            cue = "close"
         elif space_before or text[at - 1] in "([":
             cue = "open"
-        elif space_after or text[at + 1] in ",.;:!?)]…":
+        elif space_after:
             cue = "close"
         else:
             continue  # glued inside a token (5'6"): not a quote mark
@@ -399,7 +471,9 @@ def _pair_quotes(text: str, start: int, end: int) -> dict[int, str]:
         if cue is None:
             pending.append(at)
         else:
-            if cue != expected:
+            # a quote opening a line while one is open continues it into a new paragraph: no loss
+            continued = cue == "open" and inside and text[at - 1 : at] in ("", "\n", "\r")
+            if cue != expected and not continued:
                 for p in pending:
                     del roles[p]
             pending = []
@@ -435,18 +509,28 @@ def _single_roles(text: str, start: int, end: int) -> dict[int, str]:
     for at in (start + m.start() for m in re.finditer("[‘’']", text[start:end])):
         space_before, space_after = _spaced(text, at)
         ch = text[at]
+        opens = ch == "‘" or (ch == "'" and not re.search(r"[^\W\d_][sS] $", text[max(start, at - 3) : at]))
         if space_before and space_after:
             if open_at is not None and ch != "‘":
                 roles[at], open_at = "close", None
-            elif ch == "‘" or (ch == "'" and not re.search(r"[^\W\d_][sS] $", text[max(start, at - 3) : at])):
+            elif opens and text[at + 2 : at + 3] not in ",.;:!?)]":
                 roles[at], open_at = "open", at
-        elif space_before and ch in "‘'":
-            open_at = at
-        elif space_after and open_at is not None:
+        elif ch != "‘" and (space_after or text[at + 1] in ",.;:!?)]…"):  # shaped as a closing quote
             open_at = None
+        elif space_before and opens and text[at + 1] not in ",.;:!?)]…":
+            open_at = at
     if open_at is not None and text[open_at] == "'":
         roles.pop(open_at, None)
     return roles
+
+
+def _joins(ch: str, role: str) -> bool:
+    """May an opening (closing) quote be joined to this next (previous) character?
+
+    >>> _joins("W", "open"), _joins(".", "open"), _joins(".", "close"), _joins('"', "close")
+    (True, False, True, False)
+    """
+    return len(ch) == 1 and (ch.isalnum() or ch in ("([{$£€#¿¡…" if role == "open" else ".,!?;:)]}%…"))
 
 
 def quote_spacing(text: str) -> list[Edit]:
@@ -459,7 +543,7 @@ def quote_spacing(text: str) -> list[Edit]:
     for p0, p1 in _paragraphs(text):
         roles = _pair_quotes(text, p0, p1) | _curly_roles(text, p0, p1) | _single_roles(text, p0, p1)
         for at, role in sorted(roles.items()):
-            if role == "open" and text[at + 1 : at + 2] == " " and text[at + 2 : at + 3] not in QUOTE_CHARS + "\r\n ":
+            if role == "open" and text[at + 1 : at + 2] == " " and _joins(text[at + 2 : at + 3], role):
                 out.append(
                     _edit(
                         text,
@@ -472,7 +556,7 @@ def quote_spacing(text: str) -> list[Edit]:
                         "opening quote joined to the next word",
                     )
                 )
-            elif role == "close" and at >= 2 and text[at - 1] == " " and text[at - 2] not in QUOTE_CHARS + "\r\n ":
+            elif role == "close" and at >= 2 and text[at - 1] == " " and _joins(text[at - 2], role):
                 out.append(
                     _edit(
                         text,
