@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, seed, settings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_invariants import FakeLM, check_invariants, text_and_refs  # noqa: E402
+from test_invariants import FakeLM, check_invariants, damaged_seed, text_and_refs  # noqa: E402
 
 
 @dataclass
@@ -56,7 +56,7 @@ def fuzz(examples: int, use_lm: bool, rng_seed: int) -> Tally:
         suppress_health_check=list(HealthCheck),
         print_blob=True,
     )
-    @given(text_and_refs())
+    @given(text_and_refs(60) | text_and_refs(400) | damaged_seed())  # short, long, and the real article
     def run(case: tuple[str, list[tuple[str, str]]]) -> None:
         started = time.perf_counter()
         check_invariants(case[0], case[1], lm)
@@ -69,7 +69,8 @@ def fuzz(examples: int, use_lm: bool, rng_seed: int) -> Tally:
 def describe(case: tuple[str, list[tuple[str, str]]]) -> str:
     text, refs = case
     head = repr(text[:120]) + ("…" if len(text) > 120 else "")
-    return f"{len(text)} chars, {len(refs)} refs: {head}"
+    sizes = "+".join(str(len(r)) for _, r in refs) or "0"
+    return f"{len(text)} chars, {len(refs)} refs ({sizes} chars): {head}"
 
 
 def main() -> int:

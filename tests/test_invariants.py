@@ -85,19 +85,19 @@ def adversarial_text(draw: st.DrawFn, max_words: int = 60) -> str:
     return text
 
 
-ANY_TEXT = (
-    st.text(max_size=300)
-    | adversarial_text()
-    | st.sampled_from(
-        ["", " ", "\n", "\r\n", "\r", "\n\n\n", "...", "?!?!", "— — —", "((([[[", ".,;:!?" * 50, "\t\t\t"]
-    )
-)
+ODD_TEXTS = ["", " ", "\n", "\r\n", "\r", "\n\n\n", "...", "?!?!", "— — —", "((([[[", ".,;:!?" * 50, "\t\t\t"]
+
+
+def any_text(max_words: int = 60) -> st.SearchStrategy[str]:
+    """Random unicode, damaged-news-like text, or one of the odd texts."""
+    return st.text(max_size=5 * max_words) | adversarial_text(max_words) | st.sampled_from(ODD_TEXTS)
 
 
 @st.composite
-def text_and_refs(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+def text_and_refs(draw: st.DrawFn, max_words: int = 60) -> tuple[str, list[tuple[str, str]]]:
     """A text and 0–2 references: copies of it with some words changed, or unrelated text."""
-    text = draw(ANY_TEXT)
+    any_ = any_text(max_words)
+    text = draw(any_)
     refs: list[tuple[str, str]] = []
     for i in range(draw(st.integers(0, 2))):
         if draw(st.booleans()):
@@ -108,8 +108,30 @@ def text_and_refs(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
                     words[j] = draw(st.sampled_from(WORDS))
             ref = " ".join(words)
         else:
-            ref = draw(ANY_TEXT)
+            ref = draw(any_)
         refs.append((f"ref{i}.txt", ref))
+    return text, refs
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
+SEEDS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLE.glob("*.txt"))]
+
+
+@st.composite
+def damaged_seed(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+    """A stretch of the bundled article with odd pieces spliced in, and the other outlets as references."""
+    k = draw(st.integers(0, len(SEEDS) - 1))
+    seed = SEEDS[k]
+    a = draw(st.integers(0, len(seed)))
+    b = draw(st.integers(a, min(len(seed), a + 3000)))
+    text = seed[a:b]
+    for _ in range(draw(st.integers(0, 6))):
+        at = draw(st.integers(0, len(text)))
+        piece = draw(st.sampled_from(WORDS + SPACES) | st.text(max_size=4))
+        text = text[:at] + piece + text[at:]
+    if draw(st.booleans()):
+        text = text.replace("\n", draw(st.sampled_from(["\r\n", "\r", "\n\n", "\n"])))
+    refs = [(f"ref{i}.txt", r) for i, r in enumerate(SEEDS) if i != k and draw(st.booleans())]
     return text, refs
 
 
@@ -177,8 +199,15 @@ def test_invariants_without_model(case: tuple[str, list[tuple[str, str]]]) -> No
     check_invariants(text, refs, None)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_seed())
+def test_invariants_on_the_damaged_example(case: tuple[str, list[tuple[str, str]]]) -> None:
+    text, refs = case
+    check_invariants(text, refs, None)
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text_and_refs())
+@given(text_and_refs() | damaged_seed())
 @example(("Russia can maintain Russia alliance with the    countries .\n\nAssad Assad must go .", []))
 def test_invariants_with_a_fake_model(case: tuple[str, list[tuple[str, str]]]) -> None:
     text, refs = case
