@@ -460,11 +460,21 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(lm_factory: LMFactory, repair: RepairFn, threads: int) -> None:
     limit_threads(threads)
-    _WORKER["lm"] = lm_factory()
     _WORKER["repair"] = repair
+    try:
+        _WORKER["lm"] = lm_factory()
+    except Exception as exc:  # kept for the parent to raise: a failing initializer only breaks the pool
+        _WORKER["error"] = exc
+
+
+def _ready() -> BaseException | None:
+    """Whether this worker could load its model: None, or the error to raise in the parent."""
+    return _WORKER.get("error")
 
 
 def _work(task: Task) -> Outcome:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     return process(task, _WORKER["lm"], _WORKER["repair"])
 
 
@@ -497,6 +507,13 @@ def local_runner(
             initargs=(lm_factory, repair, threads_per_worker(workers)),
         )
         pools.append(pool)
+        # a pool that cannot start or load the model is this run's problem, not a document's
+        try:
+            error = pool.submit(_ready).result()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(f"the worker processes could not start: {exc}") from exc
+        if error is not None:
+            raise error
         return pool
 
     def run_pool(tasks: Iterable[Task]) -> Iterator[Outcome]:

@@ -50,13 +50,23 @@ class ModelPlugin(_PluginBase):  # type: ignore[misc]
 
     def setup(self, worker: Any) -> None:
         limit_threads(self.threads)
-        self.lm = self.lm_factory()
+        try:
+            self.lm = self.lm_factory()
+        except Exception as exc:  # raised in the client by `_check_workers`, not once per document
+            self.error = exc
+
+
+def _worker_error(dask_worker: Any) -> BaseException | None:
+    """Run on each worker by `Client.run`, which passes the worker in."""
+    return getattr(dask_worker.plugins.get(PLUGIN_NAME), "error", None)
 
 
 def _work(task: Task, repair: RepairFn) -> Outcome:
     from distributed import get_worker
 
     plugin: Any = get_worker().plugins[PLUGIN_NAME]
+    if getattr(plugin, "error", None) is not None:
+        raise plugin.error
     return process(task, plugin.lm, repair)
 
 
@@ -117,6 +127,9 @@ def dask_runner(
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     try:
         client.register_plugin(ModelPlugin(lm_factory, threads))
+        for error in client.run(_worker_error).values():
+            if error is not None:  # the model failed to load: the run's problem, not a document's
+                raise error
         window = max(1, len(client.scheduler_info()["workers"])) * TASKS_PER_WORKER
 
         def run(tasks: Iterable[Task]) -> Iterator[Outcome]:

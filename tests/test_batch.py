@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -17,6 +18,7 @@ from repair.batch import STATE_DIR, no_model, recover_jsonl, run_batch
 from repair.cli import app
 from repair.editlist import load_edits
 from repair.edits import Edit, Evidence, apply_edits
+from repair.lm import ModelError
 from repair.pipeline import Result
 from repair.textio import InputError
 
@@ -48,6 +50,17 @@ class Interrupt:
         if len(asked) + 1 == self.n:
             raise KeyboardInterrupt
         return fake_repair(text, refs, lm, min_confidence=min_confidence)
+
+
+def dying_repair(text: str, refs: Sequence[tuple[str, str]], lm: Any, *, min_confidence: float = 0.5) -> Result:
+    """A pipeline whose process dies outright (as on a segfault or the OOM killer) on the word DIE."""
+    if "DIE" in text:
+        os._exit(3)
+    return fake_repair(text, refs, lm, min_confidence=min_confidence)
+
+
+def broken_model() -> None:
+    raise ModelError("the model cannot be found here")
 
 
 @pytest.fixture(autouse=True)
@@ -255,6 +268,25 @@ def test_output_does_not_depend_on_workers_or_where_they_run(tmp_path: Path, exa
     assert outputs(one) == outputs(two) == outputs(dask)
     assert len(outputs(one)) == 2 * 6 + 1
     assert outputs(one)["gamma.repaired.txt"] != GOOD["alpha.txt"]  # something was repaired
+
+
+def test_a_document_that_kills_its_worker_process_is_skipped(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, with_bad=False)
+    (folder / "deadly.txt").write_text("The parser will DIE on this one.", encoding="utf-8")
+    out = tmp_path / "out"
+    summary = run_batch(folder, out, workers=2, lm_factory=no_model, repair=dying_repair)
+    assert summary.repaired == 3
+    assert [i for i, _ in summary.skipped] == ["deadly.txt"]
+    assert "died" in summary.skipped[0][1]
+
+
+def test_a_model_that_cannot_load_stops_the_run_and_blames_no_document(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, with_bad=False)
+    out = tmp_path / "out"
+    with pytest.raises(ModelError, match="cannot be found"):
+        run_batch(folder, out, workers=2, lm_factory=broken_model, repair=fake_repair)
+    summary = run_batch(folder, out, workers=1, lm_factory=no_model, repair=fake_repair)
+    assert summary.repaired == 3
 
 
 def test_cluster_without_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
