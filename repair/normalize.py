@@ -56,7 +56,7 @@ ORPHAN_RE = re.compile(
     r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))*([ \t]*)"
     rf"({NAME})[ \t]*(?:\r\n|\r|\n)?\Z"
 )
-CIRCUMFLEX_RE = re.compile(r"(?<![^\x00-\x7f]) ?Â(?:\xa0|(?=[ \r\n]|$))")
+CIRCUMFLEX_RE = re.compile(r"(?<=[\x21-\x7e])Â(?:\xa0|(?=[ \r\n]|$))|(?:^|(?<=\s))Â(?:[ \xa0]|$)", re.MULTILINE)
 BRACKETS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in BRACKETS.items()}
 
@@ -117,25 +117,14 @@ def stray_circumflex(text: str) -> list[Edit]:
     """A "Â" ending a word, left where a no-break space was decoded as Latin-1 ("USÂ missile").
 
     No language ends a word in "Â" after an ASCII character, so it goes (with its no-break
-    space, if still there); standing alone, it goes with the space before it.
+    space, if still there); standing alone, it goes with the space after it.
 
     >>> [e.before for e in stray_circumflex("USÂ missile and ÂGE or ROMÂNIA, a Â b")]
-    ['Â', ' Â']
+    ['Â', 'Â ']
     """
     detail = "Â left by a no-break space read as Latin-1"
-    return [
-        _edit(
-            text,
-            m.start(),
-            m.end(),
-            " " if m.group().endswith("\xa0") else "",
-            "mojibake",
-            0.95,
-            "stray_circumflex",
-            detail,
-        )
-        for m in CIRCUMFLEX_RE.finditer(text)
-    ]
+    fixes = [(m.start(), m.end(), " " if m.group() == "Â\xa0" else "") for m in CIRCUMFLEX_RE.finditer(text)]
+    return [_edit(text, s, e, after, "mojibake", 0.95, "stray_circumflex", detail) for s, e, after in fixes]
 
 
 def ftfy_mojibake(text: str) -> list[Edit]:
@@ -173,7 +162,6 @@ def trailing_spaces(text: str) -> list[Edit]:
     return [
         _edit(text, m.start(), m.end(), "", "whitespace", 0.99, "trailing_spaces", "spaces at a line end")
         for m in re.finditer(r"[ \t\xa0]+(?=\r\n|\r|\n|$)", text)
-        if m.end() > m.start()
     ]
 
 
@@ -193,9 +181,9 @@ def gap_score(text: str, start: int, end: int) -> float:
         return 0.0
     if prev in DASHES or nxt in DASHES:
         return 0.0
-    ends_sentence = prev in SENTENCE_ENDS or (
-        prev in QUOTE_CHARS + ")]" and text[start - 2 : start - 1] in SENTENCE_ENDS
-    )
+    # a closing quote counts as the sentence end it follows, joined to it yet or not ('end . "')
+    before_quote = text[max(0, start - 3) : start - 1].rstrip(" ")[-1:]
+    ends_sentence = prev in SENTENCE_ENDS or (prev in QUOTE_CHARS + ")]" and before_quote in tuple(SENTENCE_ENDS))
     if nxt in QUOTE_CHARS and (prev in QUOTE_CHARS or ends_sentence):
         return 0.0
     if ends_sentence and nxt.isupper():
@@ -205,7 +193,7 @@ def gap_score(text: str, start: int, end: int) -> float:
 
 
 def collapse_spaces(text: str) -> list[Edit]:
-    """Runs of spaces inside a line become one, except where a word seems dropped (see `is_gap`).
+    """Runs of spaces inside a line become one, except where a word seems dropped (see `gap_score`).
 
     >>> [e.before for e in collapse_spaces("(AP)   —  U.S. and the    countries")]
     ['   ', '  ']
@@ -385,11 +373,8 @@ def plural_possessive(text: str) -> list[Edit]:
         before = text[line_start : m.start()]
         if before.count("‘") > len(re.findall(r"\w’(?!\w)", before)) or re.search(r"(?:^|\s)'\w", before):
             continue  # an open single quote: the apostrophe may close it
-        out.append(
-            _edit(
-                text, m.start(), m.end(), "", "tokenization", 0.85, "plural_possessive", "plural possessive split off"
-            )
-        )
+        detail = "plural possessive split off"
+        out.append(_edit(text, m.start(), m.end(), "", "tokenization", 0.85, "plural_possessive", detail))
     return out
 
 
@@ -543,32 +528,10 @@ def quote_spacing(text: str) -> list[Edit]:
     for p0, p1 in _paragraphs(text):
         roles = _pair_quotes(text, p0, p1) | _curly_roles(text, p0, p1) | _single_roles(text, p0, p1)
         for at, role in sorted(roles.items()):
-            if role == "open" and text[at + 1 : at + 2] == " " and _joins(text[at + 2 : at + 3], role):
-                out.append(
-                    _edit(
-                        text,
-                        at + 1,
-                        at + 2,
-                        "",
-                        "tokenization",
-                        0.9,
-                        "quote_spacing",
-                        "opening quote joined to the next word",
-                    )
-                )
-            elif role == "close" and at >= 2 and text[at - 1] == " " and _joins(text[at - 2], role):
-                out.append(
-                    _edit(
-                        text,
-                        at - 1,
-                        at,
-                        "",
-                        "tokenization",
-                        0.9,
-                        "quote_spacing",
-                        "closing quote joined to the previous word",
-                    )
-                )
+            space, neighbour = (at + 1, at + 2) if role == "open" else (at - 1, at - 2)
+            if neighbour >= 0 and text[space : space + 1] == " " and _joins(text[neighbour : neighbour + 1], role):
+                detail = f"{role}ing quote joined to the {'next' if role == 'open' else 'previous'} word"
+                out.append(_edit(text, space, space + 1, "", "tokenization", 0.9, "quote_spacing", detail))
     return out
 
 
@@ -636,23 +599,32 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
         if p0 > cuts[-1] and p1 - cuts[-1] > size:
             cuts.append(p0)
         while p1 - cuts[-1] > size:
-            cut = _cut_point(text, cuts[-1] + size // 2, p1)
+            cut = _cut_point(text, max(p0, cuts[-1]) + size // 2, p1, p0, size)
             if cut is None:
                 break
             cuts.append(cut)
     return list(zip(cuts, [*cuts[1:], len(text)], strict=True))
 
 
-def _cut_point(text: str, lo: int, hi: int) -> int | None:
-    """The first line start, or failing that sentence start outside quotes, at or after ``lo``."""
+def _cut_point(text: str, lo: int, hi: int, p0: int, size: int) -> int | None:
+    """The first line start, or sentence end outside quotes, at or after ``lo``.
+
+    Failing a sentence end with an even number of quotes before it within ``size``
+    chars (a lost quote makes the count odd), any sentence end will do. A sentence
+    is cut before the space after it, so no chunk ends in a space its rules would
+    take for one at a line end.
+    """
     m = LINE_START_RE.search(text, lo, hi)
-    if m:
-        return m.start()
-    quotes = text.count('"', 0, lo)
-    for m in SENTENCE_END_RE.finditer(text[lo:hi]):
-        if (quotes + text.count('"', lo, lo + m.start())) % 2 == 0:
-            return lo + m.end()
-    return None
+    hi = m.start() if m else hi
+    quotes = text.count('"', p0, lo)
+    first = None
+    for s in SENTENCE_END_RE.finditer(text, lo, hi):
+        first = s.end() - 1 if first is None else first
+        if (quotes + text.count('"', lo, s.start())) % 2 == 0:
+            return s.end() - 1
+        if s.start() > lo + size:
+            break
+    return first if first is not None else (m.start() if m else None)
 
 
 def normalize(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Normalized:
