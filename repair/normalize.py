@@ -56,7 +56,7 @@ ORPHAN_RE = re.compile(
     r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))*([ \t]*)"
     rf"({NAME})[ \t]*(?:\r\n|\r|\n)?\Z"
 )
-CIRCUMFLEX_RE = re.compile(r"(?<=[\x21-\x7e])Â(?:\xa0|(?=[ \r\n]|$))|(?:^|(?<=\s))Â(?:[ \xa0]|$)", re.MULTILINE)
+CIRCUMFLEX_RE = re.compile(r"(?<=[\x21-\x7e])Â(?:\xa0|(?=\s|$))|(?:^|(?<=\s))Â(?:[ \xa0]|(?=\s)|$)", re.MULTILINE)
 BRACKETS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in BRACKETS.items()}
 
@@ -181,8 +181,9 @@ def gap_score(text: str, start: int, end: int) -> float:
         return 0.0
     if prev in DASHES or nxt in DASHES:
         return 0.0
-    # a closing quote counts as the sentence end it follows, joined to it yet or not ('end . "')
-    before_quote = text[max(0, start - 3) : start - 1].rstrip(" ")[-1:]
+    # a quote glued to a sentence end closes it; a lone one ('end . "') may open the next:
+    # the second collapse pass settles it once quotes are joined
+    before_quote = text[start - 2] if start >= 2 else ""
     ends_sentence = prev in SENTENCE_ENDS or (prev in QUOTE_CHARS + ")]" and before_quote in tuple(SENTENCE_ENDS))
     if nxt in QUOTE_CHARS and (prev in QUOTE_CHARS or ends_sentence):
         return 0.0
@@ -537,11 +538,10 @@ def quote_spacing(text: str) -> list[Edit]:
 
 RULES: tuple[Rule, ...] = (
     stray_circumflex,
+    trailing_spaces,  # before ftfy, which judges each line as it will stand
     ftfy_mojibake,
-    trailing_spaces,
     collapse_spaces,
     stray_brackets,
-    split_abbreviations,
     contractions,
     quote_spacing,
     plural_possessive,
@@ -549,6 +549,8 @@ RULES: tuple[Rule, ...] = (
     space_before_marks,  # before the commas and periods that show a paragraph was tokenized are joined
     space_before_punctuation,
     space_inside_brackets,
+    split_abbreviations,  # late, for "U. S. ." and letters whose periods were only now joined
+    collapse_spaces,  # again: a quote joined to a sentence end makes the run after it layout
 )
 FINAL_RULES: tuple[Rule, ...] = (orphan_last_line,)  # rules that look at the whole text
 
