@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -51,7 +52,7 @@ FINGERPRINT_BLOCK_BYTES = 64 * 1024
 # The sentence window around a gap: enough context to judge a filler, short enough to batch.
 MIN_LEFT_CHARS = 60
 MAX_LEFT_CHARS = 300
-MAX_RIGHT_CHARS = 80
+MAX_RIGHT_CHARS = 60
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|\n\s*")
 
 CANDIDATE_BATCH = 64  # candidates per forward pass: bounds the repeated key/value cache
@@ -61,10 +62,11 @@ SURPRISAL_STRIDE = 768  # new tokens per window; the rest is context carried ove
 MASKED_BATCH = 32  # masked copies per forward pass (pseudo-log-likelihood)
 MASKED_WINDOW = 128  # tokens of context around each masked token in surprisal()
 MAX_THREADS = 8
-# A causal model proposes blind to the right context, so it drafts many first words; a cheap
-# pass with only the next few words of the right context keeps the best for the full score().
+# A causal model proposes blind to the right context, so it drafts many first words and lets
+# the next few words of the right context rank them.
 PROPOSE_STARTS = 32
-QUICK_RIGHT_WORDS = 2
+RERANK_RIGHT_WORDS = 4
+PREFIX_MEMO = 8  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
 
 NEW_WORD = re.compile(r"^ (?!_)\w[\w'’-]*$")
 WORD_PIECE = re.compile(r"^[\w'’-]+$")
@@ -175,15 +177,17 @@ def first_words(text: str, n: int) -> str:
 
 
 def rerank(lm: LanguageModel, left: str, right: str, texts: Sequence[str], k: int) -> list[tuple[str, float]]:
-    """Turn drafted fillers into the k best (filler, score) pairs: a quick pass on the next words, then score()."""
+    """The k best drafted fillers as (filler, score) pairs, scored with the next few words of the right context.
+
+    The words right after the gap are what separate fillers; the rest of the sentence would
+    cost a forward pass per filler for little change in the order. Scores compare with each
+    other, not with score() over a longer right context.
+    """
     fillers = [fit_filler(left, t, right) for t in texts]
-    if len(fillers) > k:
-        quick = lm.score(left, fillers, first_words(right, QUICK_RIGHT_WORDS))
-        best = sorted(range(len(fillers)), key=lambda i: -quick[i])[:k]
-        fillers = [fillers[i] for i in best]
     if not fillers:
         return []
-    return sorted(zip(fillers, lm.score(left, fillers, right), strict=True), key=lambda fs: -fs[1])[:k]
+    scores = lm.score(left, fillers, first_words(right, RERANK_RIGHT_WORDS))
+    return sorted(zip(fillers, scores, strict=True), key=lambda fs: -fs[1])[:k]
 
 
 # ---------------------------------------------------------------- torch plumbing
@@ -266,7 +270,7 @@ class CausalLM:
         self.start_id: int = int(start if start is not None else 0)
         self.pad_id: int = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.start_id)
         self._word_masks: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._prefix_memo: tuple[tuple[int, ...], Any, torch.Tensor] | None = None
+        self._prefix_memo: OrderedDict[tuple[int, ...], tuple[Any, torch.Tensor]] = OrderedDict()
 
     def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
@@ -304,19 +308,23 @@ class CausalLM:
     def prefix_state(self, prefix: list[int]) -> tuple[Any, torch.Tensor]:
         """The key/value cache after ``prefix`` and the log-probabilities of the next token.
 
-        The last result is kept: propose() and its two score() passes share one left context.
+        Recent results are kept, since propose() and score() of one gap share a left context.
         The caller gets its own copy of the cache, since a forward pass extends it in place.
         """
         import torch
 
         key = tuple(prefix)
-        if self._prefix_memo is None or self._prefix_memo[0] != key:
+        if key not in self._prefix_memo:
             with torch.inference_mode():
                 out = self.model.get_decoder()(input_ids=torch.tensor([prefix]), use_cache=True)
                 head = self.model.get_output_embeddings()
                 next_lp = torch.log_softmax(head(out.last_hidden_state[0, -1]).float(), dim=-1)
-            self._prefix_memo = (key, out.past_key_values, next_lp)
-        return copy.deepcopy(self._prefix_memo[1]), self._prefix_memo[2]
+            self._prefix_memo[key] = (out.past_key_values, next_lp)
+            while len(self._prefix_memo) > PREFIX_MEMO:
+                self._prefix_memo.popitem(last=False)
+        self._prefix_memo.move_to_end(key)
+        cache, next_lp = self._prefix_memo[key]
+        return copy.deepcopy(cache), next_lp
 
     def continuation_logprobs(self, prefix: list[int], rests: list[list[int]]) -> list[float]:
         """Sum of log p(rest | prefix) for each rest, the prefix computed once and its cache shared."""
@@ -383,8 +391,8 @@ class CausalLM:
         """Up to k fillers of about ``n_words`` words for the gap, best first, each with its score().
 
         A causal model cannot see the right context while generating: it expands the best
-        first words after the left context greedily to ``n_words`` words, then re-ranks the
-        results with score(), where the right context counts.
+        first words after the left context greedily to ``n_words`` words, then ranks the
+        results with score() over the next few words of the right context (see `rerank`).
         """
         import torch
 
@@ -743,7 +751,7 @@ def load_named(spec: str) -> LanguageModel:
     for causal in (False, True):
         try:
             model, tokenizer = load_folder(where, causal=causal)
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # a broken user-supplied model is a user error: report it in one line
             errors.append(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
             continue
         if causal:
