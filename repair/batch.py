@@ -34,7 +34,7 @@ from repair.editlist import dump_edits
 from repair.edits import KINDS, Edit
 from repair.lm import LanguageModel
 from repair.pipeline import Result, repair_text
-from repair.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, find_references
+from repair.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
 from repair.textio import InputError, decode, read_text, write_all, write_atomic
 
 LMFactory = Callable[[], LanguageModel | None]
@@ -407,14 +407,15 @@ def plan_batch(
     skipped_refs: list[tuple[str | int, str]] = []
     if refs_path is None:
         pool = good
-        matches = find_references([d.text for d in todo], [d.text for d in pool], k=top_k, threshold=threshold)
-        # a document is never its own reference (an identical copy is dropped by the index too)
-        matches = [tuple(m for m in ms if pool[m.index].key != d.key) for d, ms in zip(todo, matches, strict=True)]
+        index = SimilarityIndex([d.text for d in pool])
     else:
         ref_docs, _ = read_corpus(refs_path, what="references")
         pool = [r for r in ref_docs if not r.problem]
         skipped_refs = [(r.id, r.problem) for r in ref_docs if r.problem]
-        matches = find_references([d.text for d in todo], [r.text for r in pool], k=top_k, threshold=threshold)
+        # every document counts, finished or not, so a resumed run picks what a whole run would
+        index = SimilarityIndex([r.text for r in pool], [d.text for d in good])
+    # the index never offers a text identical to the query: a document is not its own reference
+    matches = [index.query(d.text, k=top_k, threshold=threshold) for d in todo]
     tasks = tuple(
         Task(i, d.key, d.text, tuple((pool[m.index].source, pool[m.index].text) for m in ms), min_confidence)
         for i, (d, ms) in enumerate(zip(todo, matches, strict=True))
