@@ -289,6 +289,21 @@ def test_a_model_that_cannot_load_stops_the_run_and_blames_no_document(tmp_path:
     assert summary.repaired == 3
 
 
+def test_a_running_dask_scheduler_can_be_given_by_address(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from repair.cluster import dask_runner
+
+    folder = make_folder(tmp_path)
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    run_batch(folder, local, lm_factory=no_model, repair=fake_repair)
+    with (
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        dask_runner(scheduler=cluster.scheduler_address, lm_factory=no_model, repair=fake_repair) as runner,
+    ):
+        run_batch(folder, remote, runner=runner)
+    assert outputs(local) == outputs(remote)
+
+
 def test_cluster_without_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from repair.cluster import dask_runner
 
