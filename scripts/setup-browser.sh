@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install Debian's headless-capable Chromium for the HTML report tests (skipped if already there).
+set -euo pipefail
+if command -v chromium >/dev/null 2>&1; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-browser: chromium is missing and we are not root; the report browser tests will be skipped" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends chromium >/dev/null
