@@ -330,8 +330,10 @@ def _folder_done(out_dir: Path, docs: Sequence[Doc]) -> dict[str, Record]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # a marker is written atomically; an unreadable one just means: redo
-        if data.get("input_sha256") == _sha(d.text):
-            done[d.key] = Record.from_json(data)
+        rec = Record.from_json(data)
+        lost = not rec.failed and not (out_dir / f"{d.key}.repaired.txt").exists()
+        if data.get("input_sha256") == _sha(d.text) and not lost:
+            done[d.key] = rec
     return done
 
 
@@ -407,7 +409,7 @@ def plan_batch(
     skipped_refs: list[tuple[str | int, str]] = []
     if refs_path is None:
         pool = good
-        index = SimilarityIndex([d.text for d in pool])
+        index = SimilarityIndex([d.text for d in pool] if todo else [])
     else:
         ref_docs, _ = read_corpus(refs_path, what="references")
         pool = [r for r in ref_docs if not r.problem]

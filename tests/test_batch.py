@@ -196,6 +196,17 @@ def test_a_document_changed_since_is_repaired_again(tmp_path: Path) -> None:
     assert asked == ["Now it is is doubled."]
 
 
+def test_a_deleted_output_is_written_again(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, with_bad=False)
+    out = tmp_path / "out"
+    run_batch(folder, out, lm_factory=no_model, repair=fake_repair)
+    (out / "beta.repaired.txt").unlink()
+    asked.clear()
+    run_batch(folder, out, lm_factory=no_model, repair=fake_repair)
+    assert asked == [GOOD["beta.txt"]]
+    assert (out / "beta.repaired.txt").exists()
+
+
 def test_interrupted_jsonl_run_resumes_after_a_half_written_line(tmp_path: Path) -> None:
     corpus = make_jsonl(tmp_path)
     out = tmp_path / "out"
