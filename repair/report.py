@@ -17,7 +17,7 @@ import jinja2
 
 from repair.align import Alignment, Reference
 from repair.edits import KINDS, Edit, Evidence
-from repair.normalize import Normalized
+from repair.normalize import Normalized, normalize
 from repair.sidebyside import View, build_view
 
 # the reference text an evidence span points at is shown up to this length
@@ -103,3 +103,12 @@ def render_report(
         snippet=lambda ev: snippet(shown_refs, ev),
         known_kinds=KINDS,
     )
+
+
+def realign(source: str, refs: Sequence[tuple[str, str]]) -> tuple[Normalized, Alignment | None]:
+    """Normalize ``source`` and align it against (name, text) references, to show beside a saved edit list."""
+    from repair.align import align
+    from repair.pipeline import make_references
+
+    doc = normalize(source)
+    return doc, (align(doc, make_references(refs)) if refs else None)
