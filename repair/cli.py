@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,17 @@ ModelOpt = Annotated[
         help="Language model: 'smollm2' (the embedded default) or a Hugging Face masked-LM folder or name.",
     ),
 ]
+
+
+class ExportFormat(StrEnum):
+    """Formats of the edit list: ours, ERRANT's M2, and a TEI critical apparatus."""
+
+    json = "json"
+    m2 = "m2"
+    tei = "tei"
+
+
+EXPORT_SUFFIXES = {"json": ".json", "m2": ".m2", "tei": ".tei.xml"}
 
 
 class UserError(Exception):
@@ -146,6 +158,13 @@ def fix(
             help="Apply only edits at least this confident; weaker ones stay in the edit list, marked not applied.",
         ),
     ] = DEFAULT_MIN_CONFIDENCE,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="Edit list format: json (read by report, diff and review), m2 (ERRANT) or tei (TEI apparatus).",
+        ),
+    ] = ExportFormat.json,
 ) -> None:
     """Repair INPUT and write the repaired text, the edit list and a review report beside it.
 
@@ -162,6 +181,8 @@ def fix(
     refs = list(ref or [])
     with user_errors():
         d_out, d_edits, d_report = default_outputs(input_path)
+        if fmt is not ExportFormat.json:
+            d_edits = d_edits.with_name(d_edits.name.removesuffix(".json") + EXPORT_SUFFIXES[fmt.value])
         targets = {
             "repaired text": out_path or d_out,
             "edit list": edits_path or d_edits,
@@ -170,6 +191,8 @@ def fix(
         if len({p.resolve() for p in targets.values()}) < len(targets):
             raise UserError("--out, --edits and --report must be three different files")
         check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
+        if is_big(input_path) and fmt is not ExportFormat.json:
+            raise UserError(f"--format {fmt.value} is not available for inputs this big (streamed in chunks): use json")
         if is_big(input_path):
             fix_streamed(input_path, refs, targets, model, min_confidence)
             return
@@ -184,8 +207,19 @@ def fix(
             model=getattr(lm, "name", ""),
             min_confidence=min_confidence,
         )
+        if fmt is not ExportFormat.json:
+            from repair.export import export as export_edits
+
+            edits_json = export_edits(
+                text, result.edits, fmt.value, input_name=str(input_path), refs=[str(r) for r in refs]
+            )
         page = render_report(
-            text, result.edits, result.alignment.refs, result.alignment, title=f"repair: {input_path.name}"
+            text,
+            result.edits,
+            result.alignment.refs,
+            result.alignment,
+            title=f"repair: {input_path.name}",
+            doc=result.doc,
         )
         write_all(
             {
@@ -237,6 +271,195 @@ def fix_streamed(
     err.print(f"        report: skipped: the input has {scan.chars:,} chars (streamed in chunks)", highlight=False)
     for what, path in zip(("repaired text", "edit list"), outputs, strict=True):
         err.print(f"{what:>14}: {path}", highlight=False)
+
+
+EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list written by `repair fix` (JSON).")]
+
+
+def load_edit_list(input_path: Path, edits_path: Path) -> tuple[str, dict[str, Any], list[Edit]]:
+    """The input and a saved edit list made for it (its hash is checked), refusing edits that clash."""
+    from repair.editlist import load_edits
+    from repair.edits import EditError, apply_edits
+
+    text = read_text(input_path, what="input")
+    meta, edits = load_edits(read_text(edits_path, what="edit list"), text, name=str(edits_path))
+    try:
+        apply_edits(text, edits)
+    except EditError as exc:
+        raise InputError(f"{edits_path}: applied edits clash: {exc}") from exc
+    return text, meta, edits
+
+
+def saved_refs(input_path: Path, ref: list[Path] | None, meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """References named with --ref, else those recorded in the edit list that can still be read."""
+    if ref:
+        return read_inputs(input_path, ref)[1]
+    found = []
+    for name in meta.get("references") or []:
+        path = Path(str(name))
+        if path.is_file():
+            found.append((str(name), read_text(path, what="reference")))
+        else:
+            err.print(f"[yellow]note:[/] reference {name} (recorded in the edit list) not found", highlight=False)
+    return found
+
+
+@app.command()
+def report(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The damaged text file (UTF-8).")],
+    edits_path: EditsArg,
+    ref: RefsOpt = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="HTML report. Default: INPUT's stem + .report.html.")
+    ] = None,
+) -> None:
+    """Write the side-by-side HTML review report for INPUT from a saved edit list.
+
+    Example: [bold]repair report article.txt article.edits.json --ref other.txt[/]
+
+    Without --ref, the references recorded in the edit list are used where they can be read.
+    """
+    from repair.report import realign, render_report
+
+    with user_errors():
+        text, meta, edits = load_edit_list(input_path, edits_path)
+        target = out_path or default_outputs(input_path)[2]
+        doc, alignment = realign(text, saved_refs(input_path, ref, meta))
+        page = render_report(text, edits, (), alignment, title=f"repair: {input_path.name}", doc=doc)
+        write_all({target: page}, protect=(input_path, edits_path, *(ref or [])))
+    err.print(f"report: {target}", highlight=False)
+
+
+@app.command()
+def diff(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The damaged text file (UTF-8).")],
+    edits_path: Annotated[
+        Path | None,
+        typer.Argument(metavar="[EDITS]", help="The edit list. Default: INPUT's stem + .edits.json beside it."),
+    ] = None,
+    ref: RefsOpt = None,
+) -> None:
+    """Show input, repaired text and reference side by side in the terminal (paged when long).
+
+    Example: [bold]repair diff article.txt[/]
+    """
+    import os
+
+    from repair.diffview import render_diff
+    from repair.report import realign
+    from repair.sidebyside import build_view
+
+    with user_errors():
+        if edits_path is None:
+            edits_path = default_outputs(input_path)[1]
+            if not edits_path.exists() and input_path.exists():
+                raise UserError(f"no edit list given and none at {edits_path}: run `repair fix {input_path}` first")
+        text, meta, edits = load_edit_list(input_path, edits_path)
+        doc, alignment = realign(text, saved_refs(input_path, ref, meta))
+        view = render_diff(build_view(text, edits, alignment, doc), width=out.width)
+    if out.is_terminal and len(out.render_lines(view, out.options, pad=False)) > out.height:
+        os.environ.setdefault("LESS", "-R")  # let less show the colours
+        with out.pager(styles=True):
+            out.print(view)
+    else:
+        out.print(view)
+
+
+@app.command()
+def review(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The damaged text file (UTF-8).")],
+    edits_path: EditsArg,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Repaired text as reviewed. Default: INPUT's stem + .reviewed.txt."),
+    ] = None,
+    edits_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--edits-out",
+            help="Updated edit list. Default: INPUT's stem + .reviewed.edits.json (may be EDITS itself, to update it).",
+        ),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", "-k", help="Ask only about edits of this kind (e.g. substitution); repeat for more."),
+    ] = None,
+) -> None:
+    """Accept or reject edits one by one: a accept, r reject, s skip, u undo, q quit.
+
+    Example: [bold]repair review article.txt article.edits.json[/]
+
+    The text and the edit list are saved after every decision, so quitting loses nothing.
+    """
+    import click
+
+    from repair.editlist import dump_edits
+    from repair.edits import apply_edits
+    from repair.review import ReviewState, run_review, start
+
+    def read_key() -> str:
+        if sys.stdin.isatty():
+            return click.getchar()
+        line = sys.stdin.readline()
+        return line if line else "q"  # the end of scripted input ends the review
+
+    with user_errors():
+        text, meta, edits = load_edit_list(input_path, edits_path)
+        stem = input_path.with_suffix("") if input_path.suffix else input_path
+        target = out_path or stem.with_name(stem.name + ".reviewed.txt")
+        list_target = edits_out or stem.with_name(stem.name + ".reviewed.edits.json")
+        if target.resolve() == list_target.resolve():
+            raise UserError("--out and --edits-out must be two different files")
+
+        def save(state: ReviewState) -> None:
+            listing = dump_edits(
+                text,
+                state.edits,
+                input_name=str(meta.get("input") or input_path),
+                refs=[str(r) for r in meta.get("references") or []],
+                model=str(meta.get("model") or ""),
+                min_confidence=float(meta.get("min_confidence") or 0.0),
+            )
+            write_all({target: apply_edits(text, state.edits), list_target: listing}, protect=(input_path,))
+
+        state = start(text, edits, kind or ())
+        if not state.queue:
+            err.print("no edits to review" + (f" of kind {', '.join(kind)}" if kind else ""), highlight=False)
+            return
+        try:
+            state = run_review(state, read_key, out.print, save)
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: the decisions made so far are saved")
+            raise typer.Exit(130) from None
+    decided = len(state.history)
+    err.print(f"reviewed {decided} of {len(state.queue)} edits", highlight=False)
+    if decided:
+        err.print(f"  repaired text: {target}\n      edit list: {list_target}", highlight=False)
+
+
+@app.command("export")
+def export_cmd(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The damaged text file (UTF-8).")],
+    edits_path: EditsArg,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="json, m2 (ERRANT) or tei (TEI apparatus).")] = (
+        ExportFormat.m2
+    ),
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Output file. Default: standard output.")] = None,
+) -> None:
+    """Convert a saved edit list to M2 (ERRANT, applied edits only), TEI or JSON.
+
+    Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
+    """
+    from repair.export import export
+
+    with user_errors():
+        text, meta, edits = load_edit_list(input_path, edits_path)
+        refs = [str(r) for r in meta.get("references") or []]
+        result = export(text, edits, fmt.value, input_name=str(meta.get("input") or input_path), refs=refs)
+        if out_path is not None:
+            write_all({out_path: result}, protect=(input_path, edits_path))
+    if out_path is None:
+        sys.stdout.write(result)
 
 
 @app.command()
