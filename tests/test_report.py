@@ -83,7 +83,7 @@ def alignment() -> Alignment:
 class Columns(HTMLParser):
     """The text a reader sees in each column (markers and suggestions left out)."""
 
-    SKIP = {"sugg", "cut", "pt", "badge", "refname", "others", "noref"}
+    SKIP = frozenset({"sugg", "cut", "pt", "badge", "refname", "others", "noref"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -192,7 +192,9 @@ def chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProces
 
 
 @needs_chromium
-def test_browser_runs_the_page_script_and_opens_evidence(tmp_path: Path, edits: list[Edit], alignment: Alignment) -> None:
+def test_browser_runs_the_page_script_and_opens_evidence(
+    tmp_path: Path, edits: list[Edit], alignment: Alignment
+) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_report(SOURCE, edits, alignment.refs, alignment), encoding="utf-8")
     dom = chromium(tmp_path, page.as_uri() + "#in-1", "--dump-dom").stdout
@@ -279,7 +281,7 @@ def test_report_command_writes_the_page_from_a_saved_edit_list(tmp_path: Path, s
 
 
 def test_report_command_refuses_an_edit_list_for_another_input(tmp_path: Path, saved: tuple[Path, Path]) -> None:
-    src, listing = saved
+    _, listing = saved
     other = tmp_path / "other.txt"
     other.write_text("Some other text entirely.\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["report", str(other), str(listing)])
