@@ -256,6 +256,8 @@ def run_bench(
         judged = tuple(Judged(e.confidence, ok, e.applied, e.kind) for e, ok in zip(edits, verdicts, strict=True))
         words = sum(t.is_word for t in tokenize(case.input))
         results.append(CaseResult(case.name, case.clean, score, took, words, judged, error))
+        f05 = score.overall("correction").f05
+        say(f"    {took:.1f} s, {words} words, {score.hyp_edits} edits" + ("" if case.clean else f", F0.5 {f05:.3f}"))
     return BenchResult(tuple(results), dict(settings or {}), load_seconds)
 
 
@@ -306,7 +308,12 @@ def text_table(result: BenchResult) -> Table:
     table.add_row("false edits / 1,000 words, clean text", "", f"{m['false_per_1k_clean']:.1f}")
     table.add_row("edits touching no damage / 1,000 words", "", f"{m['false_per_1k_damaged']:.1f}")
     table.add_row("cases (damaged + clean)", "", f"{n_damaged} + {n_clean}")
-    table.add_row("repair time s (words/s)", "", f"{m['seconds']:.1f} ({m['words_per_second']:.0f})")
+    wps = m["words_per_second"]
+    table.add_row(
+        "repair time s (words/s)",
+        "",
+        f"{m['seconds']:.1f} ({wps:.0f})" if wps >= 10 else f"{m['seconds']:.1f} ({wps:.2f})",
+    )
     if result.load_seconds:
         table.add_row("model load s", "", f"{result.load_seconds:.1f}")
     if m["errors"]:
