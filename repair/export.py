@@ -90,6 +90,20 @@ def m2_sentence(text: str, edits: Sequence[Edit]) -> tuple[list[str], list[Token
     return tokens, out
 
 
+def token_reach(text: str, edit: Edit) -> tuple[int, int]:
+    """The edit's span widened to the whole space-separated tokens it touches on either side.
+
+    >>> token_reach('term . " Since', Edit(6, 7, " ", "", "tokenization", 1.0))
+    (5, 8)
+    """
+    s, e = edit.start, edit.end
+    while s > 0 and not text[s - 1].isspace():
+        s -= 1
+    while e < len(text) and not text[e].isspace():
+        e += 1
+    return s, e
+
+
 def to_m2(source: str, edits: Sequence[Edit]) -> str:
     """The applied edits in M2 as ERRANT reads it: an S line per sentence, an A line per edit.
 
@@ -99,7 +113,7 @@ def to_m2(source: str, edits: Sequence[Edit]) -> str:
     """
     applied = [e for e in edits if e.applied]
     blocks: list[str] = []
-    for s, e in blocks_spans(source, applied, target=0):
+    for s, e in blocks_spans(source, applied, target=0, keep=[token_reach(source, x) for x in applied]):
         mine = [x for x in applied if s <= x.start < e or (e == len(source) and x.start == e)]
         local = [Edit(x.start - s, x.end - s, x.before, x.after, x.kind, x.confidence) for x in mine]
         tokens, found = m2_sentence(source[s:e], local)

@@ -210,15 +210,17 @@ def sentence_ends(text: str) -> list[int]:
     return out
 
 
-def cut_points(text: str, edits: Sequence[Edit], *, target: int = BLOCK_CHARS) -> list[int]:
+def cut_points(
+    text: str, edits: Sequence[Edit], *, target: int = BLOCK_CHARS, keep: Sequence[tuple[int, int]] = ()
+) -> list[int]:
     """Start offsets of the blocks: line breaks, and sentence ends in paragraphs past ``target`` chars.
 
-    No cut falls strictly inside an edit. ``target=0`` cuts at every sentence end.
+    No cut falls strictly inside an edit or a ``keep`` span. ``target=0`` cuts at every sentence end.
 
     >>> cut_points("One.\\n\\nTwo. Three.", [], target=0)
     [0, 6, 11]
     """
-    inside = sorted((e.start, e.end) for e in edits if e.end - e.start > 1)
+    inside = sorted([(e.start, e.end) for e in edits if e.end - e.start > 1] + [k for k in keep if k[1] - k[0] > 1])
 
     def free(p: int) -> bool:
         return not any(s < p < e for s, e in inside)
@@ -244,9 +246,11 @@ def cut_points(text: str, edits: Sequence[Edit], *, target: int = BLOCK_CHARS) -
     return cuts
 
 
-def blocks_spans(text: str, edits: Sequence[Edit], *, target: int = BLOCK_CHARS) -> list[tuple[int, int]]:
+def blocks_spans(
+    text: str, edits: Sequence[Edit], *, target: int = BLOCK_CHARS, keep: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
     """Contiguous spans covering ``text``, one per block."""
-    cuts = cut_points(text, edits, target=target)
+    cuts = cut_points(text, edits, target=target, keep=keep)
     return [(a, b) for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True) if b > a or not text]
 
 
