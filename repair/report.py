@@ -101,6 +101,7 @@ def render_report(
         has_passages=bool(alignment is not None and alignment.passages),
         length=max(1, len(source)),
         snippet=lambda ev: snippet(shown_refs, ev),
+        unique=lambda evidence: list(dict.fromkeys(evidence)),  # an edit that absorbed others may repeat theirs
         known_kinds=KINDS,
     )
 

@@ -52,7 +52,8 @@
   function open(i) {
     var el = byId("in-" + i) || byId("out-" + i);
     if (!el) { return; }
-    el.scrollIntoView({ block: "center" });
+    var r = el.getBoundingClientRect();
+    if (r.top < 40 || r.bottom > window.innerHeight - 40) { el.scrollIntoView({ block: "center" }); }
     show(el, true);
   }
 
@@ -116,7 +117,7 @@
   applyFilters();
 
   function fromHash() {
-    var m = /^#(?:in|out|card)-(\d+)$/.exec(location.hash);
+    var m = /^#(?:in|out|card|edit)-(\d+)$/.exec(location.hash);
     if (m) { open(m[1]); }
   }
   window.addEventListener("hashchange", fromHash);
