@@ -8,10 +8,11 @@ it. Rendering (HTML, rich) is left to `repair.report` and `repair.diffview`.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from rapidfuzz.distance import Levenshtein
 
@@ -176,15 +177,17 @@ def split_primary(edits: Sequence[Edit]) -> tuple[list[int], list[int]]:
     overlaps nothing already drawn, the more confident first.
     """
     order = sorted(range(len(edits)), key=lambda i: (not edits[i].applied, -edits[i].confidence, i))
-    primary: list[int] = []
+    drawn: list[tuple[int, int, int]] = []  # (start, end, index), kept sorted; never overlapping
     rest: list[int] = []
     for i in order:
-        if any(overlaps(edits[i], edits[j]) for j in primary):
+        e = edits[i]
+        at = bisect.bisect_left(drawn, (e.start, e.end, -1))
+        # spans that do not overlap are in the same order by start and by end, so a clash is a near neighbour
+        if any(overlaps(e, edits[drawn[k][2]]) for k in range(max(0, at - 2), min(len(drawn), at + 2))):
             rest.append(i)
         else:
-            primary.append(i)
-    key = lambda i: (edits[i].start, edits[i].end)  # noqa: E731
-    return sorted(primary, key=key), sorted(rest, key=key)
+            drawn.insert(at, (e.start, e.end, i))
+    return [i for _, _, i in drawn], sorted(rest, key=lambda i: (edits[i].start, edits[i].end))
 
 
 def sentence_ends(text: str) -> list[int]:
@@ -221,9 +224,11 @@ def cut_points(
     [0, 6, 11]
     """
     inside = sorted([(e.start, e.end) for e in edits if e.end - e.start > 1] + [k for k in keep if k[1] - k[0] > 1])
+    reach = list(accumulate((e for _, e in inside), max))  # the furthest end of any span starting at or before
 
     def free(p: int) -> bool:
-        return not any(s < p < e for s, e in inside)
+        k = bisect.bisect_left(inside, (p, -1))  # spans starting before p
+        return k == 0 or reach[k - 1] <= p
 
     cuts = [0]
     for m in re.finditer(r"[^\n]*(?:\n|$)", text):
@@ -270,20 +275,23 @@ def build_view(
         doc = normalize(source)  # the normalizer is deterministic: the same doc the alignment was made on
     passages = _passage_spans(alignment, doc) if alignment is not None and doc is not None else []
     blocks = []
-    for bs, be in spans:
-        last = be == len(source)
-        mine = [i for i in primary if _in_block(edits[i], bs, be, last)]
-        marks = [i for i in rest if _in_block(edits[i], bs, be, last)]
+    starts = [bs for bs, _ in spans]
+
+    def block_of(e: Edit) -> int:
+        return max(0, bisect.bisect_right(starts, e.start) - 1)  # an edit at the very end goes to the last block
+
+    by_block: dict[int, tuple[list[int], list[int]]] = {}
+    for group, indexes in enumerate((primary, rest)):
+        for i in indexes:
+            by_block.setdefault(block_of(edits[i]), ([], []))[group].append(i)
+    for n, (bs, be) in enumerate(spans):
+        mine, marks = by_block.get(n, ([], []))
         inp, out = _columns(source, edits, bs, be, mine, marks)
         ref = None
         if passages and alignment is not None and doc is not None:
             ref = _ref_view(source, bs, be, passages, alignment, doc)
         blocks.append(Block(bs, be, inp, out, tuple(sorted(mine + marks)), ref))
     return View(source, edits, tuple(blocks), alignment.refs if alignment is not None else ())
-
-
-def _in_block(e: Edit, bs: int, be: int, last: bool) -> bool:
-    return bs <= e.start < be or (last and e.start == be)
 
 
 def _columns(
