@@ -517,8 +517,8 @@ def corrupt(
         list[str] | None,
         typer.Option(
             "--kinds",
-            help="Only these kinds of damage (repeat or comma-separate): "
-            "tokenization, substitution, duplicate, gap, stray. Default: all.",
+            help="Only these kinds of damage (repeat or comma-separate): tokenization, substitution,"
+            " duplicate, gap, stray, and mojibake (only when asked for). Default: all but mojibake.",
         ),
     ] = None,
 ) -> None:
@@ -529,21 +529,21 @@ def corrupt(
     Names of the text are pasted over words, words are doubled or dropped (leaving
     spaces), stray tokens appear, and the text is re-tokenized ("U. S.", " , ").
     """
-    from repair.corrupt import CORRUPTION_KINDS
+    from repair.corrupt import ALL_KINDS, CORRUPTION_KINDS
     from repair.corrupt import corrupt as damage
 
     chosen = [k.strip() for spec in (kinds or []) for k in spec.split(",") if k.strip()] or list(CORRUPTION_KINDS)
     with user_errors():
-        unknown = sorted(set(chosen) - set(CORRUPTION_KINDS))
+        unknown = sorted(set(chosen) - set(ALL_KINDS))
         if unknown:
-            raise UserError(f"unknown damage kind {', '.join(unknown)}; choose from {', '.join(CORRUPTION_KINDS)}")
+            raise UserError(f"unknown damage kind {', '.join(unknown)}; choose from {', '.join(ALL_KINDS)}")
         if out_path.resolve() == answers_path.resolve():
             raise UserError("--out and --answers must be two different files")
         text = read_text(clean_path, what="clean text")
         damaged = damage(text, seed, rate=rate, kinds=chosen)
         write_all({out_path: damaged.damaged, answers_path: damaged.to_json()}, protect=(clean_path,))
     counts = Counter(a.kind for a in damaged.answers)
-    err.print(", ".join(f"{counts[k]} {k}" for k in CORRUPTION_KINDS if counts[k]) or "no damage", highlight=False)
+    err.print(", ".join(f"{counts[k]} {k}" for k in ALL_KINDS if counts[k]) or "no damage", highlight=False)
     err.print(f"damaged text: {out_path}\n  answer key: {answers_path}", highlight=False)
 
 

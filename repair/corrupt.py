@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from repair.document import Token, tokenize
 from repair.edits import Edit, apply_edits
 
-CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate", "gap", "stray")
+CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate", "gap", "stray")  # the default
+ALL_KINDS: tuple[str, ...] = (*CORRUPTION_KINDS, "mojibake")  # mojibake only on request: the AP example has none
+MOJIBAKE_PER_100 = 0.3  # tokens holding a non-ASCII character written as UTF-8 read as Windows-1252
 
 # expected damage per 100 tokens at rate 1.0, measured on the AP example against its original
 RATES_PER_100: dict[str, float] = {
@@ -193,9 +195,9 @@ def corrupt(clean: str, seed: int, *, rate: float = 1.0, kinds: Sequence[str] = 
     >>> apply_edits(d.damaged, d.answers) == d.clean
     True
     """
-    unknown = [k for k in kinds if k not in CORRUPTION_KINDS]
+    unknown = [k for k in kinds if k not in ALL_KINDS]
     if unknown:
-        raise ValueError(f"unknown damage kind(s): {', '.join(unknown)} (known: {', '.join(CORRUPTION_KINDS)})")
+        raise ValueError(f"unknown damage kind(s): {', '.join(unknown)} (known: {', '.join(ALL_KINDS)})")
     rng = random.Random(seed)
     toks = tokenize(clean)
     names = mentions(clean)
@@ -204,12 +206,14 @@ def corrupt(clean: str, seed: int, *, rate: float = 1.0, kinds: Sequence[str] = 
     if "stray" in kinds and names and rng.random() < min(1.0, TRAILING_LINE_CHANCE * rate):
         trailing = _pick_name(names, rng)
     segments = _segments(clean, toks, plan, tokenized="tokenization" in kinds, rng=rng)
+    if "mojibake" in kinds:
+        segments = _mojibake(segments, rate, random.Random(f"{seed}:mojibake"))
     if trailing:
         segments.append(Segment(f"\n {_form(trailing, 'tokenization' in kinds)} \n", "", "stray"))
     damaged, answers = _answers(segments)
     if apply_edits(damaged, answers) != clean:  # the key must invert the damage exactly
         raise AssertionError("corrupt: the answer key does not restore the clean text")
-    return Damage(clean, damaged, answers, seed, rate, tuple(k for k in CORRUPTION_KINDS if k in kinds))
+    return Damage(clean, damaged, answers, seed, rate, tuple(k for k in ALL_KINDS if k in kinds))
 
 
 def _plan(
@@ -331,6 +335,31 @@ def _segments(
     tail = clean[pos:]
     segs.append(Segment(tail, tail))
     return segs
+
+
+def mis_decode(text: str) -> str:
+    """Text as it reads when its UTF-8 bytes are taken for Windows-1252.
+
+    >>> mis_decode("doesn’t"), mis_decode("US\u00a0strike")
+    ('doesnâ€™t', 'USÂ\xa0strike')
+    """
+    import ftfy.bad_codecs  # noqa: F401 (registers the sloppy codec that maps every byte)
+
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
+def _mojibake(segments: list[Segment], rate: float, rng: random.Random) -> list[Segment]:
+    """Garble some untouched or re-tokenized tokens that hold a non-ASCII character."""
+    eligible = [i for i, s in enumerate(segments) if s.kind in ("", "tokenization") and not s.damaged.isascii()]
+    if not eligible:
+        return segments
+    n_tokens = sum(1 for s in segments if s.original.strip())
+    p = min(1.0, MOJIBAKE_PER_100 * rate / 100 * n_tokens / len(eligible))
+    out = list(segments)
+    for i in eligible:
+        if rng.random() < p:
+            out[i] = Segment(mis_decode(segments[i].damaged), segments[i].original, "mojibake")
+    return out
 
 
 def _answers(segments: Iterable[Segment]) -> tuple[str, tuple[Edit, ...]]:

@@ -419,7 +419,7 @@ def shape_kind(e: TextEdit, toks: Sequence[Token]) -> str:
             return "duplicate"
         if not any(t.is_word for t in toks[e.start : e.end]):
             return "stray"
-    if squash(ftfy.fix_text(e.before)) == squash(e.after):
+    if squash(ftfy.fix_text(e.before, uncurl_quotes=False)) == squash(e.after):
         return "mojibake"
     return "substitution"
 

@@ -8,13 +8,14 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import ftfy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.corrupt import CORRUPTION_KINDS, FUNCTION_WORDS, corrupt, load_answers, mentions
+from repair.corrupt import ALL_KINDS, CORRUPTION_KINDS, FUNCTION_WORDS, corrupt, load_answers, mentions
 from repair.document import tokenize
 from repair.edits import apply_edits
 from repair.score import squash
@@ -47,7 +48,7 @@ def test_global_random_state_does_not_matter() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32), rate=st.floats(0.0, 6.0), kinds=st.sets(st.sampled_from(CORRUPTION_KINDS)))
+@given(seed=st.integers(0, 2**32), rate=st.floats(0.0, 6.0), kinds=st.sets(st.sampled_from(ALL_KINDS)))
 def test_answers_point_at_the_damage_and_undo_it(seed: int, rate: float, kinds: set[str]) -> None:
     d = corrupt(STORY, seed, rate=rate, kinds=sorted(kinds))
     for a in d.answers:
@@ -160,3 +161,11 @@ def test_the_command_restricts_kinds_and_refuses_bad_ones(tmp_path: Path) -> Non
     over = CliRunner().invoke(app, ["corrupt", str(clean), "--seed", "1", "--out", str(clean), "--answers", str(key)])
     assert over.exit_code == 2 and "refusing to overwrite" in over.output
     assert clean.read_text(encoding="utf-8") == STORY
+
+
+def test_mojibake_only_when_asked_and_ftfy_can_undo_it() -> None:
+    assert "mojibake" not in CORRUPTION_KINDS
+    assert all(a.kind != "mojibake" for seed in range(10) for a in corrupt(STORY, seed, rate=5.0).answers)
+    garbled = [a for seed in range(10) for a in corrupt(STORY, seed, rate=5.0, kinds=["mojibake"]).answers]
+    assert garbled and all(a.kind == "mojibake" for a in garbled)
+    assert all(ftfy.fix_text(a.before, uncurl_quotes=False) == a.after for a in garbled)
