@@ -52,7 +52,7 @@ NOT_NAMES = frozenset(
     all any some each every both many more most other such is are was were be has have had do does did will
     would can could should may might must also just only even still instead however monday tuesday wednesday
     thursday friday saturday sunday january february march april may june july august september october
-    november december""".split()  # noqa: SIM905 (a word list reads better as text)
+    november december""".split()
 )
 CONNECTORS = frozenset({"of", "al", "bin", "de", "von", "van", "der", "la", "le", "del"})
 SENTENCE_END = frozenset({".", "!", "?", '"', "“", "”", ":"})

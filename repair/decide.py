@@ -16,7 +16,7 @@ from repair.edits import Edit, Evidence, apply_edits
 from repair.normalize import Normalized
 from repair.spans import Proposal
 
-DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_MIN_CONFIDENCE = 0.7
 
 
 def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
@@ -45,15 +45,15 @@ def content_edits(doc: Normalized, proposals: Sequence[Proposal]) -> list[Edit]:
             continue
         ranked = tuple((c.text, c.score) for c in p.candidates[:5])
         evidence = (
-            s.evidence
-            + best.evidence
-            + (Evidence(source=f"decide:{best.source}", detail=s.reason, candidates=ranked),)
+            s.evidence + best.evidence + (Evidence(source=f"decide:{best.source}", detail=s.reason, candidates=ranked),)
         )
         out.append(Edit(s.start, s.end, before, best.text, s.kind, confidence_of(p), evidence))
     return out
 
 
-def decide(doc: Normalized, proposals: Sequence[Proposal], min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> tuple[Edit, ...]:
+def decide(
+    doc: Normalized, proposals: Sequence[Proposal], min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> tuple[Edit, ...]:
     """All edits in input offsets; those under ``min_confidence`` are kept but marked not applied."""
     found = _drop_overlaps(content_edits(doc, proposals))
     applied = [e for e in found if e.confidence >= min_confidence]
@@ -61,9 +61,7 @@ def decide(doc: Normalized, proposals: Sequence[Proposal], min_confidence: float
     lifted = doc.layer.lift_group(applied) if applied else []
     swallowed = {id(a) for e in applied for a in doc.layer.absorbed_by(e.start, e.end)}
     surface = [
-        e if e.confidence >= min_confidence else replace(e, applied=False)
-        for e in doc.edits
-        if id(e) not in swallowed
+        e if e.confidence >= min_confidence else replace(e, applied=False) for e in doc.edits if id(e) not in swallowed
     ]
     shown = [doc.layer.lift(e) for e in rejected]
     edits = hold_layout_changes(doc.source, surface + lifted + shown)
@@ -156,16 +154,32 @@ def _held(e: Edit) -> Edit:
     return replace(e, applied=False, evidence=(*e.evidence, LAYOUT_EVIDENCE))
 
 
+def _from_model(e: Edit) -> bool:
+    return not any(ev.source == "decide:ref" for ev in e.evidence)
+
+
 def _drop_overlaps(edits: list[Edit]) -> list[Edit]:
-    """Where two proposals overlap, keep the more confident one."""
+    """Where two proposals overlap, keep the more confident one.
+
+    Two model fixes that touch are also in conflict: each was weighed with the other's
+    span as it stands, so applying both would compound ("in Assad Assad" -> "in which he").
+    """
     kept: list[Edit] = []
-    spans: list[tuple[int, int]] = []  # the kept spans, sorted; they do not overlap, so their ends rise too
-    for e in sorted(edits, key=lambda e: -e.confidence):
-        i = bisect.bisect_left(spans, (e.end, -1))  # spans[:i] start before e ends
-        if i and spans[i - 1][1] > e.start:
+    spans: list[tuple[int, int, bool]] = []  # kept spans, sorted; they do not overlap
+    for e in sorted(edits, key=lambda e: (-e.confidence, e.start, e.end)):
+        model = _from_model(e)
+        i = bisect.bisect_left(spans, (e.start, e.start, False))
+        if any(_clash(e, model, n) for n in spans[max(0, i - 1) : i + 2]):
             continue
-        if e.start == e.end and (e.start, e.end) in spans[i : i + 1]:  # two insertions at one point
-            continue
-        spans.insert(i, (e.start, e.end))
+        spans.insert(i, (e.start, e.end, model))
         kept.append(e)
     return sorted(kept, key=lambda e: (e.start, e.end))
+
+
+def _clash(e: Edit, model: bool, other: tuple[int, int, bool]) -> bool:
+    s, t, other_model = other
+    if s < e.end and e.start < t:
+        return True
+    if s == t == e.start == e.end:
+        return True  # two insertions at one point
+    return model and other_model and (t == e.start or e.end == s)

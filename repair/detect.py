@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from repair.align import Alignment
+from repair.align import Alignment, reference_fixes
 from repair.document import Token, tokenize
 from repair.edits import Evidence
 from repair.entities import Mention, entity_keys, find_mentions, split_pasted
@@ -30,7 +31,9 @@ FUNCTION_WORDS = frozenset(
 DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "these", "those"})
 # surprisal (nats) of the word after a span above which the span reads as a break in the sentence
 BREAK_NATS = 7.0
-MAX_SURPRISAL_SUSPECTS_PER_SENTENCE = 2
+MAX_SURPRISAL_SUSPECTS_PER_SENTENCE = 1
+# a name with no sign of being pasted is not worth the model's time
+MIN_MENTION_PRIOR = 0.2
 
 
 def detect(doc: Normalized, alignment: Alignment, lm: LanguageModel | None) -> tuple[Suspect, ...]:
@@ -151,7 +154,7 @@ def mention_suspects(
             continue
         cues = _mention_cues(m, mentions, k, toks, first, last, surprisal)
         prior = _squash(cues)
-        if prior < 0.15:
+        if prior < MIN_MENTION_PRIOR:
             continue
         out.append(
             Suspect(
@@ -176,7 +179,7 @@ def _mention_cues(
     surprisal: list[float] | None,
 ) -> dict[str, float]:
     """Log-odds contributions of the signs that a name was pasted here."""
-    cues: dict[str, float] = {"base": -1.6}
+    cues: dict[str, float] = {"base": -2.6}
     prev = toks[first - 1] if first > 0 else None
     nxt = toks[last + 1] if last + 1 < len(toks) else None
     if prev is not None and prev.text.lower() in DETERMINERS | {"’s", "'s"} and not m.text.lower().startswith("the "):
@@ -196,7 +199,9 @@ def _mention_cues(
     if surprisal is not None:
         head = surprisal[first]
         after = surprisal[last + 1] if nxt is not None and nxt.is_word else 0.0
-        cues["surprising name"] = 0.25 * max(0.0, head - 6.0)
+        # the first word of a sentence is surprising whatever it is
+        at_start = prev is None or prev.text in (".", "!", "?", '"', "“", "”") or "\n" in (prev.text,)
+        cues["surprising name"] = 0.0 if at_start else 0.25 * max(0.0, head - 6.0)
         cues["break after"] = 0.35 * max(0.0, after - BREAK_NATS)
     return cues
 
@@ -239,26 +244,19 @@ def surprisal_suspects(
 def reference_suspects(
     text: str, toks: Sequence[Token], alignment: Alignment, surprisal: list[float] | None
 ) -> list[Suspect]:
-    """Spans where a reference covering the passage says something else and the difference looks like damage."""
-    out: list[Suspect] = []
-    for p in alignment.passages:
-        ref = alignment.refs[p.ref]
-        for d in p.differences:
-            if d.label != "damage":
-                continue
-            kind = "gap" if d.doc_start == d.doc_end or not text[d.doc_start : d.doc_end].strip() else "substitution"
-            bs, be = ref.normalized.layer.to_base(d.ref_start, d.ref_end)[:2]
-            out.append(
-                Suspect(
-                    d.doc_start,
-                    d.doc_end,
-                    kind,
-                    max(0.05, min(0.99, d.confidence)),
-                    f"{ref.name} reads “{d.ref_text}” here",
-                    (Evidence(f"ref:{ref.name}", d.ref_text, span=(bs, be), score=p.score),),
-                )
-            )
-    return out
+    """Spans where the references covering a passage agree on a different, damage-like reading."""
+    return [
+        Suspect(
+            f.doc_start,
+            f.doc_end,
+            f.kind if f.kind in ("gap", "duplicate", "stray") else "substitution",
+            max(0.05, min(0.99, f.confidence)),
+            f"{len(f.witnesses)} reference(s) read “{f.after.strip() or '∅'}” here",
+            f.evidence(),
+            readings=(f.after,),
+        )
+        for f in reference_fixes(alignment)
+    ]
 
 
 Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None"], list[Suspect]]
@@ -289,5 +287,5 @@ def _dedupe(found: list[Suspect]) -> list[Suspect]:
         else:
             old = best[key]
             top = s if s.score > old.score else old
-            best[key] = Suspect(top.start, top.end, top.kind, top.score, top.reason, old.evidence + s.evidence)
+            best[key] = replace(top, evidence=old.evidence + s.evidence, readings=old.readings + s.readings)
     return list(best.values())

@@ -53,7 +53,7 @@ class Evidence:
             detail=str(data.get("detail", "")),
             span=(int(span[0]), int(span[1])) if isinstance(span, list) else None,
             score=float(score) if isinstance(score, (int, float)) else None,
-            candidates=tuple((str(t), float(s)) for t, s in cands),  # type: ignore[union-attr]
+            candidates=tuple((str(t), float(s)) for t, s in cands),  # type: ignore[attr-defined]
         )
 
 
@@ -93,7 +93,7 @@ class Edit:
             kind=str(data["kind"]),
             confidence=float(data["confidence"]),  # type: ignore[arg-type]
             applied=bool(data.get("applied", True)),
-            evidence=tuple(Evidence.from_json(e) for e in ev),  # type: ignore[union-attr]
+            evidence=tuple(Evidence.from_json(e) for e in ev),  # type: ignore[attr-defined]
         )
 
 
@@ -114,7 +114,7 @@ def check_edits(text: str, edits: Iterable[Edit]) -> list[Edit]:
         if not 0 <= e.start <= e.end <= len(text):
             raise EditError(f"edit {e.start}-{e.end} lies outside the text (length {len(text)})")
         if text[e.start : e.end] != e.before:
-            raise EditError(f"edit {e.start}-{e.end}: before={e.before!r} but text has {text[e.start:e.end]!r}")
+            raise EditError(f"edit {e.start}-{e.end}: before={e.before!r} but text has {text[e.start : e.end]!r}")
         if e.start < prev_end or (e.start == e.end == prev_insert_at):
             raise EditError(f"edit {e.start}-{e.end} overlaps the edit before it")
         prev_end = max(prev_end, e.end)
@@ -252,7 +252,7 @@ class Layer:
             _, _, ds, de = self.to_base(e.start, e.end)
             if groups and ds < groups[-1][1]:
                 g0, g1, members = groups.pop()
-                groups.append((g0, max(g1, de), members + [e]))
+                groups.append((g0, max(g1, de), [*members, e]))
             else:
                 groups.append((ds, de, [e]))
         out: list[Edit] = []
@@ -262,7 +262,9 @@ class Layer:
             after = apply_edits(self.text[ds:de], local, only_applied=False)
             absorbed = self.absorbed_by(ds, de)
             lead = max(members, key=lambda m: m.confidence)
-            evidence = tuple(ev for a in absorbed for ev in a.evidence) + tuple(ev for m in members for ev in m.evidence)
+            evidence = tuple(ev for a in absorbed for ev in a.evidence) + tuple(
+                ev for m in members for ev in m.evidence
+            )
             out.append(replace(lead, start=bs, end=be, before=self.base[bs:be], after=after, evidence=evidence))
         return out
 

@@ -95,8 +95,14 @@ def split_pasted(mentions: list[Mention], text: str) -> list[Mention]:
             continue
         left_end = toks[cut - 1].end
         right_start = toks[cut].start
-        out.append(Mention(m.start, left_end, text[m.start : left_end], " ".join(t.text for t in toks[:cut]).lower(), m.person))
-        out.append(Mention(right_start, m.end, text[right_start : m.end], " ".join(t.text for t in toks[cut:]).lower(), m.person))
+        out.append(
+            Mention(m.start, left_end, text[m.start : left_end], " ".join(t.text for t in toks[:cut]).lower(), m.person)
+        )
+        out.append(
+            Mention(
+                right_start, m.end, text[right_start : m.end], " ".join(t.text for t in toks[cut:]).lower(), m.person
+            )
+        )
     return out
 
 

@@ -64,7 +64,7 @@ MASKED_WINDOW = 128  # tokens of context around each masked token in surprisal()
 MAX_THREADS = 8
 # A causal model proposes blind to the right context, so it drafts many first words and lets
 # the next few words of the right context rank them.
-PROPOSE_STARTS = 32
+PROPOSE_STARTS = 16
 RERANK_RIGHT_WORDS = 4
 PREFIX_MEMO = 8  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repair.align import Alignment
 from repair.edits import Evidence
@@ -22,8 +22,20 @@ from repair.spans import Candidate, Proposal, Suspect
 
 PRONOUNS: tuple[str, ...] = ("its", "it", "his", "he", "him", "their", "they", "them")
 # log-prior of a candidate by where it came from, on top of the suspect's own prior
-SOURCE_PRIOR = {"ref": math.log(0.9), "delete": math.log(0.6), "pronoun": math.log(0.3), "lm": math.log(0.15)}
+SOURCE_PRIOR = {
+    "ref": math.log(0.9),
+    "delete": math.log(0.6),  # a duplicate's extra copy
+    "pronoun": math.log(0.3),
+    "lm": math.log(0.08),
+}
 MAX_CANDIDATES = 24
+# generate fillers when the detector's prior reaches this, or a cheap candidate is this close to the original
+GENERATE_MIN_PRIOR = 0.6
+GENERATE_MARGIN_NATS = 1.0
+TWO_WORD_MIN_PRIOR = 0.5
+# weight of a filler's own log-probability against its fit with the words after it: the model
+# favours short, common fillers, and the damage is best seen in how the sentence goes on
+OWN_WEIGHT = 0.5
 # a "sentence" can be a whole text without full stops: the context stops this far from the span
 MAX_CONTEXT_CHARS = 1500
 LM_PROPOSALS = 6
@@ -42,7 +54,12 @@ class Context:
 def propose(
     doc: Normalized, suspects: Sequence[Suspect], alignment: Alignment, lm: LanguageModel | None
 ) -> tuple[Proposal, ...]:
-    """Ranked candidates per suspect, best first."""
+    """Ranked candidates per suspect, best first.
+
+    Cheap candidates (the references' readings, deletion, pronouns) are weighed first;
+    the model is asked to generate fillers only where the span stays suspect, since
+    generation costs far more than scoring.
+    """
     text = doc.text
     spans = sentence_spans(text)
     known = _known_words(text, alignment)
@@ -50,16 +67,33 @@ def propose(
     for s in suspects:
         s2, raw = _widen_for_deletion(text, s)
         ctx = _context(text, spans, s2)
-        cands = _gather(text, s2, raw, ctx, alignment, lm, known)
-        out.append(Proposal(s2, tuple(_rank(s2, cands, ctx, lm))))
+        cands = _cheap(text, s2, raw, ctx, known)
+        ranked = _rank(s2, cands, ctx, lm)
+        if lm is not None and _worth_generating(s2, ranked):
+            fresh = _generated(text, s2, raw, ctx, lm, known, {c.text for c in cands})
+            if fresh:
+                ranked = sorted(ranked + _rank(s2, fresh, ctx, lm), key=lambda c: (-c.score, c.text))
+        out.append(Proposal(s2, tuple(ranked[:MAX_CANDIDATES])))
     return tuple(out)
 
 
+def _worth_generating(s: Suspect, ranked: list[Candidate]) -> bool:
+    """Generate when the detector is fairly sure, or a cheap fix already comes close to the original."""
+    if s.readings or s.kind not in ("gap", "substitution", "duplicate"):
+        return False
+    keep = next((c.score for c in ranked if c.source == "keep"), 0.0)
+    rival = max((c.score for c in ranked if c.source != "keep"), default=float("-inf"))
+    return s.score >= GENERATE_MIN_PRIOR or rival > keep - GENERATE_MARGIN_NATS
+
+
 def _widen_for_deletion(text: str, s: Suspect) -> tuple[Suspect, str]:
-    """Take one following space into the span so that deleting it leaves single spacing."""
-    if s.kind in ("duplicate", "gap") or s.end >= len(text) or text[s.end] != " ":
+    """Take one following space into the span so that deleting it leaves single spacing.
+
+    A reference's reading is exact for its span and is left as it is.
+    """
+    if s.readings or s.kind in ("duplicate", "gap") or s.end >= len(text) or text[s.end] != " ":
         return s, text[s.start : s.end]
-    return Suspect(s.start, s.end + 1, s.kind, s.score, s.reason, s.evidence), text[s.start : s.end]
+    return replace(s, end=s.end + 1), text[s.start : s.end]
 
 
 def _context(text: str, spans: list[tuple[int, int]], s: Suspect) -> Context:
@@ -84,44 +118,49 @@ def _known_words(text: str, alignment: Alignment) -> set[str]:
     return {w for t in pool for w in re.findall(r"[\w’'.\-]+", t)}
 
 
-def _gather(
-    text: str,
-    s: Suspect,
-    raw: str,
-    ctx: Context,
-    alignment: Alignment,
-    lm: LanguageModel | None,
-    known: set[str],
-) -> list[Candidate]:
-    trail = text[s.start : s.end][len(raw) :]  # the space taken in by _widen_for_deletion
-    found: list[Candidate] = [Candidate(text[s.start : s.end], "keep", 0.0)]
+class _Pool:
+    """Candidates for one span, spaced to fit, with names and numbers checked against what is known."""
 
-    def add(words: str, source: str, evidence: tuple[Evidence, ...] = ()) -> None:
+    def __init__(self, text: str, s: Suspect, raw: str, ctx: Context, known: set[str]) -> None:
+        self.text, self.s, self.ctx, self.known = text, s, ctx, known
+        self.trail = text[s.start : s.end][len(raw) :]  # the space taken in by _widen_for_deletion
+        self.found: list[Candidate] = []
+
+    def add(self, words: str, source: str, evidence: tuple[Evidence, ...] = ()) -> None:
         words = words.strip()
-        if words and ctx.sentence_start and source != "ref":
+        if words and self.ctx.sentence_start:
             words = words[0].upper() + words[1:]
-        if any(_NAMEISH.search(w) and w not in known for w in words.split()[1 if ctx.sentence_start else 0 :]):
+        if any(
+            _NAMEISH.search(w) and w not in self.known for w in words.split()[1 if self.ctx.sentence_start else 0 :]
+        ):
             return  # never invent a name or a number
-        found.append(Candidate(_fit(words, s, text, trail), source, 0.0, evidence))
+        self.found.append(Candidate(_fit(words, self.s, self.text, self.trail), source, 0.0, evidence))
 
-    for ev in s.evidence:
-        if ev.source.startswith("ref:"):
-            add(ev.detail, "ref", (ev,))
-    for ev in _covering_ref_readings(s, alignment):
-        add(ev.detail, "ref", (ev,))
-    if s.kind == "duplicate":
-        add("", "delete")
-    if s.kind == "substitution":
-        add("", "delete")
-        if find_mentions(raw):
-            for p in PRONOUNS:
-                add(p, "pronoun")
-    if lm is not None and s.kind in ("gap", "substitution", "duplicate"):
-        sizes = (1, 2) if s.kind != "duplicate" else (1,)
-        for n in sizes:
-            for words, _ in lm.propose(ctx.left.rstrip(), _right_for_lm(ctx), n, LM_PROPOSALS):
-                add(words, "lm")
-    return _unique(found)[:MAX_CANDIDATES]
+
+def _cheap(text: str, s: Suspect, raw: str, ctx: Context, known: set[str]) -> list[Candidate]:
+    """The original, the references' exact readings, deletion, and pronouns for a pasted name."""
+    found = [Candidate(text[s.start : s.end], "keep", 0.0)]
+    refs = tuple(ev for ev in s.evidence if ev.source.startswith("ref:"))
+    found += [Candidate(r, "ref", 0.0, refs) for r in s.readings]
+    pool = _Pool(text, s, raw, ctx, known)
+    if s.kind == "duplicate" and not s.readings:
+        pool.add("", "delete")
+    if s.kind == "substitution" and not s.readings and find_mentions(raw):
+        for p in PRONOUNS:
+            pool.add(p, "pronoun")
+    return _unique(found + pool.found)
+
+
+def _generated(
+    text: str, s: Suspect, raw: str, ctx: Context, lm: LanguageModel, known: set[str], seen: set[str]
+) -> list[Candidate]:
+    """The model's own fillers of one or two words (one for a duplicate's first copy)."""
+    pool = _Pool(text, s, raw, ctx, known)
+    # two-word fillers only where two words are plausible: a gap, or a span of two or more words
+    for n in (1, 2) if s.kind == "gap" or len(raw.split()) > 1 or s.score >= TWO_WORD_MIN_PRIOR else (1,):
+        for words, _ in lm.propose(ctx.left.rstrip(), _right_for_lm(ctx), n, LM_PROPOSALS):
+            pool.add(words, "lm")
+    return [c for c in _unique(pool.found) if c.text not in seen]
 
 
 def _right_for_lm(ctx: Context) -> str:
@@ -134,28 +173,14 @@ def _fit(words: str, s: Suspect, text: str, trail: str) -> str:
         if not words:
             return text[s.start : s.end]
         nxt = text[s.end : s.end + 1]
-        return " " + words + (" " if nxt and (nxt.isalnum() or nxt in "“\"(‘") else "")
+        return " " + words + (" " if nxt and (nxt.isalnum() or nxt in '“"(‘') else "")
     if s.kind == "duplicate":
         return words + " " if words else ""
     return words + trail if words else ""
 
 
-def _covering_ref_readings(s: Suspect, alignment: Alignment) -> list[Evidence]:
-    """What references read at this span when a covering passage marks a damage difference there."""
-    out: list[Evidence] = []
-    for p in alignment.passages:
-        if not (p.doc_start <= s.start and s.end <= p.doc_end):
-            continue
-        ref = alignment.refs[p.ref]
-        for d in p.differences:
-            if d.label == "damage" and d.doc_start == s.start and d.doc_end in (s.end, s.end - 1):
-                bs, be = ref.normalized.layer.to_base(d.ref_start, d.ref_end)[:2]
-                out.append(Evidence(f"ref:{ref.name}", d.ref_text, span=(bs, be), score=p.score))
-    return out
-
-
 def _unique(cands: list[Candidate]) -> list[Candidate]:
-    order = {"keep": 0, "ref": 1, "delete": 2, "pronoun": 3, "lm": 4}
+    order = {"keep": 0, "ref": 1, "delete": 2, "drop": 3, "pronoun": 4, "lm": 5}
     best: dict[str, Candidate] = {}
     for c in cands:
         old = best.get(c.text)
@@ -167,10 +192,7 @@ def _unique(cands: list[Candidate]) -> list[Candidate]:
 def _rank(s: Suspect, cands: list[Candidate], ctx: Context, lm: LanguageModel | None) -> list[Candidate]:
     """Score every candidate in its sentence; add the log-priors; best first."""
     texts = [_for_lm(c.text, s) for c in cands]
-    if lm is not None:
-        lm_scores = lm.score(ctx.left, texts, ctx.right)
-    else:
-        lm_scores = [0.0] * len(cands)
+    lm_scores = fit_scores(lm, ctx.left, texts, ctx.right) if lm is not None else [0.0] * len(cands)
     prior_damage = min(0.99, max(0.01, s.score))
     ranked: list[Candidate] = []
     for c, ls in zip(cands, lm_scores, strict=True):
@@ -181,6 +203,17 @@ def _rank(s: Suspect, cands: list[Candidate], ctx: Context, lm: LanguageModel | 
         ranked.append(Candidate(c.text, c.source, ls + prior, c.evidence))
     # ties break by text so the order never depends on anything but the input
     return sorted(ranked, key=lambda c: (-c.score, c.text))
+
+
+def fit_scores(lm: LanguageModel, left: str, texts: Sequence[str], right: str) -> list[float]:
+    """How well each filler fits: its fit with the words after it, plus a share of its own log-probability."""
+    parts = getattr(lm, "score_parts", None)
+    if parts is not None:
+        pairs = parts(left, texts, right)
+        return [fit + OWN_WEIGHT * own for own, fit in pairs]
+    full = lm.score(left, texts, right)
+    own = lm.score(left, texts, "") if right.strip() else full
+    return [(f - o) + OWN_WEIGHT * o for f, o in zip(full, own, strict=True)]
 
 
 def _for_lm(candidate: str, s: Suspect) -> str:

@@ -21,6 +21,7 @@ class Suspect:
     score: float  # 0..1: how sure the detector is that this is damage
     reason: str
     evidence: tuple[Evidence, ...] = ()
+    readings: tuple[str, ...] = ()  # exact replacements a witness (a reference) offers for the span
 
 
 @dataclass(frozen=True)

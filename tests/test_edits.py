@@ -36,7 +36,9 @@ def test_bad_edit_sets_are_refused(edits: list[Edit]) -> None:
 
 
 def test_json_round_trip() -> None:
-    e = Edit(3, 9, "Russia", "its", "substitution", 0.8123456, (Evidence("ref:a.txt", "its", (5, 8), 0.9, (("its", -1.0),)),))
+    e = Edit(
+        3, 9, "Russia", "its", "substitution", 0.8123456, (Evidence("ref:a.txt", "its", (5, 8), 0.9, (("its", -1.0),)),)
+    )
     assert Edit.from_json(e.to_json()) == replace(e, confidence=0.8123)
 
 
@@ -79,7 +81,9 @@ def test_compose_equals_applying_pass_after_pass(case: tuple[str, list[list[Edit
 
 @settings(max_examples=300, deadline=None)
 @given(layered(), st.data())
-def test_lifted_edit_reproduces_the_derived_change(case: tuple[str, list[list[Edit]], str], data: st.DataObject) -> None:
+def test_lifted_edit_reproduces_the_derived_change(
+    case: tuple[str, list[list[Edit]], str], data: st.DataObject
+) -> None:
     base, passes, _ = case
     layer = Layer(base, compose(base, passes))
     n = len(layer.text)
