@@ -168,10 +168,15 @@ def _drop_overlaps(edits: list[Edit]) -> list[Edit]:
     spans: list[tuple[int, int, bool]] = []  # kept spans, sorted; they do not overlap
     for e in sorted(edits, key=lambda e: (-e.confidence, e.start, e.end)):
         model = _from_model(e)
-        i = bisect.bisect_left(spans, (e.start, e.start, False))
-        if any(_clash(e, model, n) for n in spans[max(0, i - 1) : i + 2]):
+        # every kept span that overlaps or touches e: ends rise with starts, so they are contiguous
+        lo = hi = bisect.bisect_left(spans, (e.start, e.start, False))
+        while lo > 0 and spans[lo - 1][1] >= e.start:
+            lo -= 1
+        while hi < len(spans) and spans[hi][0] <= e.end:
+            hi += 1
+        if any(_clash(e, model, n) for n in spans[lo:hi]):
             continue
-        spans.insert(i, (e.start, e.end, model))
+        bisect.insort(spans, (e.start, e.end, model))
         kept.append(e)
     return sorted(kept, key=lambda e: (e.start, e.end))
 
