@@ -11,6 +11,13 @@ class InputError(Exception):
     """Bad input a user can fix; the CLI prints the message on one line and exits 2."""
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 MAX_BYTES = 200 * 1024 * 1024
 
 
@@ -70,6 +77,8 @@ def write_all(outputs: dict[Path, str], *, protect: tuple[Path, ...] = ()) -> No
             except OSError as exc:
                 raise InputError(f"cannot write output file {path}: {exc.strerror}") from exc
             temps.append((tmp, path))
+            # mkstemp makes the file private; outputs get the usual permissions, as open() would give them
+            os.fchmod(fd, 0o666 & ~_UMASK)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
         for tmp, path in temps:
