@@ -311,6 +311,7 @@ def test_chunked_run_gives_the_same_edits(paragraphs: list[str], crlf: bool) -> 
 
 @settings(deadline=None)
 @given(st.text(max_size=200), st.integers(1, 9), st.booleans())
+@example("\ufeff", 1, False)
 def test_streamed_decoding_gives_the_text(
     tmp_path_factory: pytest.TempPathFactory, text: str, block: int, bom: bool
 ) -> None:
@@ -318,7 +319,8 @@ def test_streamed_decoding_gives_the_text(
     path.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"))
     if "\x00" in text:
         return
-    assert "".join(decoded_pieces(path, block=block)) == text
+    # one leading BOM is dropped, as textio.decode drops it
+    assert "".join(decoded_pieces(path, block=block)) == (("\ufeff" if bom else "") + text).removeprefix("\ufeff")
 
 
 @settings(deadline=None)
