@@ -124,7 +124,7 @@ def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
     table.add_column("kind")
     table.add_column("applied", justify="right")
     table.add_column("not applied", justify="right")
-    for kind in [k for k in KINDS if k in applied or k in held] + sorted(set(applied) | set(held) - set(KINDS)):
+    for kind in [k for k in KINDS if k in applied or k in held] + sorted((set(applied) | set(held)) - set(KINDS)):
         table.add_row(kind, str(applied[kind]), str(held[kind]))
     table.add_row("[bold]total", f"[bold]{sum(applied.values())}", f"[bold]{sum(held.values())}")
     return table
