@@ -183,8 +183,12 @@ def test_export_command_refuses_a_bad_format(saved: tuple[Path, Path]) -> None:
     assert result.exit_code == 2
 
 
-@pytest.mark.model
-def test_fix_writes_the_edit_list_in_the_format_asked(tmp_path: Path, example_dir: Path) -> None:
+def test_fix_writes_the_edit_list_in_the_format_asked(
+    tmp_path: Path, example_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import repair.cli as cli
+
+    monkeypatch.setattr(cli, "load_lm", lambda spec: None)  # the format, not the model, is under test
     src = tmp_path / "article.txt"
     src.write_text(next(example_dir.glob("000_*.txt")).read_text(encoding="utf-8"), encoding="utf-8")
     result = CliRunner().invoke(app, ["fix", str(src), "--format", "tei"])
