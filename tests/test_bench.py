@@ -169,3 +169,16 @@ def test_a_result_is_a_plain_value(case_dir: Path) -> None:
     result = run_bench(cases, perfect(cases))
     assert isinstance(result, BenchResult)
     assert json.loads(result.to_json())["metrics"] == result.metrics()
+
+
+def test_a_case_folder_made_with_corrupt_uses_its_answer_key(tmp_path: Path) -> None:
+    sub = tmp_path / "cases" / "one"
+    sub.mkdir(parents=True)
+    (sub / "gold.txt").write_text(GOLD, encoding="utf-8")
+    args = ["corrupt", str(sub / "gold.txt"), "--seed", "2", "--rate", "4", "--out", str(sub / "input.txt")]
+    assert CliRunner().invoke(app, [*args, "--answers", str(sub / "answers.json")]).exit_code == 0
+    (case,) = load_cases(tmp_path / "cases")
+    assert case.answers and case.input == corrupt(GOLD, 2, rate=4.0).damaged
+    (sub / "gold.txt").write_text(GOLD + " More.", encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench", "--cases", str(tmp_path / "cases"), "--no-model"])
+    assert result.exit_code == 2 and "made for another text" in result.output
