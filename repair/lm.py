@@ -55,7 +55,11 @@ MAX_LEFT_CHARS = 300
 MAX_RIGHT_CHARS = 60
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|\n\s*")
 
-CANDIDATE_BATCH = 64  # candidates per forward pass: bounds the repeated key/value cache
+PACK_TOKENS = 256  # tokens packed side by side in one forward pass; their attention grows with its square
+REST_MEMO = 4096  # scored continuations kept: propose() ranks the fillers that score() then sees again
+# The words right after a gap carry most of its fit: on the test cases a longer right context
+# never changed which candidate won, and every word costs a token per candidate.
+SCORE_RIGHT_WORDS = 6
 HEAD_CHUNK = 256  # positions per output-projection call when scoring long texts
 SURPRISAL_WINDOW = 1024  # tokens per causal forward pass over a long text
 SURPRISAL_STRIDE = 768  # new tokens per window; the rest is context carried over
@@ -65,7 +69,8 @@ MAX_THREADS = 8
 # A causal model proposes blind to the right context, so it drafts many first words and lets
 # the next few words of the right context rank them.
 PROPOSE_STARTS = 16
-RERANK_RIGHT_WORDS = 4
+PROPOSE_SPARE = 2  # fillers ranked beyond the k asked for, in case the look-ahead misjudges
+RERANK_RIGHT_WORDS = SCORE_RIGHT_WORDS  # the same words as score(), so its remembered results serve both
 PREFIX_MEMO = 8  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
 
 NEW_WORD = re.compile(r"^ (?!_)\w[\w'’-]*$")
@@ -93,6 +98,14 @@ class LanguageModel(Protocol):
 
     def surprisal(self, text: str) -> list[tuple[int, int, float]]:
         """Per model token: (char start, char end, surprisal in nats) over ``text``."""
+        ...
+
+    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+        """(log P(c | left), log P(right | left, c)) for each candidate c: its own cost and its fit with the right."""
+        ...
+
+    def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
+        """surprisal() of each text, batched."""
         ...
 
 
@@ -139,8 +152,16 @@ def fit_filler(left: str, words: str, right: str) -> str:
     if not words:
         return ""
     before = "" if not left or left[-1].isspace() or left[-1] in NO_SPACE_AFTER else " "
-    after = "" if not right or right[0].isspace() or right[0] in NO_SPACE_BEFORE else " "
-    return before + words + after
+    return before + words + space_after(right)
+
+
+def space_after(right: str) -> str:
+    """The space a filler needs before ``right``.
+
+    >>> space_after("let it be."), space_after(", he said"), space_after(" it")
+    (' ', '', '')
+    """
+    return "" if not right or right[0].isspace() or right[0] in NO_SPACE_BEFORE else " "
 
 
 def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -153,6 +174,16 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     """
     stripped = len(text[start:end]) - len(text[start:end].lstrip())
     return (start + stripped, end) if stripped < end - start else (start, end)
+
+
+def content_start(text: str, start: int, end: int) -> int:
+    """Where a token's text begins, past its leading spaces; a token of spaces only belongs with what follows it.
+
+    >>> content_start("a  word", 1, 7), content_start("a  word", 1, 2)
+    (3, 2)
+    """
+    first = trim_span(text, start, end)[0]
+    return first if text[first:end].strip() else end
 
 
 def count_words(text: str) -> int:
@@ -174,6 +205,39 @@ def first_words(text: str, n: int) -> str:
     """
     m = re.match(rf"\s*(?:(?:\w[\w'’-]*|[^\w\s]+)\s*){{0,{int(n)}}}", text)
     return m.group().rstrip() if m and m.group().strip() else text[: len(m.group()) if m else 0]
+
+
+def shared_length(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading items ``a`` and ``b`` have in common.
+
+    >>> shared_length([1, 2, 3], [1, 2, 4, 5])
+    2
+    """
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def packs(lengths: Sequence[int], budget: int) -> list[list[int]]:
+    """Indices of items grouped in order into runs whose lengths sum to at most ``budget`` (a longer item goes alone).
+
+    >>> packs([3, 4, 2, 5, 9], 9)
+    [[0, 1, 2], [3], [4]]
+    >>> packs([], 9)
+    []
+    """
+    groups: list[list[int]] = []
+    total = budget + 1
+    for i, n in enumerate(lengths):
+        if total + n > budget:
+            groups.append([])
+            total = 0
+        groups[-1].append(i)
+        total += n
+    return groups
 
 
 def rerank(lm: LanguageModel, left: str, right: str, texts: Sequence[str], k: int) -> list[tuple[str, float]]:
@@ -241,6 +305,15 @@ def set_threads() -> None:
         torch.set_num_threads(thread_count())
 
 
+def pack_mask(owner: torch.Tensor, pos: torch.Tensor, context: int) -> torch.Tensor:
+    """Attention mask for segments packed in one row: a token sees the ``context`` cached tokens and the
+    earlier tokens of its own segment (``owner`` and ``pos`` give each token's segment and position)."""
+    import torch
+
+    own = (owner.unsqueeze(1) == owner.unsqueeze(0)) & (pos.unsqueeze(1) >= pos.unsqueeze(0))
+    return torch.cat([torch.ones(len(owner), context, dtype=torch.bool), own], dim=1)[None, None]
+
+
 def token_logprobs(head: Any, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """log p(target) for each row of ``hidden`` (N × H) through the output projection, in chunks."""
     import torch
@@ -268,9 +341,9 @@ class CausalLM:
         if tokenizer.convert_ids_to_tokens(0) == "<|endoftext|>":  # SmolLM2 separates documents with it
             start = 0
         self.start_id: int = int(start if start is not None else 0)
-        self.pad_id: int = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.start_id)
         self._word_masks: tuple[torch.Tensor, torch.Tensor] | None = None
         self._prefix_memo: OrderedDict[tuple[int, ...], tuple[Any, torch.Tensor]] = OrderedDict()
+        self._rest_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, ...]] = OrderedDict()
 
     def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
@@ -279,17 +352,40 @@ class CausalLM:
             for ids, offs in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
         ]
 
+    # ------------------------------------------------ scoring fillers
+
     def score(self, left: str, candidates: Sequence[str], right: str) -> list[float]:
         """Log-probability of ``left + c + right`` for each candidate c (higher fits better).
 
-        The contexts are clipped to a sentence window, and the part of the left context all
-        candidates share is conditioned on, not scored: scores differ from the full log-probability
-        by the same constant for every candidate, so they compare across candidate lengths.
+        The left context is clipped to a sentence window and the right one to its first
+        `SCORE_RIGHT_WORDS` words, and the part of the left context all candidates share is
+        conditioned on, not scored: scores differ from the full log-probability by the same
+        constant for every candidate, so they compare across candidate lengths.
+        """
+        return [own + fit for own, fit in self.score_parts(left, candidates, right)]
+
+    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+        """(log P(c | left), log P(right | left, c)) for each candidate c, from one forward pass.
+
+        The first part is the candidate's own cost, the second its fit with the words after
+        it; they sum to score(). A token counts as the candidate's if its first non-space
+        character lies before the right context (a token of spaces only goes with what follows).
         """
         if not candidates:
             return []
+        prefix, rests, owns = self.split(left, candidates, right)
+        return [
+            (float(sum(lps[:n])), float(sum(lps[n:])))
+            for lps, n in zip(self.continuations(prefix, rests), owns, strict=True)
+        ]
+
+    def split(self, left: str, candidates: Sequence[str], right: str) -> tuple[list[int], list[list[int]], list[int]]:
+        """The gap as token ids: the prefix all candidates share, each candidate's continuation, and how many
+        of that continuation's tokens come before the right context."""
         wl, wr = window(left, right)
-        encoded = self.encode([wl + c + wr for c in candidates])
+        wr = first_words(wr, SCORE_RIGHT_WORDS)
+        texts = [wl + c + wr for c in candidates]
+        encoded = self.encode(texts)
         shared = 0
         first_ids, first_offs = encoded[0]
         while (
@@ -298,25 +394,64 @@ class CausalLM:
             and all(len(ids) > shared and ids[shared] == first_ids[shared] for ids, _ in encoded)
         ):
             shared += 1
-        prefix = [self.start_id, *first_ids[:shared]]
-        rests = [ids[shared:] for ids, _ in encoded]
-        scores: list[float] = []
-        for i in range(0, len(rests), CANDIDATE_BATCH):
-            scores.extend(self.continuation_logprobs(prefix, rests[i : i + CANDIDATE_BATCH]))
-        return scores
+        rests: list[list[int]] = []
+        owns: list[int] = []
+        for text, c, (ids, offs) in zip(texts, candidates, encoded, strict=True):
+            edge = len(wl) + len(c)
+            rests.append(ids[shared:])
+            owns.append(sum(1 for s, e in offs[shared:] if content_start(text, s, e) < edge))
+        return [self.start_id, *first_ids[:shared]], rests, owns
+
+    def continuations(self, prefix: list[int], rests: Sequence[Sequence[int]]) -> list[tuple[float, ...]]:
+        """log p of each token of each rest after ``prefix``: the prefix computed once (or reused), every rest
+        not scored before packed into one forward pass, results remembered."""
+        key = tuple(prefix)
+        found: dict[tuple[int, ...], tuple[float, ...]] = {(): ()}
+        todo: list[tuple[int, ...]] = []
+        for rest in map(tuple, rests):
+            if rest in found or rest in todo:
+                continue
+            memo = self._rest_memo.get((key, rest))
+            if memo is None:
+                todo.append(rest)
+            else:
+                found[rest] = memo
+                self._rest_memo.move_to_end((key, rest))
+        for group in packs([len(r) for r in todo], PACK_TOKENS):
+            cache, first_lp = self.prefix_state(prefix)
+            segments = [todo[i] for i in group]
+            inner = self.segment_logprobs(segments, cache, len(prefix))
+            for rest, lps in zip(segments, inner, strict=True):
+                found[rest] = (float(first_lp[rest[0]]), *lps)
+                self._rest_memo[(key, rest)] = found[rest]
+        while len(self._rest_memo) > REST_MEMO:
+            self._rest_memo.popitem(last=False)
+        return [found[tuple(r)] for r in rests]
 
     def prefix_state(self, prefix: list[int]) -> tuple[Any, torch.Tensor]:
         """The key/value cache after ``prefix`` and the log-probabilities of the next token.
 
-        Recent results are kept, since propose() and score() of one gap share a left context.
-        The caller gets its own copy of the cache, since a forward pass extends it in place.
+        Recent prefixes are kept: propose() and score() of one gap share a left context, and
+        gaps in one sentence share its start, so a new prefix extends the kept one it has the
+        most tokens in common with. The caller gets its own copy of the cache, since a forward
+        pass extends it in place.
         """
         import torch
 
         key = tuple(prefix)
         if key not in self._prefix_memo:
+            base, reuse, surplus = None, 0, 0
+            for other, (cache, _) in self._prefix_memo.items():
+                common = min(shared_length(other, key), len(key) - 1)
+                if common > reuse:
+                    base, reuse, surplus = cache, common, len(other) - common
+            cache = copy.deepcopy(base) if base is not None else None
+            if cache is not None and surplus:
+                cache.crop(-surplus)  # a negative count drops that many positions from the end
             with torch.inference_mode():
-                out = self.model.get_decoder()(input_ids=torch.tensor([prefix]), use_cache=True)
+                out = self.model.get_decoder()(
+                    input_ids=torch.tensor([prefix[reuse:]]), past_key_values=cache, use_cache=True
+                )
                 head = self.model.get_output_embeddings()
                 next_lp = torch.log_softmax(head(out.last_hidden_state[0, -1]).float(), dim=-1)
             self._prefix_memo[key] = (out.past_key_values, next_lp)
@@ -326,53 +461,78 @@ class CausalLM:
         cache, next_lp = self._prefix_memo[key]
         return copy.deepcopy(cache), next_lp
 
-    def continuation_logprobs(self, prefix: list[int], rests: list[list[int]]) -> list[float]:
-        """Sum of log p(rest | prefix) for each rest, the prefix computed once and its cache shared."""
+    def segment_logprobs(
+        self, segments: Sequence[Sequence[int]], cache: Any = None, context: int = 0
+    ) -> list[list[float]]:
+        """log p of every token but the first of each segment, given its earlier tokens and the ``context``
+        tokens held in ``cache``; all segments packed side by side in one row, none seeing another."""
         import torch
 
-        longest = max(len(r) for r in rests)
-        if longest == 0:
-            return [0.0] * len(rests)
-        cache, first_lp = self.prefix_state(prefix)
+        lengths = torch.tensor([len(s) for s in segments])
+        flat = torch.tensor([[t for s in segments for t in s]])
+        owner = torch.repeat_interleave(torch.arange(len(segments)), lengths)
+        pos = torch.cat([torch.arange(context, context + len(s)) for s in segments])
         with torch.inference_mode():
-            decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
-            cache.batch_repeat_interleave(len(rests))
-            ids = torch.tensor([r + [self.pad_id] * (longest - len(r)) for r in rests])
-            lengths = torch.tensor([len(r) for r in rests])
-            real = torch.arange(longest).unsqueeze(0) < lengths.unsqueeze(1)
-            mask = torch.cat([torch.ones(len(rests), len(prefix), dtype=torch.long), real.long()], dim=1)
-            hidden = decoder(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
-            # Position j predicts token j+1; the first token of each rest comes from the prefix.
-            pred = real[:, 1:]
-            lp = token_logprobs(head, hidden.last_hidden_state[:, :-1][pred], ids[:, 1:][pred])
-            totals = torch.zeros(len(rests))
-            rows = torch.arange(len(rests)).unsqueeze(1).expand(-1, longest - 1)[pred]
-            totals.index_add_(0, rows, lp)
-            firsts = torch.tensor([first_lp[r[0]].item() if r else 0.0 for r in rests])
-            return [float(x) for x in totals + firsts]
+            hidden = self.model.get_decoder()(
+                input_ids=flat,
+                position_ids=pos.unsqueeze(0),
+                attention_mask=pack_mask(owner, pos, context),
+                past_key_values=cache,
+                use_cache=cache is not None,
+            ).last_hidden_state[0]
+            # Position j predicts token j+1 when both belong to the same segment.
+            rows = torch.nonzero(owner[:-1] == owner[1:]).squeeze(1)
+            lps = token_logprobs(self.model.get_output_embeddings(), hidden[rows], flat[0, rows + 1]).tolist()
+        out: list[list[float]] = []
+        at = 0
+        for n in lengths.tolist():
+            out.append(lps[at : at + max(0, n - 1)])
+            at += max(0, n - 1)
+        return out
+
+    # ------------------------------------------------ surprisal
 
     def surprisal(self, text: str) -> list[tuple[int, int, float]]:
         """Per model token: (char start, char end, surprisal in nats); spans skip the token's leading space."""
+        return self.surprisal_many([text])[0]
+
+    def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
+        """surprisal() of each text, short texts packed together into a few forward passes."""
+        encoded = self.encode(list(texts)) if texts else []
+        seqs = [[self.start_id, *ids] for ids, _ in encoded]
+        short = [i for i, s in enumerate(seqs) if 1 < len(s) <= SURPRISAL_WINDOW]
+        values: dict[int, list[float]] = {i: [] for i in range(len(seqs))}
+        for group in packs([len(seqs[i]) for i in short], PACK_TOKENS):
+            chosen = [short[g] for g in group]
+            for i, lps in zip(chosen, self.segment_logprobs([seqs[i] for i in chosen]), strict=True):
+                values[i] = [-v for v in lps]
+        for i, s in enumerate(seqs):
+            if len(s) > SURPRISAL_WINDOW:
+                values[i] = self.long_surprisal(s)
+        return [
+            [(*trim_span(text, s, e), v) for (s, e), v in zip(offsets, values[i], strict=True)]
+            for i, (text, (_, offsets)) in enumerate(zip(texts, encoded, strict=True))
+        ]
+
+    def long_surprisal(self, seq: list[int]) -> list[float]:
+        """Surprisal of ``seq[1:]`` in overlapping windows, each scoring its new tokens with the rest as context."""
         import torch
 
-        [(ids, offsets)] = self.encode([text]) if text else [([], [])]
-        if not ids:
-            return []
-        seq = [self.start_id, *ids]
-        values = torch.zeros(len(ids))
+        values = torch.zeros(len(seq) - 1)
         decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
-        done = 0  # tokens of ``ids`` already scored
+        done = 0  # tokens of seq[1:] already scored
         with torch.inference_mode():
-            while done < len(ids):
-                # Window over seq positions [lo, hi); it scores ids[done:hi-1] with the rest as context.
+            while done < len(seq) - 1:
+                # Window over seq positions [lo, hi); it scores seq[done+1:hi] with the rest as context.
                 hi = min(len(seq), done + 1 + (SURPRISAL_WINDOW if done == 0 else SURPRISAL_STRIDE))
                 lo = max(0, hi - SURPRISAL_WINDOW)
                 hidden = decoder(input_ids=torch.tensor([seq[lo:hi]])).last_hidden_state[0]
-                # seq position p predicts seq[p+1] == ids[p]; we need ids[done:hi-1].
                 rows = hidden[done - lo : hi - 1 - lo]
                 values[done : hi - 1] = -token_logprobs(head, rows, torch.tensor(seq[done + 1 : hi]))
                 done = hi - 1
-        return [(*trim_span(text, s, e), float(v)) for (s, e), v in zip(offsets, values, strict=True)]
+        return [float(v) for v in values]
+
+    # ------------------------------------------------ proposing fillers
 
     def word_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Vocabulary masks: tokens that start a new word, and tokens that continue one."""
@@ -391,40 +551,48 @@ class CausalLM:
         """Up to k fillers of about ``n_words`` words for the gap, best first, each with its score().
 
         A causal model cannot see the right context while generating: it expands the best
-        first words after the left context greedily to ``n_words`` words, then ranks the
-        results with score() over the next few words of the right context (see `rerank`).
+        first words after the left context greedily to ``n_words`` words. The step that ends
+        a filler also gives the chance of the token after the gap, so the fillers are cut to
+        the k best by that look-ahead for free, and only those are scored over the next
+        few words of the right context (see `rerank`), whose results score() then reuses.
         """
         import torch
 
         n_words = max(1, n_words)
-        stem = window(left, right)[0].rstrip()
+        wl, wr = window(left, right)
+        stem = wl.rstrip()
         new, cont = self.word_masks()
-        starts = max(k, PROPOSE_STARTS)
         ids = [self.start_id, *(self.encode([stem])[0][0] if stem else [])]
+        tail = self.encode([space_after(wr) + wr])[0][0] if wr.strip() else []
         cache, next_lp = self.prefix_state(ids)
         with torch.inference_mode():
             decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
             allowed = new if stem else new | cont
-            best = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), starts)
+            best = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), max(k, PROPOSE_STARTS))
             firsts = best.indices[best.values > float("-inf")]
             beams = [[int(t)] for t in firsts]
+            own = [float(v) for v in best.values[: len(beams)]]  # log p of each beam's tokens so far
+            ahead = [float("-inf")] * len(beams)  # log p of the token after the gap, once a beam ends
             words = [1] * len(beams)
             active = list(range(len(beams)))  # beams still growing, in the cache's batch order
             cache.batch_repeat_interleave(len(beams))
             step_ids = firsts.unsqueeze(1)
             for _ in range(4 * n_words + 2):
                 hidden = decoder(input_ids=step_ids, past_key_values=cache, use_cache=True).last_hidden_state
-                logits = head(hidden[:, -1]).float()
+                lp = torch.log_softmax(head(hidden[:, -1]).float(), dim=-1)
                 below = torch.tensor([words[b] < n_words for b in active]).unsqueeze(1)
                 # Until a beam has its words it may only extend words; after that, only finish the last one.
-                word_only = logits.masked_fill(~(new | cont), float("-inf"))
-                choice = torch.where(below, word_only, logits).argmax(dim=1).tolist()
+                word_only = lp.masked_fill(~(new | cont), float("-inf"))
+                choice = torch.where(below, word_only, lp).argmax(dim=1).tolist()
                 keep: list[int] = []
                 for row, (b, tok) in enumerate(zip(active, choice, strict=True)):
                     if words[b] < n_words or cont[tok]:
                         beams[b].append(tok)
+                        own[b] += float(lp[row, tok])
                         words[b] += int(bool(new[tok]))
                         keep.append(row)
+                    else:
+                        ahead[b] = float(lp[row, tail[0]]) if tail else 0.0
                 if not keep:
                     break
                 if len(keep) < len(active):
@@ -432,11 +600,11 @@ class CausalLM:
                 active = [active[r] for r in keep]
                 step_ids = torch.tensor([[choice[r]] for r in keep])
         texts: list[str] = []
-        for beam in beams:
-            words_text = " ".join(self.tokenizer.decode(beam).split())
+        for b in sorted(range(len(beams)), key=lambda b: -(own[b] + ahead[b])):
+            words_text = " ".join(self.tokenizer.decode(beams[b]).split())
             if words_text and words_text not in texts:
                 texts.append(words_text)
-        return rerank(self, left, right, texts, k)
+        return rerank(self, left, right, texts[: k + PROPOSE_SPARE], k)
 
 
 # ---------------------------------------------------------------- backend 2: masked LM
@@ -483,22 +651,31 @@ class MaskedLM:
 
     def score(self, left: str, candidates: Sequence[str], right: str) -> list[float]:
         """Pseudo-log-likelihood of each candidate plus a window of right context (higher fits better)."""
+        return [own + fit for own, fit in self.score_parts(left, candidates, right)]
+
+    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+        """score() split in two: the pseudo-log-likelihood of the candidate's tokens and of the right context's.
+
+        An approximation of the causal split: every token is judged with both sides visible,
+        so the candidate's part already depends on the right context.
+        """
         wl, wr = window(left, right)
         seqs: list[list[int]] = []
         positions: list[int] = []
-        owner: list[int] = []
+        owner: list[tuple[int, int]] = []  # (candidate, 0 for its own tokens or 1 for the right context's)
         for c_index, c in enumerate(candidates):
-            ids, offsets = self.encode(wl + c + wr)
+            text = wl + c + wr
+            ids, offsets = self.encode(text)
             ids, offsets = self.clip(ids, offsets, len(wl))
-            for p, (tok, (_, end)) in enumerate(zip(ids, offsets, strict=True)):
+            for p, (tok, (start, end)) in enumerate(zip(ids, offsets, strict=True)):
                 if tok not in self.special and end > len(wl):
                     seqs.append(ids)
                     positions.append(p)
-                    owner.append(c_index)
-        totals = [0.0] * len(candidates)
-        for o, lp in zip(owner, self.masked_logprobs(seqs, positions) if seqs else [], strict=True):
-            totals[o] += lp
-        return totals
+                    owner.append((c_index, int(content_start(text, start, end) >= len(wl) + len(c))))
+        totals = [[0.0, 0.0] for _ in candidates]
+        for (o, part), lp in zip(owner, self.masked_logprobs(seqs, positions) if seqs else [], strict=True):
+            totals[o][part] += lp
+        return [(own, fit) for own, fit in totals]
 
     def clip(
         self, ids: list[int], offsets: list[tuple[int, int]], focus: int
@@ -528,6 +705,10 @@ class MaskedLM:
             positions.append(1 + i - lo)
         lps = self.masked_logprobs(seqs, positions) if seqs else []
         return [(*trim_span(text, s, e), -lp) for (_, (s, e)), lp in zip(body, lps, strict=True)]
+
+    def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
+        """surprisal() of each text (each already batches its masked copies)."""
+        return [self.surprisal(t) for t in texts]
 
     def first_banned(self) -> list[int]:
         """Token ids that cannot begin a word: special tokens and word-piece continuations ("##s")."""

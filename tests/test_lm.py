@@ -56,6 +56,52 @@ def test_score_of_a_candidate_does_not_depend_on_the_others(default_lm: Any) -> 
 
 
 @pytest.mark.model
+def test_score_parts_split_a_score_into_the_fillers_own_cost_and_its_fit(default_lm: Any) -> None:
+    left, right = "Moscow said Russia can maintain ", " alliance with this group for now."
+    cands = ["its ", "Russia ", "a strong and lasting ", ""]
+    parts = default_lm.score_parts(left, cands, right)
+    assert [own + fit for own, fit in parts] == pytest.approx(default_lm.score(left, cands, right), abs=1e-4)
+    assert parts[-1][0] == 0.0  # deleting costs nothing of its own
+    assert parts[2][0] < parts[0][0]  # four words cost more than one
+    # the right context decides the fit, never the candidate's own cost
+    other = default_lm.score_parts(left, cands, " lead in the polls.")
+    assert [o for o, _ in other] == pytest.approx([o for o, _ in parts], abs=1e-4)
+    assert parts[0][1] > parts[1][1]  # "its alliance" fits where "Russia alliance" does not
+    assert default_lm.score_parts(left, [], right) == []
+
+
+@pytest.mark.model
+def test_scores_do_not_depend_on_what_was_scored_before(default_lm: Any, damaged_text: str) -> None:
+    left, right = "It was clear the United States ", " no role for Assad in the future."
+    cands = ["saw ", "the U.S. ", "had "]
+    first = default_lm.score(left, cands, right)
+    # other gaps in the same sentence and elsewhere fill the remembered states in between
+    default_lm.score("It was clear the ", ["United States ", "U.S. "], "saw no role")
+    default_lm.propose(left + "saw no role for ", " in the future.", 1, k=5)
+    default_lm.surprisal_many([damaged_text[:300], damaged_text[300:700]])
+    assert default_lm.score(left, cands, right) == pytest.approx(first, abs=1e-4)
+
+
+@pytest.mark.model
+def test_surprisal_many_matches_one_text_at_a_time(default_lm: Any, damaged_text: str) -> None:
+    texts = [damaged_text[:200], "", "We can not let this happen again.", damaged_text[200:650], damaged_text]
+    batched = default_lm.surprisal_many(texts)
+    assert len(batched) == len(texts) and batched[1] == []
+    for text, spans in zip(texts, batched, strict=True):
+        alone = default_lm.surprisal(text)
+        assert [(s, e) for s, e, _ in spans] == [(s, e) for s, e, _ in alone]
+        assert [v for _, _, v in spans] == pytest.approx([v for _, _, v in alone], abs=1e-3)
+
+
+@pytest.mark.model
+def test_the_model_runs_for_inference_only(default_lm: Any) -> None:
+    assert not default_lm.model.training
+    assert not default_lm.model.is_activation_checkpointing
+    assert all(not p.requires_grad or not p.grad for p in default_lm.model.parameters())
+    assert next(default_lm.model.parameters()).dtype.is_floating_point
+
+
+@pytest.mark.model
 @pytest.mark.parametrize("case", cases("propose"))
 def test_propose_finds_the_real_word(default_lm: Any, case: dict[str, Any]) -> None:
     found = default_lm.propose(case["left"], case["right"], case["n_words"], k=10)
@@ -184,6 +230,9 @@ def test_a_masked_lm_folder_loads_and_answers(tiny_bert: Path) -> None:
     scores = model.score(left, ["its", "russia", "a", ""], right)
     assert len(scores) == 4 and all(math.isfinite(s) and s <= 0 for s in scores)
     assert model.score(left, ["its"], right)[0] == pytest.approx(scores[0], abs=1e-4)
+    parts = model.score_parts(left, ["its", "russia", "a", ""], right)
+    assert [own + fit for own, fit in parts] == pytest.approx(scores, abs=1e-4)
+    assert parts[-1][0] == 0.0
     for n_words in (1, 2):
         found = model.propose("we can", "let this happen again.", n_words, k=5)
         assert 0 < len(found) <= 5
@@ -195,6 +244,7 @@ def test_a_masked_lm_folder_loads_and_answers(tiny_bert: Path) -> None:
     spans = model.surprisal(text)
     well_formed_surprisal(text, spans)
     assert len(spans) == len(text.split()) + 6  # every word and every full stop
+    assert model.surprisal_many([text, "we can"]) == [spans, model.surprisal("we can")]
 
 
 def test_the_fix_command_runs_with_a_masked_lm(tiny_bert: Path, tmp_path: Path) -> None:
