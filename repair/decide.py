@@ -147,6 +147,9 @@ def hold_layout_changes(text: str, edits: Sequence[Edit]) -> list[Edit]:
                 kept.append(out[i])
             else:
                 out[i] = _held(out[i])
+    if text.strip() and not apply_edits(text, out).strip():
+        # a text with words never comes out blank, in one piece or streamed paragraph by paragraph
+        out = [_held(e) if e.applied and e.before.strip() else e for e in out]
     return out
 
 

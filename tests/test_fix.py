@@ -90,3 +90,10 @@ def test_model_leaves_a_clean_paragraph_alone(default_lm: Any) -> None:
     )
     result = repair_text(clean, [], default_lm)
     assert result.output == clean
+
+
+def test_a_text_with_words_never_comes_out_blank() -> None:
+    # found by the chunked-run property test: a paragraph of stray brackets streamed on its own
+    result = repair_text("( (", [], None)
+    assert result.output == "( ("
+    assert result.edits and not any(e.applied for e in result.edits)
