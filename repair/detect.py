@@ -51,20 +51,20 @@ def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list
     """Surprisal (nats) of each word token given the sentence before it and the previous sentence.
 
     A token's surprisal is that of its first model piece: how unexpected the word is where it stands.
+    All sentence windows go to the model in one batch.
     """
     out = [0.0] * len(toks)
     starts = {t.start: i for i, t in enumerate(toks)}
     spans = sentence_spans(text)
-    for k, (s, e) in enumerate(spans):
-        left = spans[k - 1][0] if k > 0 else s
-        window = " ".join(text[left:e].split())
+    windows = [(spans[k - 1][0] if k > 0 else s, s, e) for k, (s, e) in enumerate(spans)]
+    scored = lm.surprisal_many([" ".join(text[left:e].split()) for left, _, e in windows])
+    for (left, s, e), pieces in zip(windows, scored, strict=True):
         # surprisal is computed on the whitespace-folded window: map its chars back by walking both
         back = _fold_map(text, left, e)
-        for cs, _ce, nats in lm.surprisal(window):
+        for cs, _ce, nats in pieces:
             if cs < len(back):
                 pos = back[cs]
-                # a model piece may start with the space before a word
-                while pos < e and text[pos].isspace():
+                while pos < e and text[pos].isspace():  # a model piece may start with the space before a word
                     pos += 1
                 i = starts.get(pos)
                 if i is not None and pos >= s and out[i] == 0.0:

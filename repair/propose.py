@@ -210,13 +210,7 @@ def _rank(s: Suspect, cands: list[Candidate], ctx: Context, lm: LanguageModel | 
 
 def fit_scores(lm: LanguageModel, left: str, texts: Sequence[str], right: str) -> list[float]:
     """How well each filler fits: its fit with the words after it, plus a share of its own log-probability."""
-    parts = getattr(lm, "score_parts", None)
-    if parts is not None:
-        pairs = parts(left, texts, right)
-        return [fit + OWN_WEIGHT * own for own, fit in pairs]
-    full = lm.score(left, texts, right)
-    own = lm.score(left, texts, "") if right.strip() else full
-    return [(f - o) + OWN_WEIGHT * o for f, o in zip(full, own, strict=True)]
+    return [fit + OWN_WEIGHT * own for own, fit in lm.score_parts(left, texts, right)]
 
 
 def _for_lm(candidate: str, s: Suspect) -> str:

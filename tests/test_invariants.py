@@ -48,8 +48,14 @@ class FakeLM:
             out.append((f, -((self._h(left[-40:], f) % 1000) / 100.0)))
         return sorted(out, key=lambda p: -p[1])[:k]
 
+    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+        return [(s / 2, s / 2) for s in self.score(left, candidates, right)]
+
     def surprisal(self, text: str) -> list[tuple[int, int, float]]:
         return [(m.start(), m.end(), (self._h(m.group()) % 1300) / 100.0) for m in re.finditer(r"\S+", text)]
+
+    def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
+        return [self.surprisal(t) for t in texts]
 
 
 # --- adversarial text ---------------------------------------------------------------------------------
