@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -69,8 +70,12 @@ MAX_THREADS = 8
 # A causal model proposes blind to the right context, so it drafts many first words and lets
 # the next few words of the right context rank them.
 PROPOSE_STARTS = 16
+# Rounds after the last word is drafted: one scores the drafts (a word may grow one piece meanwhile);
+# each further round lets a longer word grow a piece more, for a whole forward pass.
+PROPOSE_ROUNDS = 1
 PROPOSE_SPARE = 2  # fillers ranked beyond the k asked for, in case the look-ahead misjudges
 RERANK_RIGHT_WORDS = SCORE_RIGHT_WORDS  # the same words as score(), so its remembered results serve both
+STEP_MEMO = 64  # next-token distributions of drafts: propose() for one and two words share the first step
 PREFIX_MEMO = 8  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
 
 NEW_WORD = re.compile(r"^ (?!_)\w[\w'’-]*$")
@@ -305,13 +310,44 @@ def set_threads() -> None:
         torch.set_num_threads(thread_count())
 
 
-def pack_mask(owner: torch.Tensor, pos: torch.Tensor, context: int) -> torch.Tensor:
+def pack_mask(owner: torch.Tensor, pos: torch.Tensor, context: int, shared: bool = False) -> torch.Tensor:
     """Attention mask for segments packed in one row: a token sees the ``context`` cached tokens and the
-    earlier tokens of its own segment (``owner`` and ``pos`` give each token's segment and position)."""
+    earlier tokens of its own segment (``owner`` and ``pos`` give each token's segment and position),
+    and with ``shared`` also segment 0, whose positions come before all the others'.
+
+    >>> import torch
+    >>> pack_mask(torch.tensor([0, 0, 1]), torch.tensor([5, 6, 7]), 1, shared=True)[0, 0].int().tolist()
+    [[1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
+    """
     import torch
 
-    own = (owner.unsqueeze(1) == owner.unsqueeze(0)) & (pos.unsqueeze(1) >= pos.unsqueeze(0))
-    return torch.cat([torch.ones(len(owner), context, dtype=torch.bool), own], dim=1)[None, None]
+    earlier = pos.unsqueeze(1) >= pos.unsqueeze(0)
+    sees = (owner.unsqueeze(1) == owner.unsqueeze(0)) & earlier
+    if shared:
+        sees |= (owner == 0).unsqueeze(0) & earlier
+    return torch.cat([torch.ones(len(owner), context, dtype=torch.bool), sees], dim=1)[None, None]
+
+
+def head_logprobs(
+    head: Any, hidden: torch.Tensor, targets: torch.Tensor, keep: Sequence[int] = ()
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(target) for each row of ``hidden`` (N × H) through the output projection, in chunks, and the whole
+    log-distribution of the rows listed in ``keep``; a target below 0 asks for nothing (its value is meaningless).
+
+    One call for all rows: with few rows, reading the projection's weights costs more than using them.
+    """
+    import torch
+
+    wanted = {row: i for i, row in enumerate(keep)}
+    out = []
+    kept = [hidden.new_zeros(0)] * len(keep)
+    for i in range(0, hidden.shape[0], HEAD_CHUNK):
+        lp = torch.log_softmax(head(hidden[i : i + HEAD_CHUNK]).float(), dim=-1)
+        out.append(lp.gather(1, targets[i : i + HEAD_CHUNK].clamp(min=0).unsqueeze(1)).squeeze(1))
+        for row in range(i, min(i + HEAD_CHUNK, hidden.shape[0])):
+            if row in wanted:
+                kept[wanted[row]] = lp[row - i].clone()
+    return (torch.cat(out) if out else hidden.new_zeros(0)), (torch.stack(kept) if kept else hidden.new_zeros(0))
 
 
 def token_logprobs(head: Any, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -329,6 +365,30 @@ def token_logprobs(head: Any, hidden: torch.Tensor, targets: torch.Tensor) -> to
 # ---------------------------------------------------------------- backend 1: causal LM
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A filler being drafted by propose(): its tokens, their log-probabilities, and what it needs next.
+
+    ``state`` is "grow" (fewer words than asked), "check" (its last word may go on),
+    "ended" (complete; ``ahead`` is the log-probability of the token after the gap),
+    "spec" (to be scored with the right context on the guess that its last word is complete)
+    or "scored" (``score`` is its score()).
+    """
+
+    tokens: tuple[int, ...]
+    lps: tuple[float, ...]
+    words: int
+    state: str
+    ahead: float = 0.0
+    score: float = 0.0
+
+    def extend(self, token: int, lp: float, new_word: bool, state: str) -> Draft:
+        """The draft with one more token."""
+        return replace(
+            self, tokens=(*self.tokens, token), lps=(*self.lps, lp), words=self.words + int(new_word), state=state
+        )
+
+
 class CausalLM:
     """A causal LM that fills a gap by scoring the whole sentence with each candidate."""
 
@@ -342,8 +402,10 @@ class CausalLM:
             start = 0
         self.start_id: int = int(start if start is not None else 0)
         self._word_masks: tuple[torch.Tensor, torch.Tensor] | None = None
+        # Remembered results, keyed by token ids, so a hit gives what a new forward pass would have.
         self._prefix_memo: OrderedDict[tuple[int, ...], tuple[Any, torch.Tensor]] = OrderedDict()
         self._rest_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, ...]] = OrderedDict()
+        self._step_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], torch.Tensor] = OrderedDict()
 
     def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
@@ -351,6 +413,120 @@ class CausalLM:
             (list(ids), [tuple(o) for o in offs])
             for ids, offs in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
         ]
+
+    # ------------------------------------------------ forward passes
+
+    def packed_pass(
+        self, segments: Sequence[Sequence[int]], cache: Any = None, context: int = 0, shared: bool = False
+    ) -> tuple[torch.Tensor, Any]:
+        """Hidden states (and the extended cache) of segments packed side by side in one row.
+
+        Each segment sees the ``context`` tokens held in ``cache`` and its own earlier tokens;
+        with ``shared``, the first segment extends the context and all the others see it too.
+        On a CPU a pass costs as much as some 25 tokens, so packing is what makes small calls cheap.
+        """
+        import torch
+
+        lead = len(segments[0]) if shared else 0
+        owner = torch.repeat_interleave(torch.arange(len(segments)), torch.tensor([len(s) for s in segments]))
+        pos = torch.cat(
+            [torch.arange(len(s)) + context + (lead if shared and i else 0) for i, s in enumerate(segments)]
+        )
+        with torch.inference_mode():
+            out = self.model.get_decoder()(
+                input_ids=torch.tensor([[t for s in segments for t in s]]),
+                position_ids=pos.unsqueeze(0),
+                attention_mask=pack_mask(owner, pos, context, shared),
+                past_key_values=cache,
+                use_cache=cache is not None or shared,
+            )
+        return out.last_hidden_state[0], out.past_key_values
+
+    def segment_logprobs(
+        self,
+        hidden: torch.Tensor,
+        segments: Sequence[Sequence[int]],
+        skip: Sequence[int] | None = None,
+        keep: Sequence[int] = (),
+    ) -> tuple[list[list[float]], torch.Tensor]:
+        """From a packed pass's ``hidden`` states: log p of each token of each segment after its first (and after
+        the first ``skip[i]`` of those in segment i), and the next-token log-distribution at the packed
+        positions ``keep``."""
+        import torch
+
+        rows: list[int] = []
+        targets: list[int] = []
+        at = 0
+        for i, s in enumerate(segments):
+            for j in range(skip[i] if skip else 0, len(s) - 1):  # position j predicts token j+1
+                rows.append(at + j)
+                targets.append(s[j + 1])
+            at += len(s)
+        counted = len(rows)
+        rows += keep
+        targets += [-1] * len(keep)
+        with torch.inference_mode():
+            lps, dists = head_logprobs(
+                self.model.get_output_embeddings(),
+                hidden[torch.tensor(rows, dtype=torch.long)],
+                torch.tensor(targets, dtype=torch.long),
+                range(counted, len(rows)),
+            )
+        values = lps[:counted].tolist()
+        out: list[list[float]] = []
+        at = 0
+        for i, s in enumerate(segments):
+            n = max(0, len(s) - 1 - (skip[i] if skip else 0))
+            out.append(values[at : at + n])
+            at += n
+        return out, dists
+
+    # ------------------------------------------------ the left context
+
+    def prefix_base(self, prefix: Sequence[int]) -> tuple[Any, int]:
+        """A copy of the kept cache sharing the most leading tokens with ``prefix``, cut to them, and their count.
+
+        Gaps in one sentence share its start, so a new left context mostly extends a kept one.
+        The last token is always left to compute, since its output predicts the gap.
+        """
+        base, reuse, surplus = None, 0, 0
+        for other, (cache, _) in self._prefix_memo.items():
+            common = min(shared_length(other, prefix), len(prefix) - 1)
+            if common > reuse:
+                base, reuse, surplus = cache, common, len(other) - common
+        if base is None:
+            return None, 0
+        cache = copy.deepcopy(base)
+        if surplus:
+            cache.crop(-surplus)  # a negative count drops that many positions from the end
+        return cache, reuse
+
+    def keep_prefix(self, prefix: Sequence[int], cache: Any, next_lp: torch.Tensor) -> None:
+        """Remember the cache after ``prefix`` (cut to it and compacted) and the log-probabilities after it."""
+        surplus = cache.get_seq_length() - len(prefix)
+        if surplus:
+            cache.crop(-surplus)
+        for layer in cache.layers:  # the cut leaves views into the longer tensors: keep only what is used
+            layer.keys, layer.values = layer.keys.clone(), layer.values.clone()
+        self._prefix_memo[tuple(prefix)] = (cache, next_lp)
+        while len(self._prefix_memo) > PREFIX_MEMO:
+            self._prefix_memo.popitem(last=False)
+
+    def prefix_state(self, prefix: list[int]) -> tuple[Any, torch.Tensor]:
+        """The key/value cache after ``prefix`` and the log-probabilities of the next token.
+
+        Recent prefixes are kept, since score() and propose() of one gap share a left context.
+        The caller gets its own copy of the cache, since a forward pass extends it in place.
+        """
+        key = tuple(prefix)
+        if key not in self._prefix_memo:
+            cache, reuse = self.prefix_base(prefix)
+            hidden, cache = self.packed_pass([prefix[reuse:]], cache, reuse, shared=True)
+            _, after = self.segment_logprobs(hidden, [[]], keep=[hidden.shape[0] - 1])
+            self.keep_prefix(prefix, cache, after[0])
+        self._prefix_memo.move_to_end(key)
+        cache, next_lp = self._prefix_memo[key]
+        return copy.deepcopy(cache), next_lp
 
     # ------------------------------------------------ scoring fillers
 
@@ -403,8 +579,11 @@ class CausalLM:
         return [self.start_id, *first_ids[:shared]], rests, owns
 
     def continuations(self, prefix: list[int], rests: Sequence[Sequence[int]]) -> list[tuple[float, ...]]:
-        """log p of each token of each rest after ``prefix``: the prefix computed once (or reused), every rest
-        not scored before packed into one forward pass, results remembered."""
+        """log p of each token of each rest after ``prefix``.
+
+        Rests scored before are remembered; the others are packed into one forward pass, which
+        also computes the prefix when it is new (extending the kept prefix it shares most with).
+        """
         key = tuple(prefix)
         found: dict[tuple[int, ...], tuple[float, ...]] = {(): ()}
         todo: list[tuple[int, ...]] = []
@@ -418,77 +597,27 @@ class CausalLM:
                 found[rest] = memo
                 self._rest_memo.move_to_end((key, rest))
         for group in packs([len(r) for r in todo], PACK_TOKENS):
-            cache, first_lp = self.prefix_state(prefix)
             segments = [todo[i] for i in group]
-            inner = self.segment_logprobs(segments, cache, len(prefix))
+            if key in self._prefix_memo:
+                cache, first_lp = self.prefix_state(prefix)
+                hidden, _ = self.packed_pass(segments, cache, len(prefix))
+                inner, _ = self.segment_logprobs(hidden, segments)
+            else:
+                cache, reuse = self.prefix_base(prefix)
+                lead = prefix[reuse:]
+                hidden, cache = self.packed_pass([lead, *segments], cache, reuse, shared=True)
+                inner, after = self.segment_logprobs(
+                    hidden, [lead, *segments], [len(lead)] + [0] * len(segments), keep=[len(lead) - 1]
+                )
+                first_lp = after[0]
+                self.keep_prefix(prefix, cache, first_lp)
+                inner = inner[1:]
             for rest, lps in zip(segments, inner, strict=True):
                 found[rest] = (float(first_lp[rest[0]]), *lps)
                 self._rest_memo[(key, rest)] = found[rest]
         while len(self._rest_memo) > REST_MEMO:
             self._rest_memo.popitem(last=False)
         return [found[tuple(r)] for r in rests]
-
-    def prefix_state(self, prefix: list[int]) -> tuple[Any, torch.Tensor]:
-        """The key/value cache after ``prefix`` and the log-probabilities of the next token.
-
-        Recent prefixes are kept: propose() and score() of one gap share a left context, and
-        gaps in one sentence share its start, so a new prefix extends the kept one it has the
-        most tokens in common with. The caller gets its own copy of the cache, since a forward
-        pass extends it in place.
-        """
-        import torch
-
-        key = tuple(prefix)
-        if key not in self._prefix_memo:
-            base, reuse, surplus = None, 0, 0
-            for other, (cache, _) in self._prefix_memo.items():
-                common = min(shared_length(other, key), len(key) - 1)
-                if common > reuse:
-                    base, reuse, surplus = cache, common, len(other) - common
-            cache = copy.deepcopy(base) if base is not None else None
-            if cache is not None and surplus:
-                cache.crop(-surplus)  # a negative count drops that many positions from the end
-            with torch.inference_mode():
-                out = self.model.get_decoder()(
-                    input_ids=torch.tensor([prefix[reuse:]]), past_key_values=cache, use_cache=True
-                )
-                head = self.model.get_output_embeddings()
-                next_lp = torch.log_softmax(head(out.last_hidden_state[0, -1]).float(), dim=-1)
-            self._prefix_memo[key] = (out.past_key_values, next_lp)
-            while len(self._prefix_memo) > PREFIX_MEMO:
-                self._prefix_memo.popitem(last=False)
-        self._prefix_memo.move_to_end(key)
-        cache, next_lp = self._prefix_memo[key]
-        return copy.deepcopy(cache), next_lp
-
-    def segment_logprobs(
-        self, segments: Sequence[Sequence[int]], cache: Any = None, context: int = 0
-    ) -> list[list[float]]:
-        """log p of every token but the first of each segment, given its earlier tokens and the ``context``
-        tokens held in ``cache``; all segments packed side by side in one row, none seeing another."""
-        import torch
-
-        lengths = torch.tensor([len(s) for s in segments])
-        flat = torch.tensor([[t for s in segments for t in s]])
-        owner = torch.repeat_interleave(torch.arange(len(segments)), lengths)
-        pos = torch.cat([torch.arange(context, context + len(s)) for s in segments])
-        with torch.inference_mode():
-            hidden = self.model.get_decoder()(
-                input_ids=flat,
-                position_ids=pos.unsqueeze(0),
-                attention_mask=pack_mask(owner, pos, context),
-                past_key_values=cache,
-                use_cache=cache is not None,
-            ).last_hidden_state[0]
-            # Position j predicts token j+1 when both belong to the same segment.
-            rows = torch.nonzero(owner[:-1] == owner[1:]).squeeze(1)
-            lps = token_logprobs(self.model.get_output_embeddings(), hidden[rows], flat[0, rows + 1]).tolist()
-        out: list[list[float]] = []
-        at = 0
-        for n in lengths.tolist():
-            out.append(lps[at : at + max(0, n - 1)])
-            at += max(0, n - 1)
-        return out
 
     # ------------------------------------------------ surprisal
 
@@ -503,9 +632,10 @@ class CausalLM:
         short = [i for i, s in enumerate(seqs) if 1 < len(s) <= SURPRISAL_WINDOW]
         values: dict[int, list[float]] = {i: [] for i in range(len(seqs))}
         for group in packs([len(seqs[i]) for i in short], PACK_TOKENS):
-            chosen = [short[g] for g in group]
-            for i, lps in zip(chosen, self.segment_logprobs([seqs[i] for i in chosen]), strict=True):
-                values[i] = [-v for v in lps]
+            chosen = [seqs[short[g]] for g in group]
+            hidden, _ = self.packed_pass(chosen)
+            for g, lps in zip(group, self.segment_logprobs(hidden, chosen)[0], strict=True):
+                values[short[g]] = [-v for v in lps]
         for i, s in enumerate(seqs):
             if len(s) > SURPRISAL_WINDOW:
                 values[i] = self.long_surprisal(s)
@@ -550,61 +680,110 @@ class CausalLM:
     def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
         """Up to k fillers of about ``n_words`` words for the gap, best first, each with its score().
 
-        A causal model cannot see the right context while generating: it expands the best
-        first words after the left context greedily to ``n_words`` words. The step that ends
-        a filler also gives the chance of the token after the gap, so the fillers are cut to
-        the k best by that look-ahead for free, and only those are scored over the next
-        few words of the right context (see `rerank`), whose results score() then reuses.
+        A causal model cannot see the right context while generating: it drafts the best first
+        words after the left context and extends each greedily to ``n_words`` words. The step
+        that ends a draft also gives the chance of the token after the gap, which cuts the
+        drafts to the best few at no cost; only those are scored with the next words of the
+        right context, in the same packed pass as any draft still finishing its last word.
         """
         import torch
 
         n_words = max(1, n_words)
         wl, wr = window(left, right)
-        stem = wl.rstrip()
+        stem, after = wl.rstrip(), first_words(wr, SCORE_RIGHT_WORDS)
         new, cont = self.word_masks()
-        ids = [self.start_id, *(self.encode([stem])[0][0] if stem else [])]
-        tail = self.encode([space_after(wr) + wr])[0][0] if wr.strip() else []
-        cache, next_lp = self.prefix_state(ids)
-        with torch.inference_mode():
-            decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
-            allowed = new if stem else new | cont
-            best = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), max(k, PROPOSE_STARTS))
-            firsts = best.indices[best.values > float("-inf")]
-            beams = [[int(t)] for t in firsts]
-            own = [float(v) for v in best.values[: len(beams)]]  # log p of each beam's tokens so far
-            ahead = [float("-inf")] * len(beams)  # log p of the token after the gap, once a beam ends
-            words = [1] * len(beams)
-            active = list(range(len(beams)))  # beams still growing, in the cache's batch order
-            cache.batch_repeat_interleave(len(beams))
-            step_ids = firsts.unsqueeze(1)
-            for _ in range(4 * n_words + 2):
-                hidden = decoder(input_ids=step_ids, past_key_values=cache, use_cache=True).last_hidden_state
-                lp = torch.log_softmax(head(hidden[:, -1]).float(), dim=-1)
-                below = torch.tensor([words[b] < n_words for b in active]).unsqueeze(1)
-                # Until a beam has its words it may only extend words; after that, only finish the last one.
-                word_only = lp.masked_fill(~(new | cont), float("-inf"))
-                choice = torch.where(below, word_only, lp).argmax(dim=1).tolist()
-                keep: list[int] = []
-                for row, (b, tok) in enumerate(zip(active, choice, strict=True)):
-                    if words[b] < n_words or cont[tok]:
-                        beams[b].append(tok)
-                        own[b] += float(lp[row, tok])
-                        words[b] += int(bool(new[tok]))
-                        keep.append(row)
-                    else:
-                        ahead[b] = float(lp[row, tail[0]]) if tail else 0.0
-                if not keep:
-                    break
-                if len(keep) < len(active):
-                    cache.batch_select_indices(torch.tensor(keep))
-                active = [active[r] for r in keep]
-                step_ids = torch.tensor([[choice[r]] for r in keep])
-        texts: list[str] = []
-        for b in sorted(range(len(beams)), key=lambda b: -(own[b] + ahead[b])):
-            words_text = " ".join(self.tokenizer.decode(beams[b]).split())
-            if words_text and words_text not in texts:
-                texts.append(words_text)
-        return rerank(self, left, right, texts[: k + PROPOSE_SPARE], k)
+        prefix = [self.start_id, *(self.encode([stem])[0][0] if stem else [])]
+        tail = tuple(self.encode([space_after(after) + after])[0][0]) if after.strip() else ()
+        _, next_lp = self.prefix_state(prefix)
+        allowed = new if stem else new | cont
+        best = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), max(k, PROPOSE_STARTS))
+        drafts = [
+            Draft((int(t),), (float(v),), 1, "check" if n_words == 1 else "grow")
+            for t, v in zip(best.indices, best.values, strict=True)
+            if v > float("-inf")
+        ]
+        for step in range(n_words + PROPOSE_ROUNDS):
+            if step >= n_words:  # drafts still unsure where their words end are scored as they are, or dropped
+                drafts = [replace(d, state="spec") if d.state == "check" else d for d in drafts if d.state != "grow"]
+            probe = [d for d in drafts if d.state in ("grow", "check")]
+            score: list[Draft] = []
+            if not probe:
+                ended = sorted((d for d in drafts if d.state == "ended"), key=lambda d: -(sum(d.lps) + d.ahead))
+                score = ended[: k + PROPOSE_SPARE] + [d for d in drafts if d.state == "spec"]
+                drafts = [d for d in drafts if d.state == "scored"] + score
+            elif any(d.state == "spec" for d in drafts):
+                score = [d for d in drafts if d.state == "spec"]
+            if not probe and not score:
+                break
+            drafts = [d for d in drafts if d not in probe and d not in score]
+            drafts += self.advance(prefix, probe, score, tail, n_words)
+        ranked: dict[str, float] = {}
+        for d in sorted((d for d in drafts if d.state == "scored"), key=lambda d: -d.score):
+            words = " ".join(self.tokenizer.decode(list(d.tokens)).split())
+            if words and words not in ranked:
+                ranked[words] = d.score
+        return [(fit_filler(left, w, right), s) for w, s in list(ranked.items())[:k]]
+
+    def advance(
+        self, prefix: list[int], probe: list[Draft], score: list[Draft], tail: tuple[int, ...], n_words: int
+    ) -> list[Draft]:
+        """One step for every draft in one packed pass: the next token of those being probed; for those being
+        scored, the right context's log-probability, or their next token if their last word goes on."""
+        import torch
+
+        key = tuple(prefix)
+        dists: dict[tuple[int, ...], torch.Tensor] = {}
+        nexts, inner = (
+            torch.zeros(0),
+            list[list[float]](),
+        )  # nothing to compute when every probe is remembered and none is scored
+        fresh = list(dict.fromkeys(d.tokens for d in probe if (key, d.tokens) not in self._step_memo))
+        for d in probe:
+            if d.tokens not in fresh:
+                dists[d.tokens] = self._step_memo[(key, d.tokens)]
+        segments = [list(t) for t in fresh] + [[*d.tokens, *tail] for d in score]
+        if segments:
+            cache, _ = self.prefix_state(prefix)
+            hidden, _ = self.packed_pass(segments, cache, len(prefix))
+            starts = [sum(len(s) for s in segments[:i]) for i in range(len(segments))]
+            drafted = [len(t) for t in fresh] + [len(d.tokens) for d in score]
+            # Only the scored drafts need the right context's log-probabilities; every draft needs its next token.
+            inner, nexts = self.segment_logprobs(
+                hidden,
+                segments,
+                skip=[n - 1 for n in drafted],
+                keep=[s + n - 1 for s, n in zip(starts, drafted, strict=True)],
+            )
+            inner = inner[len(fresh) :]
+            for i, tokens in enumerate(fresh):
+                dists[tokens] = self._step_memo[(key, tokens)] = nexts[i]
+            while len(self._step_memo) > STEP_MEMO:
+                self._step_memo.popitem(last=False)
+        new, cont = self.word_masks()
+        words_only = new | cont
+        out: list[Draft] = []
+        for d in probe:
+            lp = dists[d.tokens]
+            if d.state == "grow":  # until a draft has its words it may only extend words
+                tok = int(lp.masked_fill(~words_only, float("-inf")).argmax())
+                grown = d.extend(tok, float(lp[tok]), bool(new[tok]), "grow")
+                out.append(replace(grown, state="check") if grown.words >= n_words else grown)
+                continue
+            tok = int(lp.argmax())
+            if cont[tok]:  # the last word goes on
+                out.append(d.extend(tok, float(lp[tok]), False, "check"))
+            else:
+                out.append(replace(d, state="ended", ahead=float(lp[tail[0]]) if tail else 0.0))
+        for i, d in enumerate(score):
+            lp = nexts[len(fresh) + i]
+            tok = int(lp.argmax())
+            if cont[tok]:
+                out.append(d.extend(tok, float(lp[tok]), False, "spec"))
+                continue
+            lps = (*d.lps, *inner[i])
+            self._rest_memo[(key, (*d.tokens, *tail))] = lps
+            out.append(replace(d, state="scored", score=float(sum(lps))))
+        return out
 
 
 # ---------------------------------------------------------------- backend 2: masked LM
