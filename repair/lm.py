@@ -24,8 +24,9 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -67,6 +68,7 @@ SURPRISAL_STRIDE = 768  # new tokens per window; the rest is context carried ove
 MASKED_BATCH = 32  # masked copies per forward pass (pseudo-log-likelihood)
 MASKED_WINDOW = 128  # tokens of context around each masked token in surprisal()
 MAX_THREADS = 8
+IDLE_SAMPLE_SECONDS = 0.1  # how long to watch the CPUs before choosing a thread count
 # A causal model proposes blind to the right context, so it drafts many first words and lets
 # the next few words of the right context rank them.
 PROPOSE_STARTS = 16
@@ -285,21 +287,54 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def cpu_times(stat: str, cpus: Iterable[int]) -> tuple[int, int]:
+    r"""Idle and total time (jiffies) of the given CPUs, summed, from the text of /proc/stat.
+
+    >>> cpu_times("cpu  9 0 9 9 0\ncpu0 5 0 1 30 2 0 0 0\ncpu1 4 0 8 9 1 0 0 0\n", [0])
+    (32, 38)
+    """
+    wanted = {f"cpu{c}" for c in cpus}
+    idle = total = 0
+    for line in stat.splitlines():
+        name, *fields = line.split()
+        if name in wanted:
+            values = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+            idle += values[3] + values[4]
+            total += sum(values)
+    return idle, total
+
+
+def idle_cores(cpus: Sequence[int], seconds: float = IDLE_SAMPLE_SECONDS) -> float | None:
+    """How many of ``cpus`` sit idle right now, from /proc/stat over a short sample; None where it cannot be read."""
+    try:
+        idle0, total0 = cpu_times(Path("/proc/stat").read_text(encoding="ascii"), cpus)
+        time.sleep(seconds)
+        idle1, total1 = cpu_times(Path("/proc/stat").read_text(encoding="ascii"), cpus)
+    except (OSError, ValueError, IndexError):
+        return None
+    if total1 <= total0:
+        return None
+    return len(cpus) * (idle1 - idle0) / (total1 - total0)
+
+
 def thread_count() -> int:
     """Threads for torch: the cores this process may use, fewer when other work already keeps them busy.
 
     On a busy machine a thread per core makes every operation wait for the slowest
-    thread, which costs several times more than it gains.
+    thread, which costs several times more than it gains. What is idle is sampled now:
+    the load average trails a minute behind, so it still counts a run that just ended.
     """
     try:
-        cores = len(os.sched_getaffinity(0))
+        cpus = sorted(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cores, MAX_THREADS, int(cores - busy + 0.5)))
+        cpus = list(range(os.cpu_count() or 1))
+    free = idle_cores(cpus)
+    if free is None:
+        try:
+            free = len(cpus) - os.getloadavg()[0]
+        except OSError:
+            free = float(len(cpus))
+    return max(1, min(len(cpus), MAX_THREADS, int(free + 0.5)))
 
 
 def set_threads() -> None:
