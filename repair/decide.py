@@ -112,7 +112,10 @@ def _keeping_line_ends(e: Edit) -> Edit | None:
 
 def _layout_kept(text: str, lo: int, hi: int, edits: Sequence[Edit]) -> bool:
     local = [replace(m, start=m.start - lo, end=m.end - lo) for m in edits]
-    return layout(apply_edits(text[lo:hi], local)) == layout(text[lo:hi])
+    # the start of a text counts as the start of a line, so a streamed chunk (which starts
+    # after a paragraph break) is judged as it would be inside the whole text
+    head = "\n" if lo == 0 else ""
+    return layout(head + apply_edits(text[lo:hi], local)) == layout(head + text[lo:hi])
 
 
 def hold_layout_changes(text: str, edits: Sequence[Edit]) -> list[Edit]:
@@ -147,9 +150,22 @@ def hold_layout_changes(text: str, edits: Sequence[Edit]) -> list[Edit]:
                 kept.append(out[i])
             else:
                 out[i] = _held(out[i])
-    if text.strip() and not apply_edits(text, out).strip():
-        # a text with words never comes out blank, in one piece or streamed paragraph by paragraph
-        out = [_held(e) if e.applied and e.before.strip() else e for e in out]
+    return _keep_paragraphs(text, out)
+
+
+def _keep_paragraphs(text: str, edits: list[Edit]) -> list[Edit]:
+    """A paragraph with words never comes out blank, whether the text runs whole or streamed by paragraphs."""
+    cuts = [0, *(p for m in PARAGRAPH_BREAK_RE.finditer(text) for p in (m.start(), m.end())), len(text)]
+    out = list(edits)
+    for a, b in zip(cuts[::2], cuts[1::2], strict=True):
+        inside = [i for i, e in enumerate(out) if e.applied and a <= e.start and e.end <= b]
+        if not inside or not text[a:b].strip():
+            continue
+        local = [replace(out[i], start=out[i].start - a, end=out[i].end - a) for i in inside]
+        if not apply_edits(text[a:b], local).strip():
+            for i in inside:
+                if out[i].before.strip():
+                    out[i] = _held(out[i])
     return out
 
 

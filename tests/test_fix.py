@@ -97,3 +97,5 @@ def test_a_text_with_words_never_comes_out_blank() -> None:
     result = repair_text("( (", [], None)
     assert result.output == "( ("
     assert result.edits and not any(e.applied for e in result.edits)
+    last = repair_text("The talks went on .\n\n( ( (", [], None)
+    assert last.output.endswith("\n\n( ( (")
