@@ -6,6 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# the test suite draws the same examples on every run, so CI is repeatable; benchmarks/fuzz.py
+# is where random exploration happens (10,000+ examples), and what it finds becomes a test here
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.load_profile("repeatable")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ap-syria"

@@ -179,3 +179,10 @@ def test_idempotent_on_token_soup(text: str) -> None:
     twice = normalize(once.text)
     assert twice.text == once.text
     assert [(s.start, s.end) for s in twice.suspects] == [(s.start, s.end) for s in once.suspects]
+
+
+@pytest.mark.xfail(strict=True, reason="quote pairing: bracketed bare single quotes re-pair on a second pass")
+def test_idempotent_on_bracketed_single_quotes() -> None:
+    # found by test_idempotent_on_token_soup in a random run; the derandomized suite does not draw it
+    once = normalize("[ ' ' the ] ’")
+    assert normalize(once.text).text == once.text
