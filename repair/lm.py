@@ -69,14 +69,16 @@ MASKED_BATCH = 32  # masked copies per forward pass (pseudo-log-likelihood)
 MASKED_WINDOW = 128  # tokens of context around each masked token in surprisal()
 MAX_THREADS = 8
 IDLE_SAMPLE_SECONDS = 0.1  # how long to watch the CPUs before choosing a thread count
-# A causal model proposes blind to the right context, so it drafts many first words and lets
-# the next few words of the right context rank them.
+RETUNE_SECONDS = 2.0  # how often to look again at what other work leaves free
+THREAD_ROUNDING = 0.3  # a core counts as free when others take less than 30% of it
+# A model proposes blind to the right context, so it drafts many first words and lets the next
+# few words of the right context rank them.
 PROPOSE_STARTS = 16
 # Rounds after the last word is drafted: one scores the drafts (a word may grow one piece meanwhile);
 # each further round lets a longer word grow a piece more, for a whole forward pass.
 PROPOSE_ROUNDS = 1
-PROPOSE_SPARE = 2  # fillers ranked beyond the k asked for, in case the look-ahead misjudges
-RERANK_RIGHT_WORDS = SCORE_RIGHT_WORDS  # the same words as score(), so its remembered results serve both
+PROPOSE_SPARE = 2  # drafts scored beyond the k asked for, in case the one-token look-ahead misjudges
+RERANK_RIGHT_WORDS = 4  # words of right context MaskedLM.propose() ranks its fillers on
 STEP_MEMO = 64  # next-token distributions of drafts: propose() for one and two words share the first step
 PREFIX_MEMO = 8  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
 
@@ -304,17 +306,33 @@ def cpu_times(stat: str, cpus: Iterable[int]) -> tuple[int, int]:
     return idle, total
 
 
-def idle_cores(cpus: Sequence[int], seconds: float = IDLE_SAMPLE_SECONDS) -> float | None:
-    """How many of ``cpus`` sit idle right now, from /proc/stat over a short sample; None where it cannot be read."""
+def our_cpus() -> list[int]:
+    """The CPUs this process may run on."""
     try:
-        idle0, total0 = cpu_times(Path("/proc/stat").read_text(encoding="ascii"), cpus)
-        time.sleep(seconds)
-        idle1, total1 = cpu_times(Path("/proc/stat").read_text(encoding="ascii"), cpus)
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def read_cpu_times(cpus: Sequence[int]) -> tuple[int, int] | None:
+    """Idle and total jiffies of ``cpus`` so far, or None where /proc/stat cannot be read."""
+    try:
+        idle, total = cpu_times(Path("/proc/stat").read_text(encoding="ascii"), cpus)
     except (OSError, ValueError, IndexError):
         return None
-    if total1 <= total0:
-        return None
-    return len(cpus) * (idle1 - idle0) / (total1 - total0)
+    return (idle, total) if total else None
+
+
+def threads_for(cores: int, others: float) -> int:
+    """Threads to run when other work keeps ``others`` cores busy: one per core left free, at least one.
+
+    A core only partly taken by others already counts as taken, since each parallel step of
+    torch waits for its slowest thread.
+
+    >>> threads_for(2, 0.0), threads_for(2, 0.2), threads_for(2, 0.5), threads_for(2, 3.5)
+    (2, 2, 1, 1)
+    """
+    return max(1, min(cores, MAX_THREADS, int(cores - others + THREAD_ROUNDING)))
 
 
 def thread_count() -> int:
@@ -324,17 +342,17 @@ def thread_count() -> int:
     thread, which costs several times more than it gains. What is idle is sampled now:
     the load average trails a minute behind, so it still counts a run that just ended.
     """
-    try:
-        cpus = sorted(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = list(range(os.cpu_count() or 1))
-    free = idle_cores(cpus)
-    if free is None:
+    cpus = our_cpus()
+    before = read_cpu_times(cpus)
+    time.sleep(IDLE_SAMPLE_SECONDS)
+    after = read_cpu_times(cpus)
+    if before is None or after is None or after[1] <= before[1]:
         try:
-            free = len(cpus) - os.getloadavg()[0]
+            return threads_for(len(cpus), os.getloadavg()[0])
         except OSError:
-            free = float(len(cpus))
-    return max(1, min(len(cpus), MAX_THREADS, int(free + 0.5)))
+            return threads_for(len(cpus), 0.0)
+    busy = 1 - (after[0] - before[0]) / (after[1] - before[1])
+    return threads_for(len(cpus), len(cpus) * busy)
 
 
 def set_threads() -> None:
@@ -343,6 +361,41 @@ def set_threads() -> None:
 
     if not os.environ.get("OMP_NUM_THREADS"):
         torch.set_num_threads(thread_count())
+
+
+class CoreWatch:
+    """Keeps torch's thread count at the cores other work leaves free, looked at again every few seconds.
+
+    Other work is what kept the CPUs busy beyond this process's own CPU time since the last look.
+    A thread count fixed at load goes badly wrong when other work starts in the middle of a long run.
+    """
+
+    def __init__(self) -> None:
+        self.cpus = our_cpus()
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.last = self.sample()
+
+    def sample(self) -> tuple[float, float, int, int] | None:
+        times = read_cpu_times(self.cpus)
+        return None if times is None else (time.monotonic(), time.process_time(), *times)
+
+    def tune(self) -> None:
+        """Change the thread count if the free cores changed (never when the user chose it)."""
+        import torch
+
+        if os.environ.get("OMP_NUM_THREADS"):
+            return
+        if self.last is not None and time.monotonic() - self.last[0] < RETUNE_SECONDS:
+            return
+        now, last = self.sample(), self.last
+        self.last = now
+        if now is None or last is None or now[0] <= last[0]:
+            return
+        busy = ((now[3] - last[3]) - (now[2] - last[2])) / self.tick
+        others = max(0.0, busy - (now[1] - last[1])) / (now[0] - last[0])
+        threads = threads_for(len(self.cpus), others)
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
 
 
 def pack_mask(owner: torch.Tensor, pos: torch.Tensor, context: int, shared: bool = False) -> torch.Tensor:
@@ -441,6 +494,7 @@ class CausalLM:
         self._prefix_memo: OrderedDict[tuple[int, ...], tuple[Any, torch.Tensor]] = OrderedDict()
         self._rest_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, ...]] = OrderedDict()
         self._step_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], torch.Tensor] = OrderedDict()
+        self.cores = CoreWatch()
 
     def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
@@ -584,6 +638,7 @@ class CausalLM:
         """
         if not candidates:
             return []
+        self.cores.tune()
         prefix, rests, owns = self.split(left, candidates, right)
         return [
             (float(sum(lps[:n])), float(sum(lps[n:])))
@@ -662,6 +717,7 @@ class CausalLM:
 
     def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
         """surprisal() of each text, short texts packed together into a few forward passes."""
+        self.cores.tune()
         encoded = self.encode(list(texts)) if texts else []
         seqs = [[self.start_id, *ids] for ids, _ in encoded]
         short = [i for i, s in enumerate(seqs) if 1 < len(s) <= SURPRISAL_WINDOW]
@@ -723,6 +779,7 @@ class CausalLM:
         """
         import torch
 
+        self.cores.tune()
         n_words = max(1, n_words)
         wl, wr = window(left, right)
         stem, after = wl.rstrip(), first_words(wr, SCORE_RIGHT_WORDS)
@@ -836,6 +893,7 @@ class MaskedLM:
         limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
         self.max_tokens = max(8, min(limit, 512) - 2)
         self.special = frozenset(int(i) for i in tokenizer.all_special_ids)
+        self.cores = CoreWatch()
 
     def encode(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         enc = self.tokenizer(text, add_special_tokens=True, return_offsets_mapping=True, truncation=False)
@@ -873,6 +931,7 @@ class MaskedLM:
         An approximation of the causal split: every token is judged with both sides visible,
         so the candidate's part already depends on the right context.
         """
+        self.cores.tune()
         wl, wr = window(left, right)
         seqs: list[list[int]] = []
         positions: list[int] = []
@@ -905,6 +964,7 @@ class MaskedLM:
 
     def surprisal(self, text: str) -> list[tuple[int, int, float]]:
         """Per token: (char start, char end, -log p(token | everything else)) in nats."""
+        self.cores.tune()
         ids, offsets = self.encode(text)
         cls_, sep = ids[0], ids[-1]
         body = [(t, o) for t, o in zip(ids[1:-1], offsets[1:-1], strict=True) if t not in self.special]
@@ -933,6 +993,7 @@ class MaskedLM:
         """Fill 1..n mask tokens between left and right (top first pieces, the rest greedy), re-ranked by score()."""
         import torch
 
+        self.cores.tune()
         n_words = max(1, n_words)
         wl, wr = window(left, right)
         stem, rest = wl.rstrip(), wr.lstrip()
