@@ -23,6 +23,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from repair.calibrate import CalibrationMap, Features, Observation, ece, features, fit
 from repair.corrupt import corrupt, load_answers
 from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.document import tokenize
@@ -36,7 +37,7 @@ DEFAULT_SEEDS = 3
 DEFAULT_RATE = 1.0
 DAMAGED_PREFIX = "000_"  # in the bundled example, the damaged article; every other file is a clean version
 CALIBRATION_BINS = 10
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every edit's calibration features (kind, source, raw confidence, margin, refs)
 
 Repairer = Callable[[str, Sequence[tuple[str, str]]], tuple[str, Sequence[Edit]]]
 """Repairs (input, references) into (output, every edit found, applied or not)."""
@@ -61,12 +62,19 @@ class Case:
 
 
 def example_cases(
-    folder: Path = EXAMPLE, *, seeds: int = DEFAULT_SEEDS, refs: bool = True, rate: float = DEFAULT_RATE
+    folder: Path = EXAMPLE,
+    *,
+    seeds: int = DEFAULT_SEEDS,
+    refs: bool = True,
+    rate: float = DEFAULT_RATE,
+    first_seed: int = 0,
 ) -> list[Case]:
     """Cases from a folder of clean versions of one story: each damaged at ``seeds`` seeds, and each as it is.
 
-    Per clean text the order is: seed 0, the clean run, then the other seeds, so
-    the first two cases already measure both repair and false edits.
+    The seeds are ``first_seed`` .. ``first_seed + seeds - 1`` (fit a calibration on
+    some, measure it on others). Per clean text the order is: the first seed, the clean
+    run, then the other seeds, so the first two cases already measure both repair and
+    false edits.
     """
     paths = sorted(p for p in folder.glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
     if not paths:
@@ -76,7 +84,7 @@ def example_cases(
     for p in paths:
         others = tuple((q.name, texts[q]) for q in paths if q != p) if refs else ()
         runs: list[Case] = []
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             d = corrupt(texts[p], seed, rate=rate)
             runs.append(Case(f"{p.stem}@{seed}", d.damaged, d.clean, others, d.answers))
         runs.insert(min(1, len(runs)), Case(f"{p.stem}@clean", texts[p], texts[p], others))
@@ -120,6 +128,51 @@ class Judged:
     correct: bool
     applied: bool
     kind: str
+    source: str = "rule"  # where the winning candidate came from: rule | reference | pronoun | delete | model
+    raw: float | None = None  # the confidence before calibration (None: the same as ``confidence``)
+    margin: float | None = None  # nats from the winning candidate to the runner-up
+    refs: int = 0  # references agreeing with the edit
+
+    @classmethod
+    def of(cls, edit: Edit, correct: bool) -> Judged:
+        f = features(edit)
+        return cls(edit.confidence, correct, edit.applied, edit.kind, f.source, f.raw, f.margin, f.refs)
+
+    @property
+    def observation(self) -> Observation:
+        """What fitting a calibration map needs: the raw confidence, not the calibrated one."""
+        raw = self.confidence if self.raw is None else self.raw
+        return Observation(Features(self.kind, self.source, raw, self.margin, self.refs), self.correct)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "confidence": round(self.confidence, 4),
+            "raw": None if self.raw is None else round(self.raw, 4),
+            "margin": None if self.margin is None else round(self.margin, 3),
+            "refs": self.refs,
+            "correct": self.correct,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Judged:
+        """One edit of a --json result; version 1 results hold [confidence, correct, applied, kind]."""
+        if isinstance(data, list):
+            return cls(float(data[0]), bool(data[1]), bool(data[2]), str(data[3]))
+        margin = data.get("margin")
+        raw = data.get("raw")
+        return cls(
+            float(data["confidence"]),
+            bool(data["correct"]),
+            bool(data["applied"]),
+            str(data["kind"]),
+            str(data.get("source", "rule")),
+            None if raw is None else float(raw),
+            None if margin is None else float(margin),
+            int(data.get("refs", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -187,6 +240,11 @@ class BenchResult:
                 "errors": float(sum(bool(c.error) for c in self.cases)),
             }
         )
+        judged = [j for c in self.cases for j in c.judged]
+        content = [j for j in judged if j.kind != TOKENIZATION]
+        for name, group in (("all", judged), ("content", content)):
+            out[f"ece.{name}"] = ece((j.confidence, j.correct) for j in group)
+            out[f"ece_raw.{name}"] = ece((j.observation.features.raw, j.correct) for j in group)
         return {k: round(v, 4) for k, v in out.items()}
 
     def to_json(self) -> str:
@@ -205,7 +263,7 @@ class BenchResult:
                     "words": c.words,
                     "error": c.error,
                     "score": c.score.to_json(),
-                    "edits": [[round(j.confidence, 4), j.correct, j.applied, j.kind] for j in c.judged],
+                    "edits": [j.to_json() for j in c.judged],
                 }
                 for c in self.cases
             ],
@@ -253,7 +311,7 @@ def run_bench(
         took = time.perf_counter() - started
         score = score_texts(case.input, case.gold, output, case.answers)
         verdicts = judge_edits(case.input, case.gold, edits) if edits else []
-        judged = tuple(Judged(e.confidence, ok, e.applied, e.kind) for e, ok in zip(edits, verdicts, strict=True))
+        judged = tuple(Judged.of(e, ok) for e, ok in zip(edits, verdicts, strict=True))
         words = sum(t.is_word for t in tokenize(case.input))
         results.append(CaseResult(case.name, case.clean, score, took, words, judged, error))
         f05 = score.overall("correction").f05
@@ -331,6 +389,8 @@ HEADLINE: tuple[tuple[str, bool], ...] = (
     ("wer_after", False),
     ("cer_after", False),
     ("false_per_1k_clean", False),
+    ("ece.content", False),
+    ("ece.all", False),
     ("seconds", False),
     ("errors", False),
 )
@@ -370,6 +430,28 @@ def load_metrics(text: str, *, name: str = "earlier result") -> dict[str, float]
         return {str(k): float(v) for k, v in doc["metrics"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
+
+
+def load_judged(text: str, *, name: str = "earlier result") -> list[Judged]:
+    """Every judged edit of a result written with --json, for fitting a calibration map."""
+    try:
+        doc = json.loads(text)
+        return [Judged.from_json(e) for c in doc["cases"] for e in c["edits"]]
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
+
+
+def fit_calibration_map(
+    judged: Sequence[Judged], settings: dict[str, Any] | None = None, *, sources: Sequence[str] = ()
+) -> CalibrationMap:
+    """A calibration map fitted on judged edits (their raw confidences), with what it was fitted on."""
+    info = {
+        "fitted_on": list(sources),
+        "settings": dict(settings or {}),
+        "edits": len(judged),
+        "right": sum(j.correct for j in judged),
+    }
+    return fit((j.observation for j in judged), info)
 
 
 @dataclass(frozen=True)

@@ -560,6 +560,20 @@ def bench(
         ),
     ] = None,
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Damaged copies per clean example text.")] = 3,
+    first_seed: Annotated[
+        int, typer.Option("--first-seed", min=0, help="Damage at seeds FIRST.. (fit on some seeds, test on others).")
+    ] = 0,
+    fit_calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--fit-calibration",
+            help="Fit the confidence calibration map on this run's edits (and --fit-with's) and write it here.",
+        ),
+    ] = None,
+    fit_with: Annotated[
+        list[Path] | None,
+        typer.Option("--fit-with", help="An earlier --json result whose edits the fit also uses (repeatable)."),
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.")] = None,
     compare: Annotated[
         Path | None, typer.Option("--compare", help="An earlier --json result: print what got better or worse.")
@@ -588,7 +602,9 @@ def bench(
         calibration_png,
         compare_table,
         example_cases,
+        fit_calibration_map,
         load_cases,
+        load_judged,
         load_metrics,
         run_bench,
         text_table,
@@ -597,7 +613,12 @@ def bench(
 
     with user_errors():
         old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
-        cases = load_cases(cases_dir, refs=refs) if cases_dir else example_cases(EXAMPLE, seeds=seeds, refs=refs)
+        extra = [j for p in fit_with or [] for j in load_judged(read_text(p, what="--fit-with result"), name=str(p))]
+        cases = (
+            load_cases(cases_dir, refs=refs)
+            if cases_dir
+            else example_cases(EXAMPLE, seeds=seeds, refs=refs, first_seed=first_seed)
+        )
         cases = cases[:limit] if limit else cases
         started = time.perf_counter()
         lm = None if no_model else load_lm(model)
@@ -605,6 +626,7 @@ def bench(
         settings = {
             "cases": str(cases_dir or EXAMPLE),
             "seeds": None if cases_dir else seeds,
+            "first_seed": None if cases_dir else first_seed,
             "refs": refs,
             "limit": limit,
             "model": getattr(lm, "name", None),
@@ -622,6 +644,10 @@ def bench(
             write_all({json_path: result.to_json()})
         if plot is not None:
             write_bytes(plot, calibration_png(result))
+        if fit_calibration is not None:
+            judged = [j for c in result.cases for j in c.judged] + extra
+            sources = ["this run", *(str(p) for p in fit_with or [])]
+            write_all({fit_calibration: fit_calibration_map(judged, settings, sources=sources).to_json()})
     for c in result.cases:
         if c.error:
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
@@ -629,7 +655,7 @@ def bench(
     out.print(text_table(result))
     if old is not None:
         out.print(compare_table(old, result.metrics()))
-    for what, path in (("results", json_path), ("calibration plot", plot)):
+    for what, path in (("results", json_path), ("calibration plot", plot), ("calibration map", fit_calibration)):
         if path is not None:
             err.print(f"{what}: {path}", highlight=False)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from repair.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, default_map, margin_of
 from repair.edits import Edit, Evidence, apply_edits
 from repair.normalize import Normalized
 from repair.spans import Proposal
@@ -20,10 +21,11 @@ DEFAULT_MIN_CONFIDENCE = 0.7
 
 
 def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
-    """The share of the best candidate among all, the original wording included.
+    """The share of the best candidate among all, the original wording included: the raw confidence.
 
-    Candidate scores already hold the suspect's prior, so this is the posterior that
-    the best fix is right; ``temperature`` is fitted on the synthetic benchmark.
+    Candidate scores already hold the suspect's prior, so this would be the posterior
+    that the best fix is right if the scores were true log-probabilities; they are not
+    (the model is overconfident), so `decide` maps it through `repair.calibrate`.
     """
     cands = proposal.candidates
     if not cands:
@@ -32,8 +34,15 @@ def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
     return 1.0 / sum(math.exp((c.score - top) / temperature) for c in cands)
 
 
-def content_edits(doc: Normalized, proposals: Sequence[Proposal]) -> list[Edit]:
-    """One edit on the normalized text per proposal whose best candidate changes something."""
+def content_edits(
+    doc: Normalized, proposals: Sequence[Proposal], calibration: CalibrationMap | None = None
+) -> list[Edit]:
+    """One edit on the normalized text per proposal whose best candidate changes something.
+
+    Its confidence is calibrated (``calibration``, default the shipped map); the raw
+    share among candidates stays in its evidence.
+    """
+    cmap = default_map() if calibration is None else calibration
     out: list[Edit] = []
     for p in proposals:
         if not p.candidates:
@@ -47,25 +56,40 @@ def content_edits(doc: Normalized, proposals: Sequence[Proposal]) -> list[Edit]:
         evidence = (
             s.evidence + best.evidence + (Evidence(source=f"decide:{best.source}", detail=s.reason, candidates=ranked),)
         )
-        out.append(Edit(s.start, s.end, before, best.text, s.kind, confidence_of(p), evidence))
+        refs = len({ev.source for ev in evidence if ev.source.startswith("ref:")})
+        source = SOURCE_NAMES.get(best.source, best.source)
+        f = Features(s.kind, source, round(confidence_of(p), 4), margin_of(ranked), refs)
+        out.append(calibrated(Edit(s.start, s.end, before, best.text, s.kind, f.raw, evidence), f, cmap))
     return out
 
 
 def decide(
-    doc: Normalized, proposals: Sequence[Proposal], min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    doc: Normalized,
+    proposals: Sequence[Proposal],
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    calibration: CalibrationMap | None = None,
 ) -> tuple[Edit, ...]:
-    """All edits in input offsets; those under ``min_confidence`` are kept but marked not applied."""
-    found = _drop_overlaps(content_edits(doc, proposals))
+    """All edits in input offsets; those under ``min_confidence`` are kept but marked not applied.
+
+    Every confidence is calibrated first (``calibration``, default the shipped map), rule
+    edits by their kind as content edits are, so the threshold means the same for all.
+    """
+    cmap = default_map() if calibration is None else calibration
+    found = _drop_overlaps(content_edits(doc, proposals, cmap))
     applied = [e for e in found if e.confidence >= min_confidence]
     rejected = [replace(e, applied=False) for e in found if e.confidence < min_confidence]
     lifted = doc.layer.lift_group(applied) if applied else []
     swallowed = {id(a) for e in applied for a in doc.layer.absorbed_by(e.start, e.end)}
-    surface = [
-        e if e.confidence >= min_confidence else replace(e, applied=False) for e in doc.edits if id(e) not in swallowed
-    ]
+    rules = [_calibrate_rule(e, cmap) for e in doc.edits if id(e) not in swallowed]
+    surface = [e if e.confidence >= min_confidence else replace(e, applied=False) for e in rules]
     shown = [doc.layer.lift(e) for e in rejected]
     edits = hold_layout_changes(doc.source, surface + lifted + shown)
     return tuple(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)))
+
+
+def _calibrate_rule(e: Edit, cmap: CalibrationMap) -> Edit:
+    refs = len({ev.source for ev in e.evidence if ev.source.startswith("ref:")})
+    return calibrated(e, Features(e.kind, "rule", e.confidence, None, refs), cmap)
 
 
 LINE_END_RE = re.compile(r"\r\n|\r(?!\n)|\n")

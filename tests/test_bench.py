@@ -18,14 +18,17 @@ from repair.bench import (
     calibration_png,
     compare_table,
     example_cases,
+    fit_calibration_map,
     load_cases,
+    load_judged,
     load_metrics,
     run_bench,
     text_table,
 )
+from repair.calibrate import ALL, CalibrationMap, default_map
 from repair.cli import app
 from repair.corrupt import corrupt
-from repair.edits import Edit
+from repair.edits import Edit, Evidence
 
 GOLD = (
     "Tillerson said Russia can keep its alliance with Syria, but the U.S. sees no role for Assad.\n"
@@ -182,3 +185,54 @@ def test_a_case_folder_made_with_corrupt_uses_its_answer_key(tmp_path: Path) -> 
     (sub / "gold.txt").write_text(GOLD + " More.", encoding="utf-8")
     result = CliRunner().invoke(app, ["bench", "--cases", str(tmp_path / "cases"), "--no-model"])
     assert result.exit_code == 2 and "made for another text" in result.output
+
+
+def test_each_edit_records_what_calibration_needs_and_a_map_is_fitted_from_it(case_dir: Path) -> None:
+    cases = load_cases(case_dir)
+    damaged = next(c for c in cases if not c.clean)
+    i = damaged.input.index("Russia alliance")
+    why = (
+        Evidence("decide:lm", "misfit", candidates=(("its", -3.0), ("Russia", -5.5))),
+        Evidence("decide:calibration", "share 0.92", score=0.92),
+    )
+    right = Edit(i, i + 6, "Russia", "its", "substitution", 0.55, why)
+    wrong = Edit(i, i + 6, "Russia", "his", "substitution", 0.3, why[:1], applied=False)
+
+    def run(text: str, refs: Sequence[tuple[str, str]]) -> tuple[str, Sequence[Edit]]:
+        return (text, (right, wrong)) if text == damaged.input else (text, ())
+
+    result = run_bench(cases, run)
+    rows = [e for c in json.loads(result.to_json())["cases"] for e in c["edits"]]
+    assert rows[0] == {
+        "kind": "substitution",
+        "source": "model",
+        "confidence": 0.55,
+        "raw": 0.92,
+        "margin": 2.5,
+        "refs": 0,
+        "correct": True,
+        "applied": True,
+    }
+    assert (rows[1]["raw"], rows[1]["correct"]) == (0.3, False)
+    assert load_judged(result.to_json()) == [j for c in result.cases for j in c.judged]
+    assert result.metrics()["ece_raw.content"] == pytest.approx((0.08 + 0.3) / 2)
+    cmap = fit_calibration_map(load_judged(result.to_json()), sources=["test"])
+    assert cmap.info["edits"] == 2 and cmap.info["fitted_on"] == ["test"]
+
+
+def test_seeds_can_start_later_so_a_fit_is_measured_on_other_seeds(example_dir: Path) -> None:
+    later = example_cases(example_dir, seeds=1, first_seed=2)
+    assert [c.name.split("@")[1] for c in later[:2]] == ["2", "clean"]
+    assert later[0].input == example_cases(example_dir, seeds=3)[3].input  # the third seed of the default run
+
+
+def test_bench_writes_a_calibration_map_that_fix_can_read(
+    case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "calibration.json"
+    result = CliRunner().invoke(app, ["bench", "--cases", str(case_dir), "--no-model", "--fit-calibration", str(out)])
+    assert result.exit_code == 0, result.output
+    cmap = CalibrationMap.from_json(out.read_text(encoding="utf-8"))
+    assert cmap.info["edits"] > 0 and ALL in cmap.curves
+    monkeypatch.setenv("REPAIR_CALIBRATION", str(out))
+    assert default_map().curves == cmap.curves
