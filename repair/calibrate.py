@@ -30,6 +30,8 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 ENV = "REPAIR_CALIBRATION"
 FORMAT_VERSION = 1
 ALL = "*"
+CONTENT = "content"  # every kind but tokenization: a content edit never borrows the sure rules' curve
+TOKENIZATION = "tokenization"
 EVIDENCE_SOURCE = "decide:calibration"
 # a group needs this many judged edits to get a curve of its own; below, its edits use the parent's
 MIN_GROUP_EDITS = 12
@@ -96,11 +98,8 @@ class CalibrationMap:
     info: dict[str, Any] = field(default_factory=dict)
 
     def group(self, kind: str, source: str) -> str | None:
-        """The most specific group with a curve: kind/source, then kind, then all."""
-        for key in (f"{kind}/{source}", kind, ALL):
-            if key in self.curves:
-                return key
-        return None
+        """The most specific group with a curve (see `chain`)."""
+        return next((key for key in chain(kind, source) if key in self.curves), None)
 
     def calibrate(self, kind: str, source: str, raw: float) -> tuple[float, str | None]:
         """The calibrated confidence and the group whose curve gave it (None: no curve, raw kept)."""
@@ -139,6 +138,32 @@ class CalibrationMap:
 
 
 IDENTITY = CalibrationMap()
+
+
+def chain(kind: str, source: str) -> list[str]:
+    """The groups an edit belongs to, the most specific first: the order a map looks for a curve.
+
+    >>> chain("gap", "model")
+    ['gap/model', 'gap', 'content/model', 'content', '*']
+    >>> chain("tokenization", "rule")
+    ['tokenization/rule', 'tokenization', '*']
+    """
+    if kind == TOKENIZATION:
+        return [f"{kind}/{source}", kind, ALL]
+    return [f"{kind}/{source}", kind, f"{CONTENT}/{source}", CONTENT, ALL]
+
+
+def parent(key: str) -> str | None:
+    """The group a group's share is shrunk toward when it has few edits.
+
+    >>> [parent(k) for k in ("gap/model", "gap", "content/model", "content", "tokenization", "*")]
+    ['gap', 'content', 'content', '*', '*', None]
+    """
+    if key == ALL:
+        return None
+    if "/" in key:
+        return key.split("/")[0]
+    return ALL if key in (CONTENT, TOKENIZATION) else CONTENT
 
 
 @lru_cache(maxsize=4)
@@ -252,22 +277,31 @@ def _shrunk(obs: Sequence[Observation], parent: float) -> float:
 
 
 def fit(observations: Iterable[Observation], info: dict[str, Any] | None = None) -> CalibrationMap:
-    """Curves for all edits, each kind, and each kind x source with enough edits."""
+    """A curve for every group (see `chain`) with at least MIN_GROUP_EDITS edits.
+
+    Each group's share of right edits is shrunk toward its parent's, and each bin's
+    toward its group's, so a small group says little more than its parent does.
+    """
     obs = list(observations)
     if not obs:
         return CalibrationMap({}, dict(info or {}))
-    overall = sum(o.correct for o in obs) / len(obs)
-    curves = {ALL: fit_curve(obs, overall)}
-    for kind in sorted({o.features.kind for o in obs}):
-        of_kind = [o for o in obs if o.features.kind == kind]
-        if len(of_kind) < MIN_GROUP_EDITS:
-            continue
-        kind_share = _shrunk(of_kind, overall)
-        curves[kind] = fit_curve(of_kind, kind_share)
-        for source in sorted({o.features.source for o in of_kind}):
-            group = [o for o in of_kind if o.features.source == source]
-            if len(group) >= MIN_GROUP_EDITS:
-                curves[f"{kind}/{source}"] = fit_curve(group, _shrunk(group, kind_share))
+    members: dict[str, list[Observation]] = {}
+    for o in obs:
+        for key in chain(o.features.kind, o.features.source):
+            members.setdefault(key, []).append(o)
+    share: dict[str, float] = {ALL: sum(o.correct for o in obs) / len(obs)}
+
+    def prior(key: str) -> float:
+        if key not in share:
+            up = parent(key)
+            share[key] = _shrunk(members[key], prior(up) if up is not None else 0.5)
+        return share[key]
+
+    curves = {
+        key: fit_curve(group, prior(key))
+        for key, group in sorted(members.items())
+        if len(group) >= MIN_GROUP_EDITS or key == ALL
+    }
     return CalibrationMap(curves, dict(info or {}))
 
 

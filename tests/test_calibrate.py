@@ -43,11 +43,13 @@ def test_an_overconfident_group_is_brought_down_to_its_share_right() -> None:
     assert sure > 0.9  # the rules that are right 95% of the time keep clearing the 0.7 threshold
 
 
-def test_a_small_group_falls_back_to_its_kind_then_to_all() -> None:
+def test_a_small_group_falls_back_to_its_kind_then_to_content_edits_then_to_all() -> None:
     data = overconfident_model_edits() + [obs("substitution", "pronoun", 0.9, True) for _ in range(3)]
     cmap = fit(data)
     assert cmap.group("substitution", "pronoun") == "substitution"
-    assert cmap.group("gap", "model") == ALL
+    assert cmap.group("gap", "model") == "content/model"  # a content edit never borrows the rules' curve
+    assert cmap.group("gap", "delete") == "content"
+    assert cmap.group("tokenization", "model") == "tokenization"
     assert CalibrationMap().calibrate("gap", "model", 0.83) == (0.83, None)
 
 
