@@ -24,6 +24,13 @@ def cases(kind: str) -> list[Any]:
     return [pytest.param(c, id=c["label"]) for c in CASES if c["kind"] == kind]
 
 
+def tolerance(lm: Any, tight: float, reduced: float = 0.15) -> float:
+    """How far two scores of the same thing may differ: ``tight`` in float32; in bfloat16, packing texts
+    differently changes the sums behind a log-probability by up to ~0.1 nat (0.09 measured), and a
+    surprisal of one token by up to ~0.2 nat (0.17 measured on a long text)."""
+    return reduced if lm_module.runs_reduced(lm.model) else tight
+
+
 def well_formed_surprisal(text: str, spans: list[tuple[int, int, float]]) -> None:
     """Spans lie inside the text, start on a non-space, never go backwards, and carry a finite surprisal."""
     assert spans
@@ -51,7 +58,7 @@ def test_score_of_a_candidate_does_not_depend_on_the_others(default_lm: Any) -> 
     left, right = "Moscow said Russia can maintain ", " alliance with this group for now."
     alone = default_lm.score(left, ["its"], right)
     among = default_lm.score(left, ["Russia", "its", "a strong and lasting", ""], right)
-    assert alone[0] == pytest.approx(among[1], abs=1e-3)
+    assert alone[0] == pytest.approx(among[1], abs=tolerance(default_lm, 1e-3))
     assert default_lm.score(left, [], right) == []
 
 
@@ -60,12 +67,14 @@ def test_score_parts_split_a_score_into_the_fillers_own_cost_and_its_fit(default
     left, right = "Moscow said Russia can maintain ", " alliance with this group for now."
     cands = ["its ", "Russia ", "a strong and lasting ", ""]
     parts = default_lm.score_parts(left, cands, right)
-    assert [own + fit for own, fit in parts] == pytest.approx(default_lm.score(left, cands, right), abs=1e-4)
+    assert [own + fit for own, fit in parts] == pytest.approx(
+        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4)
+    )
     assert parts[-1][0] == 0.0  # deleting costs nothing of its own
     assert parts[2][0] < parts[0][0]  # four words cost more than one
     # the right context decides the fit, never the candidate's own cost
     other = default_lm.score_parts(left, cands, " lead in the polls.")
-    assert [o for o, _ in other] == pytest.approx([o for o, _ in parts], abs=1e-4)
+    assert [o for o, _ in other] == pytest.approx([o for o, _ in parts], abs=tolerance(default_lm, 1e-4))
     assert parts[0][1] > parts[1][1]  # "its alliance" fits where "Russia alliance" does not
     assert default_lm.score_parts(left, [], right) == []
 
@@ -79,7 +88,7 @@ def test_scores_do_not_depend_on_what_was_scored_before(default_lm: Any, damaged
     default_lm.score("It was clear the ", ["United States ", "U.S. "], "saw no role")
     default_lm.propose(left + "saw no role for ", " in the future.", 1, k=5)
     default_lm.surprisal_many([damaged_text[:300], damaged_text[300:700]])
-    assert default_lm.score(left, cands, right) == pytest.approx(first, abs=1e-4)
+    assert default_lm.score(left, cands, right) == pytest.approx(first, abs=tolerance(default_lm, 1e-4))
 
 
 @pytest.mark.model
@@ -90,7 +99,7 @@ def test_surprisal_many_matches_one_text_at_a_time(default_lm: Any, damaged_text
     for text, spans in zip(texts, batched, strict=True):
         alone = default_lm.surprisal(text)
         assert [(s, e) for s, e, _ in spans] == [(s, e) for s, e, _ in alone]
-        assert [v for _, _, v in spans] == pytest.approx([v for _, _, v in alone], abs=1e-3)
+        assert [v for _, _, v in spans] == pytest.approx([v for _, _, v in alone], abs=tolerance(default_lm, 1e-3, 0.3))
 
 
 @pytest.mark.model
@@ -153,7 +162,35 @@ def test_the_converted_model_is_cached_and_loads_identically(default_lm: Any) ->
     again = load_model(None, progress=messages.append)
     assert not any("converting" in m for m in messages)  # a warm load reads the cache
     left, right, cands = "We can ", " let this happen again.", ["not", "never", "Assad"]
-    assert again.score(left, cands, right) == pytest.approx(default_lm.score(left, cands, right), abs=1e-4)
+    assert again.score(left, cands, right) == pytest.approx(
+        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4)
+    )
+
+
+@pytest.mark.model
+def test_precision_float32_gives_a_float32_model(monkeypatch: pytest.MonkeyPatch, default_lm: Any) -> None:
+    import torch
+
+    monkeypatch.setenv(lm_module.PRECISION_ENV, "float32")
+    full = load_model(None)
+    assert next(full.model.parameters()).dtype == torch.float32
+    assert not lm_module.runs_reduced(full.model)
+    left, right, cands = "We can ", " let this happen again.", ["not", "never", "Assad"]
+    # the same model at either precision judges alike (bfloat16 keeps about 3 significant digits)
+    assert full.score(left, cands, right) == pytest.approx(default_lm.score(left, cands, right), rel=0.02)
+
+
+def test_bfloat16_only_where_the_cpu_has_it_and_the_user_allows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(lm_module, "cpu_flags", lambda: frozenset({"avx2", "amx_bf16"}))
+    monkeypatch.delenv(lm_module.PRECISION_ENV, raising=False)
+    assert lm_module.model_dtype() == torch.bfloat16
+    monkeypatch.setenv(lm_module.PRECISION_ENV, "float32")
+    assert lm_module.model_dtype() == torch.float32
+    monkeypatch.setattr(lm_module, "cpu_flags", lambda: frozenset({"avx2"}))
+    monkeypatch.delenv(lm_module.PRECISION_ENV)
+    assert lm_module.model_dtype() == torch.float32
 
 
 @pytest.fixture
@@ -179,7 +216,9 @@ def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None
     assert cache_is_valid(copied_cache, lm_module.source_id(find_gguf()))
     assert not [p for p in copied_cache.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
     left, right, cands = "The world's ", " is on Syria.", ["attention", "Assad"]
-    assert rebuilt.score(left, cands, right) == pytest.approx(default_lm.score(left, cands, right), abs=1e-4)
+    assert rebuilt.score(left, cands, right) == pytest.approx(
+        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4)
+    )
 
 
 @pytest.mark.model
@@ -229,9 +268,9 @@ def test_a_masked_lm_folder_loads_and_answers(tiny_bert: Path) -> None:
     left, right = "russia can maintain ", " alliance with this group."
     scores = model.score(left, ["its", "russia", "a", ""], right)
     assert len(scores) == 4 and all(math.isfinite(s) and s <= 0 for s in scores)
-    assert model.score(left, ["its"], right)[0] == pytest.approx(scores[0], abs=1e-4)
+    assert model.score(left, ["its"], right)[0] == pytest.approx(scores[0], abs=tolerance(model, 1e-4))
     parts = model.score_parts(left, ["its", "russia", "a", ""], right)
-    assert [own + fit for own, fit in parts] == pytest.approx(scores, abs=1e-4)
+    assert [own + fit for own, fit in parts] == pytest.approx(scores, abs=tolerance(model, 1e-4))
     assert parts[-1][0] == 0.0
     for n_words in (1, 2):
         found = model.propose("we can", "let this happen again.", n_words, k=5)
