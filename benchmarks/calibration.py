@@ -24,8 +24,9 @@ from repair.score import TOKENIZATION
 from repair.textio import write_all
 
 
-def load(paths: list[Path]) -> list[Judged]:
-    return [j for p in paths for j in load_judged(p.read_text(encoding="utf-8"), name=str(p))]
+def load(paths: list[Path]) -> tuple[list[Judged], set[str]]:
+    loaded = [load_judged(p.read_text(encoding="utf-8"), name=str(p)) for p in paths]
+    return [j for js, _ in loaded for j in js], set().union(*(k for _, k in loaded))
 
 
 def groups_table(judged: list[Judged]) -> None:
@@ -38,7 +39,8 @@ def groups_table(judged: list[Judged]) -> None:
         print(f"{key:28} {len(js):6d} {sum(j.correct for j in js) / len(js):6.2f} {raw:6.2f}")
 
 
-def report(name: str, judged: list[Judged], cmap: CalibrationMap, threshold: float) -> None:
+def report(name: str, judged: list[Judged], kinds: set[str], cmap: CalibrationMap, threshold: float) -> None:
+    judged = [j for j in judged if j.kind in kinds]  # other kinds could never be judged right
     for label, js in (("all", judged), ("content", [j for j in judged if j.kind != TOKENIZATION])):
         if not js:
             continue
@@ -65,18 +67,18 @@ def main() -> int:
     ap.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE)
     ap.add_argument("--write", type=Path, help="write the fitted map here (e.g. repair/data/calibration.json)")
     args = ap.parse_args()
-    fit_on = load(args.fit)
+    fit_on, kinds = load(args.fit)
     groups_table(fit_on)
     if args.map:
         cmap = CalibrationMap.from_json(args.map.read_text(encoding="utf-8"), name=str(args.map))
     else:
-        cmap = fit_calibration_map(fit_on, sources=[str(p) for p in args.fit])
-    report("fit", fit_on, cmap, args.min_confidence)
+        cmap = fit_calibration_map(fit_on, kinds, sources=[str(p) for p in args.fit])
+    report("fit", fit_on, kinds, cmap, args.min_confidence)
     if args.write:
         write_all({args.write: cmap.to_json()})
         print(f"calibration map: {args.write}", file=sys.stderr)
     for p in args.test:
-        report(p.stem[:8], load([p]), cmap, args.min_confidence)
+        report(p.stem[:8], *load([p]), cmap, args.min_confidence)
     return 0
 
 

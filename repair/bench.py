@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -208,6 +208,10 @@ class BenchResult:
     def seconds(self) -> float:
         return sum(c.seconds for c in self.cases)
 
+    def damaged_kinds(self) -> set[str]:
+        """The kinds of damage the gold texts undo: the only kinds whose edits can be judged right."""
+        return {k for k, t in self.damaged.correction.items() if t.gold}
+
     @property
     def words(self) -> int:
         return sum(c.words for c in self.cases)
@@ -240,8 +244,16 @@ class BenchResult:
                 "errors": float(sum(bool(c.error) for c in self.cases)),
             }
         )
-        judged = [j for c in self.cases for j in c.judged]
+        # only edits of a kind the benchmark damaged can be judged right: the rest (a clean text's
+        # own mojibake, kept in its gold) would only measure the gold's flaws
+        kinds = self.damaged_kinds()
+        judged = [j for c in self.cases for j in c.judged if j.kind in kinds]
         content = [j for j in judged if j.kind != TOKENIZATION]
+        clean_words = sum(c.words for c in self.cases if c.clean)
+        false_judged = sum(
+            j.applied and not j.correct for c in self.cases if c.clean for j in c.judged if j.kind in kinds
+        )
+        out["false_per_1k_clean_judged"] = 1000 * false_judged / clean_words if clean_words else 0.0
         for name, group in (("all", judged), ("content", content)):
             out[f"ece.{name}"] = ece((j.confidence, j.correct) for j in group)
             out[f"ece_raw.{name}"] = ece((j.observation.features.raw, j.correct) for j in group)
@@ -389,6 +401,7 @@ HEADLINE: tuple[tuple[str, bool], ...] = (
     ("wer_after", False),
     ("cer_after", False),
     ("false_per_1k_clean", False),
+    ("false_per_1k_clean_judged", False),
     ("ece.content", False),
     ("ece.all", False),
     ("seconds", False),
@@ -432,26 +445,38 @@ def load_metrics(text: str, *, name: str = "earlier result") -> dict[str, float]
         raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
 
 
-def load_judged(text: str, *, name: str = "earlier result") -> list[Judged]:
-    """Every judged edit of a result written with --json, for fitting a calibration map."""
+def load_judged(text: str, *, name: str = "earlier result") -> tuple[list[Judged], set[str]]:
+    """Every judged edit of a result written with --json, and the kinds of damage its gold undoes."""
     try:
         doc = json.loads(text)
-        return [Judged.from_json(e) for c in doc["cases"] for e in c["edits"]]
+        judged = [Judged.from_json(e) for c in doc["cases"] for e in c["edits"]]
+        kinds = {k for c in doc["cases"] if not c["clean"] for k, t in c["score"]["correction"].items() if t["gold"]}
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
+    return judged, kinds
 
 
 def fit_calibration_map(
-    judged: Sequence[Judged], settings: dict[str, Any] | None = None, *, sources: Sequence[str] = ()
+    judged: Sequence[Judged],
+    damaged_kinds: Collection[str],
+    settings: dict[str, Any] | None = None,
+    *,
+    sources: Sequence[str] = (),
 ) -> CalibrationMap:
-    """A calibration map fitted on judged edits (their raw confidences), with what it was fitted on."""
+    """A calibration map fitted on judged edits (their raw confidences), with what it was fitted on.
+
+    Only edits of the kinds of damage the benchmark made are fitted: the others could
+    never be judged right (a clean text's own mojibake is kept in its gold), so their
+    kinds keep raw confidences.
+    """
     info = {
         "fitted_on": list(sources),
         "settings": dict(settings or {}),
         "edits": len(judged),
         "right": sum(j.correct for j in judged),
+        "damaged_kinds": sorted(damaged_kinds),
     }
-    return fit((j.observation for j in judged), info)
+    return fit((j.observation for j in judged), info, judged_kinds=damaged_kinds)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -92,13 +92,20 @@ class Curve:
 
 @dataclass(frozen=True)
 class CalibrationMap:
-    """Curves per group (``kind/source``, ``kind``, ``*``); an empty map leaves confidences raw."""
+    """Curves per group (see `chain`); an empty map leaves confidences raw.
+
+    ``raw_kinds`` are kinds the benchmark could not judge (it made no damage of that
+    kind, so none of their edits could count as right): they keep their raw confidence.
+    """
 
     curves: dict[str, Curve] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    raw_kinds: tuple[str, ...] = ()
 
     def group(self, kind: str, source: str) -> str | None:
         """The most specific group with a curve (see `chain`)."""
+        if kind in self.raw_kinds:
+            return None
         return next((key for key in chain(kind, source) if key in self.curves), None)
 
     def calibrate(self, kind: str, source: str, raw: float) -> tuple[float, str | None]:
@@ -114,7 +121,8 @@ class CalibrationMap:
             + json.dumps({"edits": c.edits, "points": [list(p) for p in zip(c.xs, c.ys, strict=True)]})
             for k, c in sorted(self.curves.items())
         ]
-        head = json.dumps({"version": FORMAT_VERSION, "info": self.info}, indent=1)[:-2]
+        top = {"version": FORMAT_VERSION, "info": self.info, "raw_kinds": list(self.raw_kinds)}
+        head = json.dumps(top, indent=1)[:-2]
         return head + ',\n "groups": {\n  ' + ",\n  ".join(groups) + "\n }\n}\n"
 
     @classmethod
@@ -134,7 +142,7 @@ class CalibrationMap:
                 raise InputError(f"{name}: the curve of {k} is not monotone")
             if any(not 0.0 <= y <= 1.0 for y in c.ys):
                 raise InputError(f"{name}: the curve of {k} leaves 0..1")
-        return cls(curves, dict(doc.get("info") or {}))
+        return cls(curves, dict(doc.get("info") or {}), tuple(str(k) for k in doc.get("raw_kinds") or ()))
 
 
 IDENTITY = CalibrationMap()
@@ -276,15 +284,24 @@ def _shrunk(obs: Sequence[Observation], parent: float) -> float:
     return (sum(o.correct for o in obs) + GROUP_PRIOR_EDITS * parent) / (len(obs) + GROUP_PRIOR_EDITS)
 
 
-def fit(observations: Iterable[Observation], info: dict[str, Any] | None = None) -> CalibrationMap:
+def fit(
+    observations: Iterable[Observation],
+    info: dict[str, Any] | None = None,
+    *,
+    judged_kinds: Collection[str] | None = None,
+) -> CalibrationMap:
     """A curve for every group (see `chain`) with at least MIN_GROUP_EDITS edits.
 
     Each group's share of right edits is shrunk toward its parent's, and each bin's
     toward its group's, so a small group says little more than its parent does.
+    Edits of a kind outside ``judged_kinds`` (the kinds of damage the benchmark made;
+    None: all) are left out, and their kind keeps raw confidences.
     """
-    obs = list(observations)
+    everything = list(observations)
+    obs = [o for o in everything if judged_kinds is None or o.features.kind in judged_kinds]
+    raw_kinds = tuple(sorted({o.features.kind for o in everything} - {o.features.kind for o in obs}))
     if not obs:
-        return CalibrationMap({}, dict(info or {}))
+        return CalibrationMap({}, dict(info or {}), raw_kinds)
     members: dict[str, list[Observation]] = {}
     for o in obs:
         for key in chain(o.features.kind, o.features.source):
@@ -302,7 +319,7 @@ def fit(observations: Iterable[Observation], info: dict[str, Any] | None = None)
         for key, group in sorted(members.items())
         if len(group) >= MIN_GROUP_EDITS or key == ALL
     }
-    return CalibrationMap(curves, dict(info or {}))
+    return CalibrationMap(curves, dict(info or {}), raw_kinds)
 
 
 def ece(pairs: Iterable[tuple[float, bool]], bins: int = ECE_BINS) -> float:

@@ -613,7 +613,7 @@ def bench(
 
     with user_errors():
         old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
-        extra = [j for p in fit_with or [] for j in load_judged(read_text(p, what="--fit-with result"), name=str(p))]
+        extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in fit_with or []]
         cases = (
             load_cases(cases_dir, refs=refs)
             if cases_dir
@@ -645,9 +645,11 @@ def bench(
         if plot is not None:
             write_bytes(plot, calibration_png(result))
         if fit_calibration is not None:
-            judged = [j for c in result.cases for j in c.judged] + extra
+            judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
+            kinds = result.damaged_kinds().union(*(k for _, k in extra))
             sources = ["this run", *(str(p) for p in fit_with or [])]
-            write_all({fit_calibration: fit_calibration_map(judged, settings, sources=sources).to_json()})
+            cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
+            write_all({fit_calibration: cmap.to_json()})
     for c in result.cases:
         if c.error:
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)

@@ -214,9 +214,11 @@ def test_each_edit_records_what_calibration_needs_and_a_map_is_fitted_from_it(ca
         "applied": True,
     }
     assert (rows[1]["raw"], rows[1]["correct"]) == (0.3, False)
-    assert load_judged(result.to_json()) == [j for c in result.cases for j in c.judged]
+    judged, kinds = load_judged(result.to_json())
+    assert judged == [j for c in result.cases for j in c.judged]
+    assert kinds == result.damaged_kinds() and "substitution" in kinds and "mojibake" not in kinds
     assert result.metrics()["ece_raw.content"] == pytest.approx((0.08 + 0.3) / 2)
-    cmap = fit_calibration_map(load_judged(result.to_json()), sources=["test"])
+    cmap = fit_calibration_map(judged, kinds, sources=["test"])
     assert cmap.info["edits"] == 2 and cmap.info["fitted_on"] == ["test"]
 
 

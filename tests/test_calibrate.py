@@ -109,3 +109,13 @@ def test_calibration_error_is_zero_when_confidence_matches_the_share_right() -> 
     rows = [(0.8, i % 5 != 0) for i in range(100)] + [(0.3, i % 10 < 3) for i in range(100)]
     assert ece(rows) == pytest.approx(0.0)
     assert ece([(1.0, False)] * 4) == 1.0
+
+
+def test_a_kind_the_benchmark_never_damaged_keeps_its_raw_confidence() -> None:
+    # a clean text's own mojibake stays in its gold, so fixing it can never count as right
+    data = overconfident_model_edits() + [obs("mojibake", "rule", 0.95, False) for _ in range(40)]
+    cmap = fit(data, judged_kinds={"substitution", "tokenization"})
+    assert cmap.calibrate("mojibake", "rule", 0.95) == (0.95, None)
+    assert cmap.raw_kinds == ("mojibake",)
+    assert CalibrationMap.from_json(cmap.to_json()).raw_kinds == ("mojibake",)
+    assert cmap.calibrate("substitution", "model", 0.95)[0] < 0.6
