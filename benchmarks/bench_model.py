@@ -80,7 +80,7 @@ def phase_warm(cache_dir: Path | None) -> dict[str, float]:
     loaded = time.perf_counter() - start
     after_load = peak_rss_mb()
     text = next(EXAMPLE.glob("000_*.txt")).read_text(encoding="utf-8")
-    ids = lm.tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
+    ids = torch.tensor([lm.encode([text])[0][0]])
 
     def forward() -> None:
         with torch.inference_mode():
@@ -169,7 +169,7 @@ def phase_pipeline() -> dict[str, float]:
 
     lm: Any = load_model(None)
     text = next(EXAMPLE.glob("000_*.txt")).read_text(encoding="utf-8")
-    ids = lm.tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
+    ids = torch.tensor([lm.encode([text])[0][0]])
 
     def forward() -> None:
         with torch.inference_mode():

@@ -163,7 +163,7 @@ def test_the_converted_model_is_cached_and_loads_identically(default_lm: Any) ->
     assert not any("converting" in m for m in messages)  # a warm load reads the cache
     left, right, cands = "We can ", " let this happen again.", ["not", "never", "Assad"]
     assert again.score(left, cands, right) == pytest.approx(
-        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4)
+        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4, 0.3)
     )
 
 
@@ -216,8 +216,10 @@ def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None
     assert cache_is_valid(copied_cache, lm_module.source_id(find_gguf()))
     assert not [p for p in copied_cache.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
     left, right, cands = "The world's ", " is on Syria.", ["attention", "Assad"]
+    # in bfloat16 a fresh model computes the sentence in one pass where a used one reuses a remembered
+    # left context: 0.22 nat apart measured
     assert rebuilt.score(left, cands, right) == pytest.approx(
-        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4)
+        default_lm.score(left, cands, right), abs=tolerance(default_lm, 1e-4, 0.3)
     )
 
 
