@@ -30,7 +30,7 @@ SOURCE_PRIOR = {
 }
 MAX_CANDIDATES = 24
 # generate fillers when the detector's prior reaches this, or a cheap candidate is this close to the original
-GENERATE_MIN_PRIOR = 0.6
+GENERATE_MIN_PRIOR = 0.4
 GENERATE_MARGIN_NATS = 1.0
 TWO_WORD_MIN_PRIOR = 0.5
 # weight of a filler's own log-probability against its fit with the words after it: the model

@@ -62,3 +62,41 @@ def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
     kinds = [(s.kind, text[s.start : s.end]) for s in detect(doc, EMPTY, None)]
     assert kinds[0] == ("gap", "    ")
     assert ("duplicate", "the ") in kinds
+
+
+def _mention_priors(text: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for s in mention_suspects(text, tokenize(text), EMPTY, None):
+        found[text[s.start : s.end]] = max(found.get(text[s.start : s.end], 0.0), s.score)
+    return found
+
+
+def test_a_name_before_an_article_is_flagged_and_a_speaking_subject_is_not() -> None:
+    text = (
+        "Assad said the talks would go on. Russia said the strikes broke the law. "
+        "The officials said that Russia the deaths were a provocation. Assad said so again."
+    )
+    found = _mention_priors(text)
+    assert found.get("Russia", 0.0) >= 0.5  # "Russia the deaths": a name where a verb belongs
+    assert found.get("Assad", 0.0) < found["Russia"]
+
+
+def test_the_before_a_name_the_document_writes_bare_is_a_sign_of_paste() -> None:
+    text = (
+        "Assad met envoys. Assad spoke. Critics of Assad met. The world watched Assad closely. "
+        "The crowd on the world the Assad cheered."
+    )
+    found = _mention_priors(text)
+    assert found.get("the Assad", 0.0) > found.get("Assad", 0.0)
+
+
+def test_two_function_words_in_a_row_are_a_sign_a_word_was_pasted() -> None:
+    from repair.detect import function_word_features
+
+    text = "He said the he talks would go on."
+    toks = tokenize(text)
+    flat = [0.0] * len(toks)
+    pasted = function_word_features(toks, 3, flat)  # "he" after "the"
+    fine = function_word_features(toks, 0, flat)  # "He" opening the sentence
+    assert pasted.get("after a pronoun or determiner") == 1.0
+    assert not fine.get("after a pronoun or determiner")

@@ -1,0 +1,146 @@
+"""Fit the weights of the pasted-name signs (`repair.detect.MENTION_WEIGHTS`) on damage made by `repair corrupt`.
+
+Every repeated name of every damaged copy is one example: its features from
+`mention_features`, labelled pasted when it overlaps a substitution of the answer key.
+Seeds differ from the bench's (seed 0) so the fit is not scored on its own data.
+
+    OMP_NUM_THREADS=1 python benchmarks/mention_fit.py --seeds 1-6
+    python benchmarks/mention_fit.py --no-model        # the features that need no model
+
+Prints per feature how often it fires and how often it is right there, then the
+fitted bias and weights (L2-regularised logistic regression, plain numpy).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from repair.bench import DAMAGED_PREFIX, EXAMPLE
+from repair.corrupt import corrupt
+from repair.detect import (
+    FUNCTION_BIAS,
+    FUNCTION_WEIGHTS,
+    FUNCTION_WORDS,
+    MENTION_BIAS,
+    MENTION_BIAS_NO_MODEL,
+    MENTION_WEIGHTS,
+    MENTION_WEIGHTS_NO_MODEL,
+    article_usage,
+    function_word_features,
+    mention_features,
+    token_surprisal,
+)
+from repair.document import tokenize
+from repair.entities import entity_keys, find_mentions, split_pasted
+from repair.lm import load_model
+from repair.normalize import normalize
+from repair.textio import read_text
+
+
+def examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list[int], list[str]]:
+    feats: list[dict[str, float]] = []
+    labels: list[int] = []
+    shown: list[str] = []
+    paths = sorted(p for p in Path(EXAMPLE).glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
+    for p in paths:
+        clean = read_text(p, what="clean text")
+        for seed in seeds:
+            d = corrupt(clean, seed)
+            doc = normalize(d.damaged)
+            text = doc.text
+            toks = tokenize(text)
+            surprisal = token_surprisal(text, toks, lm) if lm is not None else None  # type: ignore[arg-type]
+            mentions = split_pasted(find_mentions(text), text)
+            keys = entity_keys(mentions)
+            usage = article_usage(mentions)
+            by_start = {t.start: i for i, t in enumerate(toks)}
+            by_end = {t.end: i for i, t in enumerate(toks)}
+            subs = [(a.start, a.end) for a in d.answers if a.kind == "substitution"]
+            for k, m in enumerate(mentions):
+                first, last = by_start.get(m.start), by_end.get(m.end)
+                if m.key not in keys or first is None or last is None:
+                    continue
+                bs, be, _, _ = doc.layer.to_base(m.start, m.end)
+                pasted = any(s < be and bs < e for s, e in subs)
+                feats.append(mention_features(m, mentions, k, toks, first, last, surprisal, usage))
+                labels.append(int(pasted))
+                left, right = text[max(0, m.start - 30) : m.start], text[m.end : m.end + 30]
+                shown.append(f"{int(pasted)} {left}[{m.text}]{right}")
+    return feats, labels, shown
+
+
+def function_examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list[int]]:
+    """Every function word of every damaged copy, labelled pasted when a substitution's paste is that word."""
+    feats: list[dict[str, float]] = []
+    labels: list[int] = []
+    paths = sorted(p for p in Path(EXAMPLE).glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
+    for p in paths:
+        clean = read_text(p, what="clean text")
+        for seed in seeds:
+            d = corrupt(clean, seed)
+            doc = normalize(d.damaged)
+            toks = tokenize(doc.text)
+            surprisal = token_surprisal(doc.text, toks, lm)  # type: ignore[arg-type]
+            subs = [(a.start, a.end) for a in d.answers if a.kind == "substitution" and " " not in a.before.strip()]
+            for i, t in enumerate(toks[:-1]):
+                if t.text.lower() not in FUNCTION_WORDS:
+                    continue
+                bs, be, _, _ = doc.layer.to_base(t.start, t.end)
+                feats.append(function_word_features(toks, i, surprisal))
+                labels.append(int(any(s <= bs and be <= e for s, e in subs)))
+    return feats, labels
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000) -> np.ndarray:
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ (p - y) / len(y) + l2 * np.r_[0.0, w[1:]] / len(y)
+        w -= 0.5 * grad
+    return w
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", default="1-4")
+    ap.add_argument("--no-model", action="store_true")
+    ap.add_argument("--function", action="store_true", help="fit the pasted function words' signs instead")
+    args = ap.parse_args()
+    a, _, b = args.seeds.partition("-")
+    seeds = list(range(int(a), int(b or a) + 1))
+    lm = None if args.no_model else load_model("smollm2")
+    if args.function:
+        feats, labels = function_examples(seeds, lm)
+        names = list(FUNCTION_WEIGHTS)
+        bias, weights = FUNCTION_BIAS, FUNCTION_WEIGHTS
+    else:
+        feats, labels, _ = examples(seeds, lm)
+        names = list(MENTION_WEIGHTS)
+        bias, weights = (
+            (MENTION_BIAS_NO_MODEL, MENTION_WEIGHTS_NO_MODEL) if lm is None else (MENTION_BIAS, MENTION_WEIGHTS)
+        )
+    x = np.array([[1.0] + [f.get(n, 0.0) for n in names] for f in feats])
+    y = np.array(labels, dtype=float)
+    print(f"{len(y)} examples, {int(y.sum())} pasted ({y.mean():.1%})")
+    for j, n in enumerate(names, 1):
+        on = x[:, j] > 0
+        print(f"  {n:24} fires {on.sum():5d}  pasted there {y[on].mean() if on.any() else 0:.2f}")
+    w = fit(x, y)
+    cur = np.array([bias] + [weights.get(n, 0.0) for n in names])
+    for label, ww in (("current", cur), ("fitted", w)):
+        p = 1 / (1 + np.exp(-x @ ww))
+        for t in (0.1, 0.2, 0.3, 0.4, 0.6):
+            sel = p >= t
+            prec = y[sel].mean() if sel.any() else 0.0
+            rec = y[sel].sum() / y.sum()
+            print(f"{label:8} prior>={t}: flagged {sel.sum():4d}  precision {prec:.2f}  recall {rec:.2f}")
+    print(f"BIAS = {w[0]:.2f}")
+    for n, v in zip(names, w[1:], strict=True):
+        print(f'    "{n}": {v:.2f},')
+
+
+if __name__ == "__main__":
+    main()
