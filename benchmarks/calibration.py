@@ -13,6 +13,7 @@ confidences on the held-out results, and the share right of the edits each would
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -27,6 +28,13 @@ from repair.textio import write_all
 def load(paths: list[Path]) -> tuple[list[Judged], set[str]]:
     loaded = [load_judged(p.read_text(encoding="utf-8"), name=str(p)) for p in paths]
     return [j for js, _ in loaded for j in js], set().union(*(k for _, k in loaded))
+
+
+def describe(path: Path) -> str:
+    """A result file by name and the bench settings it was run with."""
+    settings = json.loads(path.read_text(encoding="utf-8")).get("settings") or {}
+    keys = ("seeds", "first_seed", "refs", "model", "min_confidence")
+    return f"{path.name}: " + ", ".join(f"{k} {settings[k]}" for k in keys if k in settings)
 
 
 def groups_table(judged: list[Judged]) -> None:
@@ -72,7 +80,7 @@ def main() -> int:
     if args.map:
         cmap = CalibrationMap.from_json(args.map.read_text(encoding="utf-8"), name=str(args.map))
     else:
-        cmap = fit_calibration_map(fit_on, kinds, sources=[str(p) for p in args.fit])
+        cmap = fit_calibration_map(fit_on, kinds, sources=[describe(p) for p in args.fit])
     report("fit", fit_on, kinds, cmap, args.min_confidence)
     if args.write:
         write_all({args.write: cmap.to_json()})

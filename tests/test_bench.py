@@ -28,7 +28,7 @@ from repair.bench import (
 from repair.calibrate import ALL, CalibrationMap, default_map
 from repair.cli import app
 from repair.corrupt import corrupt
-from repair.edits import Edit, Evidence
+from repair.edits import Edit, Evidence, apply_edits
 
 GOLD = (
     "Tillerson said Russia can keep its alliance with Syria, but the U.S. sees no role for Assad.\n"
@@ -238,3 +238,21 @@ def test_bench_writes_a_calibration_map_that_fix_can_read(
     assert cmap.info["edits"] > 0 and ALL in cmap.curves
     monkeypatch.setenv("REPAIR_CALIBRATION", str(out))
     assert default_map().curves == cmap.curves
+
+
+def test_false_edits_of_kinds_the_benchmark_never_damages_are_counted_apart(case_dir: Path) -> None:
+    cases = load_cases(case_dir)
+    clean = next(c for c in cases if c.clean)
+    i = clean.input.index("Russia can")
+    renamed = Edit(i, i + 6, "Russia", "Moscow", "substitution", 0.9)
+    j = clean.input.index("Kremlin")
+    respelled = Edit(j, j + 7, "Kremlin", "Kreml", "mojibake", 0.9)  # no damage of this kind in the gold
+
+    def run(text: str, refs: Sequence[tuple[str, str]]) -> tuple[str, Sequence[Edit]]:
+        edits = (renamed, respelled) if text == clean.input else ()
+        return apply_edits(text, edits), edits
+
+    m = run_bench(cases, run).metrics()
+    words = next(c.words for c in run_bench(cases, run).cases if c.clean)
+    assert m["false_per_1k_clean"] == pytest.approx(2000 / words, abs=1e-3)
+    assert m["false_per_1k_clean_judged"] == pytest.approx(1000 / words, abs=1e-3)
