@@ -24,12 +24,13 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     import torch
@@ -61,7 +62,7 @@ SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|\n\s*")
 
 PACK_TOKENS = 256  # tokens packed side by side in one forward pass; their attention grows with its square
 REST_MEMO = 4096  # scored continuations kept: propose() ranks the fillers that score() then sees again
-HEAD_CHUNK = 256  # positions per output-projection call when scoring long texts
+HEAD_CHUNK = 512  # positions per output-projection call: each reads its 56 MB of weights, and holds 100 MB of scores
 SURPRISAL_WINDOW = 1024  # tokens per causal forward pass over a long text
 SURPRISAL_STRIDE = 768  # new tokens per window; the rest is context carried over
 MASKED_BATCH = 32  # masked copies per forward pass (pseudo-log-likelihood)
@@ -83,8 +84,18 @@ PROPOSE_STARTS = 16
 PROPOSE_ROUNDS = 1
 PROPOSE_SPARE = 2  # drafts scored beyond the k asked for, in case the one-token look-ahead misjudges
 RERANK_RIGHT_WORDS = 4  # words of right context MaskedLM.propose() ranks its fillers on
-STEP_MEMO = 64  # next-token distributions of drafts: propose() for one and two words share the first step
-PREFIX_MEMO = 8  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
+# A forward pass costs some 45 ms however few its tokens (the weights are read from memory each time),
+# and a token ~0.6 ms (bfloat16, one core): the gaps of a text are worked on side by side
+# (`CausalLM.run_together`) so that the passes they ask for run merged, a few hundred tokens each.
+TOGETHER_TASKS = 32  # tasks run side by side: the memos below hold what each of them is working on
+MERGE_TOKENS = 512  # tokens of merged requests per pass
+STEP_MEMO = (
+    4 * TOGETHER_TASKS
+)  # next-token distributions of drafts: propose() for one and two words share the first step
+PREFIX_MEMO = (
+    2 * TOGETHER_TASKS
+)  # left contexts whose key/value cache is kept: propose() and score() of one gap share it
+SURPRISAL_PACK = 1024  # tokens per pass when scoring many short texts (a cached context costs nothing there)
 
 NEW_WORD = re.compile(r"^ (?!_)\w[\w'’-]*$")
 WORD_PIECE = re.compile(r"^[\w'’-]+$")
@@ -92,6 +103,7 @@ NO_SPACE_BEFORE = frozenset(".,;:!?)]}”’'%")
 NO_SPACE_AFTER = frozenset("([{“‘")
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 class ModelError(RuntimeError):
@@ -469,6 +481,101 @@ def pack_mask(owner: torch.Tensor, pos: torch.Tensor, context: int, shared: bool
     return torch.cat([torch.ones(len(owner), context, dtype=torch.bool), sees], dim=1)[None, None]
 
 
+@dataclass(frozen=True)
+class PassRequest:
+    """One packed pass a caller asks for (see `CausalLM.packed_pass`)."""
+
+    segments: list[list[int]]
+    cache: Any
+    context: int
+    shared: bool
+
+
+@dataclass(frozen=True)
+class HeadRequest:
+    """Log-probabilities a caller asks of the output projection: of ``targets`` at each row of ``hidden``,
+    and the whole distribution at the last ``keep`` rows (see `head_logprobs`)."""
+
+    hidden: Any
+    targets: Any
+    keep: int
+
+
+class Together:
+    """Runs tasks in threads, one at a time, and collects the passes they wait on to run them merged.
+
+    A task hands over when it asks for a job (a forward pass, an output projection); when every
+    task waits or is done, the collected jobs run (``run_jobs``) and the waiting tasks go on, in task order.
+    """
+
+    def __init__(self, run_jobs: Callable[[Sequence[Any]], list[Any]]) -> None:
+        self.run_jobs = run_jobs
+        self.cond = threading.Condition()
+        self.local = threading.local()
+        self.turn: int | None = None
+        self.pending: dict[int, Any] = {}
+        self.results: dict[int, Any] = {}
+
+    def inside(self) -> bool:
+        """Whether the caller is one of the tasks."""
+        return getattr(self.local, "index", None) is not None
+
+    def request(self, job: Any) -> Any:
+        """Wait for ``job`` (a pass, an output projection) to run with the other tasks' jobs; its result."""
+        index = self.local.index
+        with self.cond:
+            self.pending[index] = job
+            self.turn = None
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.turn == index)
+            result = self.results.pop(index)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def run(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
+        outs: list[Any] = [None] * len(tasks)
+        errors: list[BaseException | None] = [None] * len(tasks)
+
+        def work(index: int) -> None:
+            self.local.index = index
+            with self.cond:
+                self.cond.wait_for(lambda: self.turn == index)
+            try:
+                outs[index] = tasks[index]()
+            except BaseException as exc:  # handed to the caller below, after every task has ended
+                errors[index] = exc
+            finally:
+                with self.cond:
+                    self.turn = None
+                    self.cond.notify_all()
+
+        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(tasks))]
+        for thread in threads:
+            thread.start()
+        ready = list(range(len(tasks)))
+        while ready:
+            for index in ready:
+                with self.cond:
+                    self.turn = index
+                    self.cond.notify_all()
+                    self.cond.wait_for(lambda: self.turn is None)
+            waiting = sorted(self.pending)
+            requests = [self.pending.pop(i) for i in waiting]
+            try:
+                results: list[Any] = list(self.run_jobs(requests)) if requests else []
+            except Exception as exc:  # every waiting task gets the error, so none waits forever
+                results = [exc] * len(requests)
+            self.results.update(zip(waiting, results, strict=True))
+            ready = waiting
+        for thread in threads:
+            thread.join()
+        for error in errors:
+            if error is not None:
+                raise error
+        return outs
+
+
 def head_logprobs(
     head: Any, hidden: torch.Tensor, targets: torch.Tensor, keep: Sequence[int] = ()
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -561,6 +668,44 @@ class KVCache:
         return keys, values
 
 
+class Block:
+    """One request's share of a merged pass: its rows, its cached context and attention mask, and
+    how many of its new positions to keep in ``out``, the cache the pass extends for it."""
+
+    def __init__(self, start: int, end: int, cache: KVCache | None, mask: Any, keep: int) -> None:
+        self.start, self.end, self.cache, self.mask, self.keep = start, end, cache, mask, keep
+        self.out: KVCache | None = KVCache([]) if keep else None
+
+
+class Blocks:
+    """The attention of a merged pass, request by request (an attention mask over them all would
+    cost as much as the rest of the pass: every token against every other request's context)."""
+
+    def __init__(self, blocks: Sequence[Block]) -> None:
+        self.blocks = list(blocks)
+
+    def attend(self, q: Any, k: Any, v: Any, index: int, scale: float) -> Any:
+        """Attention output of every block's rows, each over its own cache and rows; fills the blocks' caches."""
+        import torch
+        import torch.nn.functional as F
+
+        outs = []
+        for b in self.blocks:
+            keys, values = k[..., b.start : b.end, :], v[..., b.start : b.end, :]
+            if b.cache is not None:
+                layer = b.cache.layers[index]
+                keys, values = torch.cat([layer.keys, keys], dim=-2), torch.cat([layer.values, values], dim=-2)
+            if b.out is not None:
+                held = keys.shape[-2] - (b.end - b.start) + b.keep
+                b.out.layers.append(KVLayer(keys[..., :held, :], values[..., :held, :]))
+            outs.append(
+                F.scaled_dot_product_attention(
+                    q[..., b.start : b.end, :], keys, values, attn_mask=b.mask, scale=scale, enable_gqa=True
+                )
+            )
+        return torch.cat(outs, dim=-2)
+
+
 def llama_model(config: dict[str, Any]) -> Any:
     """An empty (meta-device) LLaMA causal LM of ``config``, with the module names of transformers' checkpoints."""
     import torch
@@ -603,6 +748,10 @@ def llama_model(config: dict[str, Any]) -> Any:
             q = rotate(self.q_proj(x).view(b, t, heads, head_dim).transpose(1, 2), cos, sin)
             k = rotate(self.k_proj(x).view(b, t, kv_heads, head_dim).transpose(1, 2), cos, sin)
             v = self.v_proj(x).view(b, t, kv_heads, head_dim).transpose(1, 2)
+            if isinstance(mask, Blocks):
+                merged = mask.attend(q, k, v, index, head_dim**-0.5)
+                result_: torch.Tensor = self.o_proj(merged.transpose(1, 2).reshape(b, t, heads * head_dim))
+                return result_
             if cache is not None:
                 k, v = cache.update(k, v, index)
             out = F.scaled_dot_product_attention(
@@ -673,6 +822,7 @@ def llama_model(config: dict[str, Any]) -> Any:
 
     class CausalModel(nn.Module):
         is_activation_checkpointing = False
+        plain_torch = True  # its caches are `KVCache`s, which `CausalLM.merged_pass` can merge
 
         def __init__(self) -> None:
             super().__init__()
@@ -811,6 +961,7 @@ class CausalLM:
         self._rest_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[float, ...]] = OrderedDict()
         self._step_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], torch.Tensor] = OrderedDict()
         self.cores = CoreWatch(fixed=runs_reduced(model))
+        self._together: Together | None = None  # set while `run_together` runs tasks
 
     def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
@@ -828,24 +979,124 @@ class CausalLM:
 
         Each segment sees the ``context`` tokens held in ``cache`` and its own earlier tokens;
         with ``shared``, the first segment extends the context and all the others see it too.
-        On a CPU a pass costs as much as some 25 tokens, so packing is what makes small calls cheap.
+        On a CPU a pass costs as much as some 75 tokens, so packing is what makes small calls cheap;
+        inside `run_together` the request waits to be merged with those of the other tasks.
+        """
+        request = PassRequest([list(s) for s in segments], cache, context, shared)
+        if self._together is not None and self._together.inside():
+            hidden, out = self._together.request(request)
+            return hidden, out
+        return self.merged_pass([request])[0]
+
+    def merged_pass(self, requests: Sequence[PassRequest]) -> list[tuple[torch.Tensor, Any]]:
+        """Several packed passes as one: the layers' matrix products run on all their tokens at once, while
+        each request attends only to its own cache and segments (`Blocks`).
+
+        Each request gets its hidden states and, if ``shared``, its cache extended by its first segment.
         """
         import torch
 
-        lead = len(segments[0]) if shared else 0
-        owner = torch.repeat_interleave(torch.arange(len(segments)), torch.tensor([len(s) for s in segments]))
-        pos = torch.cat(
-            [torch.arange(len(s)) + context + (lead if shared and i else 0) for i, s in enumerate(segments)]
-        )
+        if len(requests) == 1:
+            q = requests[0]
+            lead = len(q.segments[0]) if q.shared else 0
+            owner = torch.repeat_interleave(torch.arange(len(q.segments)), torch.tensor([len(s) for s in q.segments]))
+            pos = torch.cat(
+                [torch.arange(len(s)) + q.context + (lead if q.shared and i else 0) for i, s in enumerate(q.segments)]
+            )
+            with torch.inference_mode():
+                out = self.model.get_decoder()(
+                    input_ids=torch.tensor([[t for s in q.segments for t in s]]),
+                    position_ids=pos.unsqueeze(0),
+                    attention_mask=pack_mask(owner, pos, q.context, q.shared),
+                    past_key_values=q.cache,
+                    use_cache=q.cache is not None or q.shared,
+                )
+            return [(out.last_hidden_state[0], out.past_key_values)]
+        ids: list[int] = []
+        positions: list[torch.Tensor] = []
+        blocks: list[Block] = []
+        for q in requests:
+            lead = len(q.segments[0]) if q.shared else 0
+            sizes = torch.tensor([len(s) for s in q.segments])
+            owner = torch.repeat_interleave(torch.arange(len(q.segments)), sizes)
+            pos = torch.cat(
+                [torch.arange(len(s)) + q.context + (lead if q.shared and i else 0) for i, s in enumerate(q.segments)]
+            )
+            context = q.context if q.cache is not None else 0
+            start = len(ids)
+            ids += [t for s in q.segments for t in s]
+            positions.append(pos)
+            blocks.append(
+                Block(start, len(ids), q.cache if context else None, pack_mask(owner, pos, context, q.shared), lead)
+            )
         with torch.inference_mode():
             out = self.model.get_decoder()(
-                input_ids=torch.tensor([[t for s in segments for t in s]]),
-                position_ids=pos.unsqueeze(0),
-                attention_mask=pack_mask(owner, pos, context, shared),
-                past_key_values=cache,
-                use_cache=cache is not None or shared,
+                input_ids=torch.tensor([ids]),
+                position_ids=torch.cat(positions).unsqueeze(0),
+                attention_mask=Blocks(blocks),
+                use_cache=False,
             )
-        return out.last_hidden_state[0], out.past_key_values
+        hidden = out.last_hidden_state[0]
+        return [
+            (hidden[b.start : b.end], b.out if q.shared else q.cache) for b, q in zip(blocks, requests, strict=True)
+        ]
+
+    def run_together(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
+        """Run the tasks (each using this model) side by side, their forward passes merged; results in order.
+
+        Only one task runs Python at a time, handing over when it needs a pass, so the
+        order of everything is fixed and the results do not depend on timing. Tasks go in
+        waves of `TOGETHER_TASKS`; a model not run on plain torch runs them one by one.
+        """
+        if len(tasks) < 2 or not getattr(self.model, "plain_torch", False):
+            return [task() for task in tasks]
+        out: list[T] = []
+        for i in range(0, len(tasks), TOGETHER_TASKS):
+            self._together = Together(self.run_jobs)
+            try:
+                out += self._together.run(tasks[i : i + TOGETHER_TASKS])
+            finally:
+                self._together = None
+        return out
+
+    def run_jobs(self, jobs: Sequence[PassRequest | HeadRequest]) -> list[Any]:
+        """The jobs of tasks run together: the passes merged, and the output projections in one call."""
+        passes = [i for i, j in enumerate(jobs) if isinstance(j, PassRequest)]
+        heads = [i for i, j in enumerate(jobs) if isinstance(j, HeadRequest)]
+        out: dict[int, Any] = {}
+        out.update(zip(passes, self.run_merged([cast(PassRequest, jobs[i]) for i in passes]), strict=True))
+        out.update(zip(heads, self.run_heads([cast(HeadRequest, jobs[i]) for i in heads]), strict=True))
+        return [out[i] for i in range(len(jobs))]
+
+    def run_heads(self, jobs: Sequence[HeadRequest]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """`head_logprobs` of several jobs in one call (the projection's weights are read once for all)."""
+        import torch
+
+        if not jobs:
+            return []
+        sizes = [int(j.hidden.shape[0]) for j in jobs]
+        ends = [sum(sizes[: i + 1]) for i in range(len(sizes))]
+        keep = [row for j, end in zip(jobs, ends, strict=True) for row in range(end - j.keep, end)]
+        with torch.inference_mode():
+            lps, dists = head_logprobs(
+                self.model.get_output_embeddings(),
+                torch.cat([j.hidden for j in jobs]),
+                torch.cat([j.targets for j in jobs]),
+                keep,
+            )
+        out = []
+        kept = 0
+        for j, size, end in zip(jobs, sizes, ends, strict=True):
+            out.append((lps[end - size : end - j.keep], dists[kept : kept + j.keep]))
+            kept += j.keep
+        return out
+
+    def run_merged(self, requests: Sequence[PassRequest]) -> list[tuple[torch.Tensor, Any]]:
+        """The requests in as few merged passes of at most `MERGE_TOKENS` tokens as they fit in, in order."""
+        out: list[tuple[torch.Tensor, Any]] = []
+        for group in packs([sum(len(s) for s in q.segments) for q in requests], MERGE_TOKENS):
+            out += self.merged_pass([requests[i] for i in group])
+        return out
 
     def segment_logprobs(
         self,
@@ -870,13 +1121,13 @@ class CausalLM:
         counted = len(rows)
         rows += keep
         targets += [-1] * len(keep)
-        with torch.inference_mode():
-            lps, dists = head_logprobs(
-                self.model.get_output_embeddings(),
-                hidden[torch.tensor(rows, dtype=torch.long)],
-                torch.tensor(targets, dtype=torch.long),
-                range(counted, len(rows)),
-            )
+        job = HeadRequest(
+            hidden[torch.tensor(rows, dtype=torch.long)], torch.tensor(targets, dtype=torch.long), len(keep)
+        )
+        if self._together is not None and self._together.inside():
+            lps, dists = self._together.request(job)
+        else:
+            lps, dists = self.run_heads([job])[0]
         values = lps[:counted].tolist()
         out: list[list[float]] = []
         at = 0
@@ -1036,7 +1287,7 @@ class CausalLM:
         seqs = [[self.start_id, *ids] for ids, _ in encoded]
         short = [i for i, s in enumerate(seqs) if 1 < len(s) <= SURPRISAL_WINDOW]
         values: dict[int, list[float]] = {i: [] for i in range(len(seqs))}
-        for group in packs([len(seqs[i]) for i in short], PACK_TOKENS):
+        for group in packs([len(seqs[i]) for i in short], SURPRISAL_PACK):
             chosen = [seqs[short[g]] for g in group]
             hidden, _ = self.packed_pass(chosen)
             for g, lps in zip(group, self.segment_logprobs(hidden, chosen)[0], strict=True):

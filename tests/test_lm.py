@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,54 @@ def test_surprisal_many_matches_one_text_at_a_time(default_lm: Any, damaged_text
         alone = default_lm.surprisal(text)
         assert [(s, e) for s, e, _ in spans] == [(s, e) for s, e, _ in alone]
         assert [v for _, _, v in spans] == pytest.approx([v for _, _, v in alone], abs=tolerance(default_lm, 1e-3, 0.3))
+
+
+GAPS = [
+    ("Moscow said Russia can maintain ", " alliance with this group for now.", ["its ", "Russia ", "a strong "]),
+    ("It was clear the United States ", " no role for Assad in the future.", ["saw ", "the U.S. ", "had "]),
+    ("We can ", " let this happen again.", ["not ", "never ", "Assad "]),
+]
+
+
+def fresh(lm: Any) -> Any:
+    """The same weights with nothing remembered, so every score is computed anew."""
+    return lm_module.CausalLM(lm.model, lm.tokenizer, lm.name)
+
+
+@pytest.mark.model
+def test_gaps_worked_on_together_get_what_they_get_one_at_a_time(default_lm: Any) -> None:
+    def work(lm: Any, left: str, right: str, cands: list[str]) -> tuple[list[tuple[float, float]], list[Any]]:
+        return lm.score_parts(left, cands, right), lm.propose(left, right, 1, k=4)
+
+    alone_lm, together_lm = fresh(default_lm), fresh(default_lm)
+    alone = [work(alone_lm, *g) for g in GAPS]
+    together = together_lm.run_together([partial(work, together_lm, *g) for g in GAPS])
+    # exact in float32; in bfloat16 merged passes round differently, over sums of a dozen tokens (0.25 seen)
+    tol = tolerance(default_lm, 1e-4, 0.4)
+    for (parts, found), (parts2, found2) in zip(alone, together, strict=True):
+        assert [x for p in parts2 for x in p] == pytest.approx([x for p in parts for x in p], abs=tol)
+        assert found2[0][0] == found[0][0]  # the same best filler
+        assert [s for _, s in found2] == pytest.approx([s for _, s in found], abs=tol)
+
+
+@pytest.mark.model
+def test_a_failing_task_fails_the_run_together_after_the_others_end(default_lm: Any) -> None:
+    lm = fresh(default_lm)
+    done: list[int] = []
+
+    def ok(i: int) -> int:
+        lm.score("We can ", ["not"], " let this happen again.")
+        done.append(i)
+        return i
+
+    def bad() -> int:
+        lm.score("We can ", ["never"], " let this happen again.")
+        raise ValueError("task failed")
+
+    with pytest.raises(ValueError, match="task failed"):
+        lm.run_together([partial(ok, 0), bad, partial(ok, 2)])
+    assert sorted(done) == [0, 2]
+    assert lm.run_together([partial(ok, 5), partial(ok, 6)]) == [5, 6]
 
 
 @pytest.mark.model
