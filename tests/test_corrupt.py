@@ -169,3 +169,19 @@ def test_mojibake_only_when_asked_and_ftfy_can_undo_it() -> None:
     garbled = [a for seed in range(10) for a in corrupt(STORY, seed, rate=5.0, kinds=["mojibake"]).answers]
     assert garbled and all(a.kind == "mojibake" for a in garbled)
     assert all(ftfy.fix_text(a.before, uncurl_quotes=False) == a.after for a in garbled)
+
+
+def test_a_third_of_pastes_overwrite_a_pronoun_with_a_name(example_dir: Path) -> None:
+    # a coreference step pastes the antecedent over "its"/"he": the benchmark must hold such damage
+    pronouns = {"it", "its", "he", "his", "him", "she", "her", "they", "their", "them"}
+    subs, over_pronouns = 0, 0
+    for text in clean_texts(example_dir):
+        names = {squash(n) for n in mentions(text)}
+        for seed in range(3):
+            for e in corrupt(text, seed).answers:
+                if e.kind == "substitution":
+                    subs += 1
+                    if e.after.lower() in pronouns:
+                        over_pronouns += 1
+                        assert squash(e.before) in names
+    assert 0.25 < over_pronouns / subs < 0.45
