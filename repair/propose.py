@@ -13,14 +13,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from repair.align import Alignment
+from repair.document import tokenize
 from repair.edits import Evidence
-from repair.entities import find_mentions
+from repair.entities import PRONOUN_FORMS, Mention, agreement, find_mentions, same_entity, split_pasted
 from repair.lm import LanguageModel
 from repair.normalize import Normalized
 from repair.sentences import sentence_at, sentence_spans
 from repair.spans import Candidate, Proposal, Suspect
 
-PRONOUNS: tuple[str, ...] = ("its", "it", "his", "he", "him", "their", "they", "them")
+PRONOUNS: tuple[str, ...] = ("its", "it", "his", "he", "him", "her", "she", "their", "they", "them")
+# words a pronoun before them must be the subject of: auxiliaries and the verbs of reporting
+SUBJECT_VERBS = frozenset(
+    "is are was were has have had will would can could should may might must do does did said says told".split()
+)
+# words closed-class enough that a pronoun before them is not a possessive
+_NOT_NOUNS = frozenset(
+    """a an the this that these those it its he his him she her they their them we our us you your i my me
+    but and or nor so for if as at by in on of to from with into over after before since though while when
+    where whether which who whom whose what how because then there not no also""".split()
+)
+# words after which a clause (and so a subject) may begin
+CLAUSE_OPENERS = frozenset(
+    """. , ; : ! ? " “ ” ( — and but or so that if when while because though although since after before
+    whether whoever whatever where which who until unless""".split()
+)
 # log-prior of a candidate by where it came from, on top of the suspect's own prior
 SOURCE_PRIOR = {
     "ref": math.log(0.9),
@@ -66,11 +82,12 @@ def propose(
     text = doc.text
     spans = sentence_spans(text)
     known = _known_words(text, alignment)
+    names = _names(text)
     out: list[Proposal] = []
     for s in suspects:
         s2, raw = _widen_for_deletion(text, s)
         ctx = _context(text, spans, s2)
-        cands = _cheap(text, s2, raw, ctx, known)
+        cands = _cheap(text, s2, raw, ctx, known, pronouns_for(text, s2.start, s2.start + len(raw), names, spans))
         ranked = _rank(s2, cands, ctx, lm)
         if lm is not None and _worth_generating(s2, ranked):
             fresh = _generated(text, s2, raw, ctx, lm, known, {c.text for c in cands})
@@ -140,18 +157,72 @@ class _Pool:
         self.found.append(Candidate(_fit(words, self.s, self.text, self.trail), source, 0.0, evidence))
 
 
-def _cheap(text: str, s: Suspect, raw: str, ctx: Context, known: set[str]) -> list[Candidate]:
-    """The original, the references' exact readings, deletion, and pronouns for a pasted name."""
+def _cheap(
+    text: str, s: Suspect, raw: str, ctx: Context, known: set[str], pronouns: Sequence[str] = ()
+) -> list[Candidate]:
+    """The original, the references' exact readings, deletion, and the pronouns that could stand for a pasted name."""
     found = [Candidate(text[s.start : s.end], "keep", 0.0)]
     refs = tuple(ev for ev in s.evidence if ev.source.startswith("ref:"))
     found += [Candidate(r, "ref", 0.0, refs) for r in s.readings]
     pool = _Pool(text, s, raw, ctx, known)
     if s.kind == "duplicate" and not s.readings:
         pool.add("", "delete")
-    if s.kind == "substitution" and not s.readings and find_mentions(raw):
-        for p in PRONOUNS:
+    if s.kind == "substitution" and not s.readings:
+        for p in pronouns:
             pool.add(p, "pronoun")
     return _unique(found + pool.found)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names of a document and the pronoun class of each (`repair.entities.agreement`)."""
+
+    mentions: tuple[Mention, ...]
+    classes: dict[str, str]
+
+
+def _names(text: str) -> Names:
+    mentions = split_pasted(find_mentions(text), text)
+    return Names(tuple(mentions), agreement(text, mentions))
+
+
+def pronouns_for(text: str, start: int, end: int, names: Names, spans: list[tuple[int, int]]) -> tuple[str, ...]:
+    """The pronouns that could have stood where the name ``text[start:end]`` is: the ones that agree with it.
+
+    A coreference step pastes a name over the pronouns that refer to it, so the pronoun
+    takes the name's class (he, she, they, it) and the form the slot wants; and a
+    pronoun needs the same name mentioned before it in its sentence or the one before
+    (none stands in a text's first mention of a name).
+    """
+    inside = [m for m in find_mentions(text[start:end]) if m.key]
+    if len(inside) != 1 or text[start:end].strip() != inside[0].text:
+        return ()
+    key = inside[0].key
+    k = sentence_at(spans, start)
+    window = spans[k - 1][0] if k > 0 else 0
+    if not any(window <= m.start and m.end <= start and same_entity(m.key, key) for m in names.mentions):
+        return ()
+    cls = names.classes.get(key) or next((c for n, c in names.classes.items() if same_entity(n, key)), "it")
+    return tuple(dict.fromkeys(p for slot in pronoun_slots(text, start, end) for p in PRONOUN_FORMS[cls][slot]))
+
+
+def pronoun_slots(text: str, start: int, end: int) -> tuple[str, ...]:
+    """The pronoun forms that fit between the words around ``text[start:end]``: possessive, subject, object.
+
+    >>> t = "Russia can keep Russia alliance. Russia said Russia had won. They met Russia in Rome."
+    >>> pronoun_slots(t, 16, 22), pronoun_slots(t, 45, 51), pronoun_slots(t, 70, 76)
+    (('possessive', 'subject'), ('subject',), ('object',))
+    """
+    before = tokenize(text[max(0, start - 60) : start])
+    after = tokenize(text[end : end + 60])
+    prev = before[-1].text.lower() if before else "."
+    nxt = after[0] if after else None
+    word = nxt.text.lower() if nxt is not None and nxt.is_word else ""
+    if word in SUBJECT_VERBS or (word.endswith("ed") and word not in _NOT_NOUNS):
+        return ("subject",)
+    if word and word not in _NOT_NOUNS and nxt is not None and nxt.text[0].islower():
+        return ("possessive", "subject")  # "its alliance", "it wants"
+    return ("subject", "object") if prev in CLAUSE_OPENERS else ("object",)
 
 
 def _generated(
