@@ -76,6 +76,7 @@ THREAD_ROUNDING = 0.3  # a core counts as free when others take less than 30% of
 # on average. Elsewhere bfloat16 is emulated and slower, so float32 stays.
 BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 PRECISION_ENV = "REPAIR_PRECISION"  # "float32" forces full precision
+WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 # A model proposes blind to the right context, so it drafts many first words and lets the next
 # few words of the right context rank them.
 PROPOSE_STARTS = 16
@@ -436,6 +437,7 @@ class CoreWatch:
 
     def __init__(self, *, fixed: bool = False) -> None:
         self.fixed = fixed  # never retune (a bfloat16 model's results depend on the thread count)
+        self.paused = False  # set while tasks run together: their threads must keep to one torch thread
         self.cpus = our_cpus()
         self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.last = self.sample()
@@ -448,7 +450,7 @@ class CoreWatch:
         """Change the thread count if the free cores changed (never when the user chose it)."""
         import torch
 
-        if self.fixed or os.environ.get("OMP_NUM_THREADS"):
+        if self.fixed or self.paused or os.environ.get("OMP_NUM_THREADS"):
             return
         if self.last is not None and time.monotonic() - self.last[0] < RETUNE_SECONDS:
             return
@@ -538,6 +540,12 @@ class Together:
         errors: list[BaseException | None] = [None] * len(tasks)
 
         def work(index: int) -> None:
+            import torch
+
+            # A task's own torch work is small (a top-k, an argmax over the vocabulary); parallel, each
+            # task thread would start a team of OpenMP threads of its own, spinning between uses.
+            # This sets the calling thread's count only: the passes run in the thread that called run().
+            torch.set_num_threads(1)
             self.local.index = index
             with self.cond:
                 self.cond.wait_for(lambda: self.turn == index)
@@ -722,7 +730,7 @@ def llama_model(config: dict[str, Any]) -> Any:
     class RMSNorm(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.weight = nn.Parameter(torch.ones(hidden))
+            self.weight = nn.Parameter(torch.ones(hidden, device="meta"))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             h = x.float()
@@ -736,10 +744,10 @@ def llama_model(config: dict[str, Any]) -> Any:
     class Attention(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.q_proj = nn.Linear(hidden, heads * head_dim, bias=False)
-            self.k_proj = nn.Linear(hidden, kv_heads * head_dim, bias=False)
-            self.v_proj = nn.Linear(hidden, kv_heads * head_dim, bias=False)
-            self.o_proj = nn.Linear(heads * head_dim, hidden, bias=False)
+            self.q_proj = nn.Linear(hidden, heads * head_dim, bias=False, device="meta")
+            self.k_proj = nn.Linear(hidden, kv_heads * head_dim, bias=False, device="meta")
+            self.v_proj = nn.Linear(hidden, kv_heads * head_dim, bias=False, device="meta")
+            self.o_proj = nn.Linear(heads * head_dim, hidden, bias=False, device="meta")
 
         def forward(
             self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: Any, cache: Any, index: int
@@ -764,9 +772,9 @@ def llama_model(config: dict[str, Any]) -> Any:
         def __init__(self) -> None:
             super().__init__()
             size = int(config["intermediate_size"])
-            self.gate_proj = nn.Linear(hidden, size, bias=False)
-            self.up_proj = nn.Linear(hidden, size, bias=False)
-            self.down_proj = nn.Linear(size, hidden, bias=False)
+            self.gate_proj = nn.Linear(hidden, size, bias=False, device="meta")
+            self.up_proj = nn.Linear(hidden, size, bias=False, device="meta")
+            self.down_proj = nn.Linear(size, hidden, bias=False, device="meta")
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             result: torch.Tensor = self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
@@ -790,7 +798,9 @@ def llama_model(config: dict[str, Any]) -> Any:
     class Decoder(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.embed_tokens = nn.Embedding(int(config["vocab_size"]), hidden)
+            self.embed_tokens = nn.Embedding(
+                int(config["vocab_size"]), hidden, _weight=torch.empty(int(config["vocab_size"]), hidden, device="meta")
+            )  # given, not drawn: a random draw on the meta device imports torch._dynamo
             self.layers = nn.ModuleList(Block() for _ in range(int(config["num_hidden_layers"])))
             self.norm = RMSNorm()
 
@@ -827,7 +837,7 @@ def llama_model(config: dict[str, Any]) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.model = Decoder()
-            self.lm_head = nn.Linear(hidden, int(config["vocab_size"]), bias=False)
+            self.lm_head = nn.Linear(hidden, int(config["vocab_size"]), bias=False, device="meta")
 
         def get_decoder(self) -> Decoder:
             return self.model
@@ -839,8 +849,9 @@ def llama_model(config: dict[str, Any]) -> Any:
             out = self.model(input_ids, **kwargs)
             return Output(out.last_hidden_state, out.past_key_values, self.lm_head(out.last_hidden_state))
 
-    with torch.device("meta"):
-        return CausalModel()
+    # Each module is made on the meta device by hand: `with torch.device("meta")` imports
+    # torch._dynamo, a second of a warm start.
+    return CausalModel()
 
 
 def load_plain_llama(folder: Path, dtype: Any) -> Any:
@@ -1052,11 +1063,12 @@ class CausalLM:
             return [task() for task in tasks]
         out: list[T] = []
         for i in range(0, len(tasks), TOGETHER_TASKS):
-            self._together = Together(self.run_jobs)
+            self.cores.tune()
+            self._together, self.cores.paused = Together(self.run_jobs), True
             try:
                 out += self._together.run(tasks[i : i + TOGETHER_TASKS])
             finally:
-                self._together = None
+                self._together, self.cores.paused = None, False
         return out
 
     def run_jobs(self, jobs: Sequence[PassRequest | HeadRequest]) -> list[Any]:
@@ -1805,6 +1817,10 @@ def load_model(
 ) -> LanguageModel:
     """Load the default embedded model (spec None or "smollm2") or any HF masked LM by name or folder."""
     say: Progress = progress or (lambda _msg: None)
+    # OpenMP threads spin between parallel steps by default: on a machine shared with other work a
+    # spinning thread holds a core another process needs, and article 000 took 108 s of CPU instead
+    # of 15 (2 threads, load 4). Read when torch first loads, so set before; a user's choice stays.
+    os.environ.setdefault(WAIT_POLICY_ENV, "PASSIVE")
     try:
         import torch  # noqa: F401
     except ImportError as exc:
