@@ -15,7 +15,15 @@ from dataclasses import dataclass, replace
 from repair.align import Alignment
 from repair.document import tokenize
 from repair.edits import Evidence
-from repair.entities import PRONOUN_FORMS, Mention, agreement, find_mentions, same_entity, split_pasted
+from repair.entities import (
+    PRONOUN_FORMS,
+    Mention,
+    agreement,
+    entity_keys,
+    find_mentions,
+    same_entity,
+    split_pasted,
+)
 from repair.lm import LanguageModel
 from repair.normalize import Normalized
 from repair.sentences import sentence_at, sentence_spans
@@ -58,6 +66,9 @@ KEEP_BONUS_NATS = 1.5
 # a "sentence" can be a whole text without full stops: the context stops this far from the span
 MAX_CONTEXT_CHARS = 1500
 LM_PROPOSALS = 6
+# log-prior of a pronoun that agrees with another name nearby, not with the pasted one, against one that does:
+# a coreference step pastes the name its pronoun meant, but other pipelines paste any name
+OTHER_ANTECEDENT_NATS = -1.0
 _NAMEISH = re.compile(r"\d|^[A-Z]")
 
 
@@ -146,7 +157,8 @@ class _Pool:
         self.trail = text[s.start : s.end][len(raw) :]  # the space taken in by _widen_for_deletion
         self.found: list[Candidate] = []
 
-    def add(self, words: str, source: str, evidence: tuple[Evidence, ...] = ()) -> None:
+    def add(self, words: str, source: str, evidence: tuple[Evidence, ...] = (), offset: float = 0.0) -> None:
+        """Add a filler; ``offset`` is its own log-prior on top of its source's (the score until ranked)."""
         words = words.strip()
         if words and self.ctx.sentence_start:
             words = words[0].upper() + words[1:]
@@ -154,11 +166,16 @@ class _Pool:
             _NAMEISH.search(w) and w not in self.known for w in words.split()[1 if self.ctx.sentence_start else 0 :]
         ):
             return  # never invent a name or a number
-        self.found.append(Candidate(_fit(words, self.s, self.text, self.trail), source, 0.0, evidence))
+        self.found.append(Candidate(_fit(words, self.s, self.text, self.trail), source, offset, evidence))
 
 
 def _cheap(
-    text: str, s: Suspect, raw: str, ctx: Context, known: set[str], pronouns: Sequence[str] = ()
+    text: str,
+    s: Suspect,
+    raw: str,
+    ctx: Context,
+    known: set[str],
+    pronouns: Sequence[tuple[str, float, str]] = (),
 ) -> list[Candidate]:
     """The original, the references' exact readings, deletion, and the pronouns that could stand for a pasted name."""
     found = [Candidate(text[s.start : s.end], "keep", 0.0)]
@@ -168,8 +185,8 @@ def _cheap(
     if s.kind == "duplicate" and not s.readings:
         pool.add("", "delete")
     if s.kind == "substitution" and not s.readings:
-        for p in pronouns:
-            pool.add(p, "pronoun")
+        for p, offset, why in pronouns:
+            pool.add(p, "pronoun", (Evidence("rule:pronoun", why),), offset)
     return _unique(found + pool.found)
 
 
@@ -179,31 +196,48 @@ class Names:
 
     mentions: tuple[Mention, ...]
     classes: dict[str, str]
+    keys: frozenset[str] = frozenset()  # the names the document repeats: a capital that opens a sentence is not one
+
+    def class_of(self, key: str) -> str:
+        """The pronoun class of a name, through a name it is another form of ("tillerson": "rex tillerson")."""
+        return self.classes.get(key) or next((c for n, c in self.classes.items() if same_entity(n, key)), "it")
 
 
 def _names(text: str) -> Names:
     mentions = split_pasted(find_mentions(text), text)
-    return Names(tuple(mentions), agreement(text, mentions))
+    return Names(tuple(mentions), agreement(text, mentions), frozenset(entity_keys(mentions)))
 
 
-def pronouns_for(text: str, start: int, end: int, names: Names, spans: list[tuple[int, int]]) -> tuple[str, ...]:
-    """The pronouns that could have stood where the name ``text[start:end]`` is: the ones that agree with it.
+def pronouns_for(
+    text: str, start: int, end: int, names: Names, spans: list[tuple[int, int]]
+) -> tuple[tuple[str, float, str], ...]:
+    """The pronouns that could have stood where the name ``text[start:end]`` is: (pronoun, log-prior offset, why).
 
-    A coreference step pastes a name over the pronouns that refer to it, so the pronoun
-    takes the name's class (he, she, they, it) and the form the slot wants; and a
-    pronoun needs the same name mentioned before it in its sentence or the one before
-    (none stands in a text's first mention of a name).
+    A pronoun takes the form the slot wants and needs an antecedent it agrees with (he, she,
+    they, it) in its sentence or the one before. A coreference step pastes the very name a
+    pronoun pointed to, so the pasted name's own pronouns come first; those of the other names
+    there follow at a lower prior, as does a subject or object "it" that points at no name
+    ("made it clear"). A text's first mention of a name is never a paste.
     """
     inside = [m for m in find_mentions(text[start:end]) if m.key]
     if len(inside) != 1 or text[start:end].strip() != inside[0].text:
         return ()
     key = inside[0].key
+    if not any(m.end <= start and same_entity(m.key, key) for m in names.mentions):
+        return ()
     k = sentence_at(spans, start)
     window = spans[k - 1][0] if k > 0 else 0
-    if not any(window <= m.start and m.end <= start and same_entity(m.key, key) for m in names.mentions):
-        return ()
-    cls = names.classes.get(key) or next((c for n, c in names.classes.items() if same_entity(n, key)), "it")
-    return tuple(dict.fromkeys(p for slot in pronoun_slots(text, start, end) for p in PRONOUN_FORMS[cls][slot]))
+    before = [m for m in names.mentions if window <= m.start and m.end <= start and m.key in names.keys]
+    slots = pronoun_slots(text, start, end)
+    found: dict[str, tuple[float, str]] = {}
+    for m in [m for m in before if same_entity(m.key, key)] + before[::-1]:
+        offset = 0.0 if same_entity(m.key, key) else OTHER_ANTECEDENT_NATS
+        for slot in slots:
+            for p in PRONOUN_FORMS[names.class_of(m.key)][slot]:
+                found.setdefault(p, (offset, f"“{p}” agrees with “{m.text}” before it"))
+    if "possessive" not in slots:  # before a noun "it" would be "its", which needs a thing to point at
+        found.setdefault("it", (OTHER_ANTECEDENT_NATS, "“it” needs no antecedent"))
+    return tuple((p, o, why) for p, (o, why) in found.items())
 
 
 def pronoun_slots(text: str, start: int, end: int) -> tuple[str, ...]:
@@ -259,7 +293,7 @@ def _unique(cands: list[Candidate]) -> list[Candidate]:
     for c in cands:
         old = best.get(c.text)
         if old is None or order[c.source] < order[old.source]:
-            best[c.text] = c if old is None else Candidate(c.text, c.source, 0.0, c.evidence + old.evidence)
+            best[c.text] = c if old is None else Candidate(c.text, c.source, c.score, c.evidence + old.evidence)
     return sorted(best.values(), key=lambda c: order[c.source])
 
 
@@ -273,7 +307,7 @@ def _rank(s: Suspect, cands: list[Candidate], ctx: Context, lm: LanguageModel | 
         if c.source == "keep":
             prior = math.log(1.0 - prior_damage) + (KEEP_BONUS_NATS if lm is not None else 0.0)
         else:
-            prior = math.log(prior_damage) + SOURCE_PRIOR[c.source]
+            prior = math.log(prior_damage) + SOURCE_PRIOR[c.source] + c.score  # a cheap candidate's own offset
         ranked.append(Candidate(c.text, c.source, ls + prior, c.evidence))
     # ties break by text so the order never depends on anything but the input
     return sorted(ranked, key=lambda c: (-c.score, c.text))

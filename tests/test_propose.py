@@ -11,18 +11,18 @@ from repair.propose import _names, pronouns_for
 from repair.sentences import sentence_spans
 
 
-def offered(text: str, name: str, nth: int) -> tuple[str, ...]:
-    """The pronouns offered for the ``nth`` occurrence (0-based) of ``name`` in ``text``."""
+def offered(text: str, name: str, nth: int, *, agreeing: bool = False) -> tuple[str, ...]:
+    """The pronouns offered for the ``nth`` occurrence (0-based) of ``name``; ``agreeing``: only the name's own."""
     start = -1
     for _ in range(nth + 1):
         start = text.index(name, start + 1)
-    return pronouns_for(text, start, start + len(name), _names(text), sentence_spans(text))
+    got = pronouns_for(text, start, start + len(name), _names(text), sentence_spans(text))
+    return tuple(p for p, offset, _ in got if offset == 0.0 or not agreeing)
 
 
 def test_a_person_gets_his_or_he_never_its() -> None:
-    text = "Secretary of State Rex Tillerson flew to Rome. Tillerson said Tillerson plan would work."
-    got = offered(text, "Tillerson", 2)
-    assert "his" in got and "its" not in got and "their" not in got
+    text = "Secretary of State Rex Tillerson spoke. Tillerson said Tillerson plan would work."
+    assert offered(text, "Tillerson", 2) == ("his", "he")
 
 
 def test_a_country_gets_its() -> None:
@@ -30,10 +30,16 @@ def test_a_country_gets_its() -> None:
     assert offered(text, "Russia", 2) == ("its", "it")
 
 
+def test_the_pasted_names_own_pronouns_come_before_those_of_other_names() -> None:
+    text = "Secretary of State Rex Tillerson flew to Rome. Tillerson said Tillerson plan would work."
+    assert offered(text, "Tillerson", 2, agreeing=True) == ("his", "he")
+    assert offered(text, "Tillerson", 2)[:2] == ("his", "he")  # "its" (Rome) only after, at a lower prior
+
+
 def test_the_slot_picks_the_form() -> None:
     text = "Secretary Rex Tillerson flew in. The envoys met Tillerson in Rome and Tillerson said no."
-    assert offered(text, "Tillerson", 1) == ("him",)  # after a verb, before a preposition
-    assert offered(text, "Tillerson", 2) == ("he",)  # before "said"
+    assert offered(text, "Tillerson", 1, agreeing=True) == ("him",)  # after a verb, before a preposition
+    assert offered(text, "Tillerson", 2, agreeing=True) == ("he",)  # before "said"
 
 
 def test_a_group_gets_their() -> None:
