@@ -77,6 +77,7 @@ THREAD_ROUNDING = 0.3  # a core counts as free when others take less than 30% of
 BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 PRECISION_ENV = "REPAIR_PRECISION"  # "float32" forces full precision
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+PRIMITIVE_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 # A model proposes blind to the right context, so it drafts many first words and lets the next
 # few words of the right context rank them.
 PROPOSE_STARTS = 16
@@ -1178,7 +1179,8 @@ class CausalLM:
             cache.crop(-surplus)
         for layer in cache.layers:  # the cut leaves views into the longer tensors: keep only what is used
             layer.keys, layer.values = layer.keys.clone(), layer.values.clone()
-        self._prefix_memo[tuple(prefix)] = (cache, next_lp)
+        # a row of a merged projection's output: a copy, or the memo would hold all of that output
+        self._prefix_memo[tuple(prefix)] = (cache, next_lp.clone())
         while len(self._prefix_memo) > PREFIX_MEMO:
             self._prefix_memo.popitem(last=False)
 
@@ -1422,7 +1424,7 @@ class CausalLM:
             )
             inner = inner[len(fresh) :]
             for i, tokens in enumerate(fresh):
-                dists[tokens] = self._step_memo[(key, tokens)] = nexts[i]
+                dists[tokens] = self._step_memo[(key, tokens)] = nexts[i].clone()  # see keep_prefix
             while len(self._step_memo) > STEP_MEMO:
                 self._step_memo.popitem(last=False)
         new, cont = self.word_masks()
@@ -1823,6 +1825,10 @@ def load_model(
     # spinning thread holds a core another process needs, and article 000 took 108 s of CPU instead
     # of 15 (2 threads, load 4). Read when torch first loads, so set before; a user's choice stays.
     os.environ.setdefault(WAIT_POLICY_ENV, "PASSIVE")
+    # oneDNN keeps a compiled matrix product per shape, up to 1,024; merged passes rarely repeat a shape,
+    # so in bfloat16 a long run grew by ~100 MB a text (1.9 GB after 8 texts of `bench_fix.py`)
+    # for no reuse: a handful is kept, at no cost in time (article 000: 11.5 s CPU either way).
+    os.environ.setdefault(PRIMITIVE_CACHE_ENV, "8")
     try:
         import torch  # noqa: F401
     except ImportError as exc:
