@@ -151,14 +151,18 @@ IDENTITY = CalibrationMap()
 def chain(kind: str, source: str) -> list[str]:
     """The groups an edit belongs to, the most specific first: the order a map looks for a curve.
 
+    Where a kind has too few edits from a source, the source speaks before the kind: a
+    reference's reading is right about as often whatever the kind, while a kind's own curve
+    is mostly that of the model's guesses (a gap filled from a reference would borrow them).
+
     >>> chain("gap", "model")
-    ['gap/model', 'gap', 'content/model', 'content', '*']
+    ['gap/model', 'content/model', 'gap', 'content', '*']
     >>> chain("tokenization", "rule")
     ['tokenization/rule', 'tokenization', '*']
     """
     if kind == TOKENIZATION:
         return [f"{kind}/{source}", kind, ALL]
-    return [f"{kind}/{source}", kind, f"{CONTENT}/{source}", CONTENT, ALL]
+    return [f"{kind}/{source}", f"{CONTENT}/{source}", kind, CONTENT, ALL]
 
 
 def parent(key: str) -> str | None:
