@@ -21,6 +21,7 @@ recall of the prior (>= 0.4: 0.56 -> 0.62) but on `repair bench --seeds 1 --no-r
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,49 +41,19 @@ from repair.detect import (
     mention_features,
     token_surprisal,
 )
-from repair.document import tokenize
+from repair.document import Token, tokenize
+from repair.edits import Edit
 from repair.entities import entity_keys, find_mentions, split_pasted
 from repair.lm import load_model
-from repair.normalize import normalize
+from repair.normalize import Normalized, normalize
 from repair.textio import read_text
 
 
-def examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list[int], list[str]]:
-    feats: list[dict[str, float]] = []
-    labels: list[int] = []
-    shown: list[str] = []
-    paths = sorted(p for p in Path(EXAMPLE).glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
-    for p in paths:
-        clean = read_text(p, what="clean text")
-        for seed in seeds:
-            d = corrupt(clean, seed)
-            doc = normalize(d.damaged)
-            text = doc.text
-            toks = tokenize(text)
-            surprisal = token_surprisal(text, toks, lm) if lm is not None else None  # type: ignore[arg-type]
-            mentions = split_pasted(find_mentions(text), text)
-            keys = entity_keys(mentions)
-            usage = article_usage(mentions)
-            by_start = {t.start: i for i, t in enumerate(toks)}
-            by_end = {t.end: i for i, t in enumerate(toks)}
-            subs = [(a.start, a.end) for a in d.answers if a.kind == "substitution"]
-            for k, m in enumerate(mentions):
-                first, last = by_start.get(m.start), by_end.get(m.end)
-                if m.key not in keys or first is None or last is None:
-                    continue
-                bs, be, _, _ = doc.layer.to_base(m.start, m.end)
-                pasted = any(s < be and bs < e for s, e in subs)
-                feats.append(mention_features(m, mentions, k, toks, first, last, surprisal, usage))
-                labels.append(int(pasted))
-                left, right = text[max(0, m.start - 30) : m.start], text[m.end : m.end + 30]
-                shown.append(f"{int(pasted)} {left}[{m.text}]{right}")
-    return feats, labels, shown
-
-
-def function_examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list[int]]:
-    """Every function word of every damaged copy, labelled pasted when a substitution's paste is that word."""
-    feats: list[dict[str, float]] = []
-    labels: list[int] = []
+def damaged_copies(
+    seeds: list[int], lm: object
+) -> Iterator[tuple[tuple[Edit, ...], Normalized, tuple[Token, ...], list[float] | None]]:
+    """Each clean example text damaged at each seed: the answer key, the normalized text, its tokens
+    and (with a model) their surprisal."""
     paths = sorted(p for p in Path(EXAMPLE).glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
     for p in paths:
         clean = read_text(p, what="clean text")
@@ -90,14 +61,48 @@ def function_examples(seeds: list[int], lm: object) -> tuple[list[dict[str, floa
             d = corrupt(clean, seed)
             doc = normalize(d.damaged)
             toks = tokenize(doc.text)
-            surprisal = token_surprisal(doc.text, toks, lm)  # type: ignore[arg-type]
-            subs = [(a.start, a.end) for a in d.answers if a.kind == "substitution" and " " not in a.before.strip()]
-            for i, t in enumerate(toks[:-1]):
-                if t.text.lower() not in FUNCTION_WORDS:
-                    continue
-                bs, be, _, _ = doc.layer.to_base(t.start, t.end)
-                feats.append(function_word_features(toks, i, surprisal))
-                labels.append(int(any(s <= bs and be <= e for s, e in subs)))
+            surprisal = token_surprisal(doc.text, toks, lm) if lm is not None else None  # type: ignore[arg-type]
+            yield d.answers, doc, toks, surprisal
+
+
+def examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list[int], list[str]]:
+    feats: list[dict[str, float]] = []
+    labels: list[int] = []
+    shown: list[str] = []
+    for answers, doc, toks, surprisal in damaged_copies(seeds, lm):
+        text = doc.text
+        mentions = split_pasted(find_mentions(text), text)
+        keys = entity_keys(mentions)
+        usage = article_usage(mentions)
+        by_start = {t.start: i for i, t in enumerate(toks)}
+        by_end = {t.end: i for i, t in enumerate(toks)}
+        subs = [(a.start, a.end) for a in answers if a.kind == "substitution"]
+        for k, m in enumerate(mentions):
+            first, last = by_start.get(m.start), by_end.get(m.end)
+            if m.key not in keys or first is None or last is None:
+                continue
+            bs, be, _, _ = doc.layer.to_base(m.start, m.end)
+            pasted = any(s < be and bs < e for s, e in subs)
+            feats.append(mention_features(m, mentions, k, toks, first, last, surprisal, usage))
+            labels.append(int(pasted))
+            left, right = text[max(0, m.start - 30) : m.start], text[m.end : m.end + 30]
+            shown.append(f"{int(pasted)} {left}[{m.text}]{right}")
+    return feats, labels, shown
+
+
+def function_examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list[int]]:
+    """Every function word of every damaged copy, labelled pasted when a substitution's paste is that word."""
+    feats: list[dict[str, float]] = []
+    labels: list[int] = []
+    for answers, doc, toks, surprisal in damaged_copies(seeds, lm):
+        assert surprisal is not None  # main() refuses --function without a model
+        subs = [(a.start, a.end) for a in answers if a.kind == "substitution" and " " not in a.before.strip()]
+        for i, t in enumerate(toks[:-1]):
+            if t.text.lower() not in FUNCTION_WORDS:
+                continue
+            bs, be, _, _ = doc.layer.to_base(t.start, t.end)
+            feats.append(function_word_features(toks, i, surprisal))
+            labels.append(int(any(s <= bs and be <= e for s, e in subs)))
     return feats, labels
 
 
@@ -116,6 +121,8 @@ def main() -> None:
     ap.add_argument("--no-model", action="store_true")
     ap.add_argument("--function", action="store_true", help="fit the pasted function words' signs instead")
     args = ap.parse_args()
+    if args.function and args.no_model:
+        ap.error("the function words' signs include surprisal: --function needs the model")
     a, _, b = args.seeds.partition("-")
     seeds = list(range(int(a), int(b or a) + 1))
     lm = None if args.no_model else load_model("smollm2")
