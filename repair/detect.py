@@ -210,6 +210,10 @@ def mention_suspects(
     usage = article_usage(mentions)
     by_start = {t.start: i for i, t in enumerate(toks)}
     by_end = {t.end: i for i, t in enumerate(toks)}
+    # without a model the surprisal signs are missing, and the other signs were fitted without them
+    bias, weights = (
+        (MENTION_BIAS, MENTION_WEIGHTS) if surprisal is not None else (MENTION_BIAS_NO_MODEL, MENTION_WEIGHTS_NO_MODEL)
+    )
     out: list[Suspect] = []
     for k, m in enumerate(mentions):
         if m.key not in keys:
@@ -217,7 +221,7 @@ def mention_suspects(
         first, last = by_start.get(m.start), by_end.get(m.end)
         if first is None or last is None:
             continue
-        cues = _mention_cues(m, mentions, k, toks, first, last, surprisal, usage)
+        cues = _weigh(mention_features(m, mentions, k, toks, first, last, surprisal, usage), bias, weights)
         prior = _squash(cues)
         if prior < MIN_MENTION_PRIOR:
             continue
@@ -234,21 +238,12 @@ def mention_suspects(
     return out
 
 
-def _mention_cues(
-    m: Mention,
-    mentions: Sequence[Mention],
-    k: int,
-    toks: Sequence[Token],
-    first: int,
-    last: int,
-    surprisal: list[float] | None,
-    usage: dict[str, float] | None = None,
-) -> dict[str, float]:
-    """Log-odds contributions of the signs that a name was pasted here: features times `MENTION_WEIGHTS`."""
-    feats = mention_features(m, mentions, k, toks, first, last, surprisal, usage or {})
-    bias, weights = (
-        (MENTION_BIAS, MENTION_WEIGHTS) if surprisal is not None else (MENTION_BIAS_NO_MODEL, MENTION_WEIGHTS_NO_MODEL)
-    )
+def _weigh(feats: dict[str, float], bias: float, weights: dict[str, float]) -> dict[str, float]:
+    """Log-odds contributions of the signs present: the bias, then each feature times its weight.
+
+    >>> _weigh({"a": 1.0, "b": 0.0, "c": 2.0}, -1.0, {"a": 0.5, "c": 1.0})
+    {'base': -1.0, 'a': 0.5, 'c': 2.0}
+    """
     return {"base": bias} | {n: weights.get(n, 0.0) * v for n, v in feats.items() if v}
 
 
@@ -328,9 +323,7 @@ def surprisal_suspects(
         for i, t in enumerate(toks):
             if not s <= t.start < e or t.text.lower() not in FUNCTION_WORDS or i + 1 >= len(toks):
                 continue
-            cues = {"base": FUNCTION_BIAS} | {
-                n: FUNCTION_WEIGHTS[n] * v for n, v in function_word_features(toks, i, surprisal).items() if v
-            }
+            cues = _weigh(function_word_features(toks, i, surprisal), FUNCTION_BIAS, FUNCTION_WEIGHTS)
             prior = _squash(cues)
             if prior >= MIN_FUNCTION_PRIOR:
                 scored.append((prior, i, cues))
