@@ -442,7 +442,7 @@ def limit_threads(n: int) -> None:
     """Give this process ``n`` compute threads: for torch if it loads later, and if it is loaded already."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(n)
-    torch = sys.modules.get("torch")  # not imported here: only repair.lm imports torch
+    torch = sys.modules.get("torch")  # not imported here: only repair.lm (the package) imports torch
     if torch is not None:
         torch.set_num_threads(n)
 

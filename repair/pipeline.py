@@ -76,11 +76,9 @@ def propose_all(
     Each suspect's candidates depend on it alone, so proposing one at a time gives what one call
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
     """
-    together: Callable[[Sequence[Callable[[], tuple[Proposal, ...]]]], list[tuple[Proposal, ...]]] | None
-    together = getattr(lm, "run_together", None)
-    if together is None or len(suspects) < 2:
+    if lm is None or len(suspects) < 2:
         return propose(doc, suspects, alignment, lm)
-    parts = together([partial(propose, doc, (s,), alignment, lm) for s in suspects])
+    parts = lm.run_together([partial(propose, doc, (s,), alignment, lm) for s in suspects])
     return tuple(p for part in parts for p in part)
 
 

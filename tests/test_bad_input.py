@@ -249,7 +249,7 @@ def test_missing_model_package(tmp_path: Path) -> None:
 @pytest.mark.parametrize("trouble", ["garbage files", "marker lies", "cache is a file"])
 def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
     """A corrupt or unusable model cache is rebuilt or bypassed: the run still succeeds, with a note."""
-    from repair.lm import DEFAULT_NAME, MARKER, fingerprint
+    from repair.lm.load import DEFAULT_NAME, MARKER, fingerprint
 
     cache = tmp_path / "cache"
     folder = cache / "repair" / "models" / DEFAULT_NAME
@@ -262,7 +262,7 @@ def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
         files = {p.name: fingerprint(p) for p in folder.iterdir()} if trouble == "marker lies" else {"x": "y"}
         source = {"file": "?", "size": 0}
         if trouble == "marker lies":  # a marker that matches the files and the source: only loading tells
-            from repair.lm import find_gguf, source_id
+            from repair.lm.load import find_gguf, source_id
 
             source = source_id(find_gguf())
         (folder / MARKER).write_text(json.dumps({"format": 1, "source": source, "files": files}), encoding="utf-8")
@@ -275,6 +275,6 @@ def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
     if trouble == "cache is a file":
         assert "cannot cache" in proc.stderr
     else:
-        from repair.lm import cache_is_valid, find_gguf, source_id
+        from repair.lm.load import cache_is_valid, find_gguf, source_id
 
         assert cache_is_valid(folder, source_id(find_gguf())), "the corrupt cache was not rebuilt"

@@ -10,8 +10,9 @@ import itertools
 import re
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -21,7 +22,9 @@ from repair.chunks import Chunk, breakable, decoded_pieces, rechunk, split_text
 from repair.edits import KINDS, Edit, Evidence, apply_edits, check_edits
 from repair.pipeline import Result, repair_stream, repair_text
 
-# --- a cheap, deterministic language model that follows the Protocol of repair/lm.py ------------------
+T = TypeVar("T")
+
+# --- a cheap, deterministic language model that follows the Protocol of repair/lm/base.py ------------------
 
 
 class FakeLM:
@@ -56,6 +59,9 @@ class FakeLM:
 
     def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
         return [self.surprisal(t) for t in texts]
+
+    def run_together(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
+        return [task() for task in tasks]
 
 
 # --- adversarial text ---------------------------------------------------------------------------------
