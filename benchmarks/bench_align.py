@@ -18,7 +18,7 @@ from pathlib import Path
 from rapidfuzz.distance import Indel
 
 from repair.align import Reference, align, reference_fixes, units
-from repair.corrupt import corrupt
+from repair.bench.corrupt import corrupt
 from repair.edits import Edit, apply_edits
 from repair.normalize import normalize
 

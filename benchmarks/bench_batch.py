@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from repair.batch import count_words, default_lm_factory, no_model, run_batch
-from repair.corrupt import corrupt
+from repair.bench.corrupt import corrupt
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 

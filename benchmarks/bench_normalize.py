@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from repair.corrupt import corrupt
+from repair.bench.corrupt import corrupt
 from repair.normalize import normalize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"

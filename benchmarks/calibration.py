@@ -18,10 +18,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from repair.bench import Judged, fit_calibration_map, load_judged
+from repair.bench.bench import Judged, fit_calibration_map, load_judged
+from repair.bench.score import TOKENIZATION
 from repair.calibrate import CalibrationMap, ece
 from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.score import TOKENIZATION
 from repair.textio import write_all
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from repair.bench import DAMAGED_PREFIX, EXAMPLE
-from repair.corrupt import corrupt
+from repair.bench.bench import DAMAGED_PREFIX, EXAMPLE
+from repair.bench.corrupt import corrupt
 from repair.detect import (
     FUNCTION_BIAS,
     FUNCTION_WEIGHTS,

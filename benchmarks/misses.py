@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from repair.align import align
-from repair.bench import Case, example_cases, load_cases
+from repair.bench.bench import Case, example_cases, load_cases
+from repair.bench.score import TOKENIZATION, TextEdit, extract_edits, label_hyp
 from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
 from repair.detect import detect
 from repair.edits import apply_edits
@@ -27,7 +28,6 @@ from repair.lm import load_model
 from repair.normalize import normalize
 from repair.pipeline import make_references
 from repair.propose import propose
-from repair.score import TOKENIZATION, TextEdit, extract_edits, label_hyp
 from repair.spans import Proposal
 
 CONTEXT = 40

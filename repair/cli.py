@@ -529,8 +529,8 @@ def corrupt(
     Names of the text are pasted over words, words are doubled or dropped (leaving
     spaces), stray tokens appear, and the text is re-tokenized ("U. S.", " , ").
     """
-    from repair.corrupt import ALL_KINDS, CORRUPTION_KINDS
-    from repair.corrupt import corrupt as damage
+    from repair.bench.corrupt import ALL_KINDS, CORRUPTION_KINDS
+    from repair.bench.corrupt import corrupt as damage
 
     chosen = [k.strip() for spec in (kinds or []) for k in spec.split(",") if k.strip()] or list(CORRUPTION_KINDS)
     with user_errors():
@@ -596,7 +596,7 @@ def bench(
     """
     import time
 
-    from repair.bench import (
+    from repair.bench.bench import (
         EXAMPLE,
         bench_table,
         calibration_png,

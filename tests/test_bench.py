@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repair.bench import (
+from repair.bench.bench import (
     BenchResult,
     Case,
     Repairer,
@@ -25,9 +25,9 @@ from repair.bench import (
     run_bench,
     text_table,
 )
+from repair.bench.corrupt import corrupt
 from repair.calibrate import ALL, CalibrationMap, default_map
 from repair.cli import app
-from repair.corrupt import corrupt
 from repair.edits import Edit, Evidence, apply_edits
 
 GOLD = (

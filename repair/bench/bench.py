@@ -23,13 +23,13 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from repair.bench.corrupt import corrupt, load_answers
+from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
 from repair.calibrate import CalibrationMap, Features, Observation, ece, features, fit
-from repair.corrupt import corrupt, load_answers
 from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.document import tokenize
 from repair.edits import KINDS, Edit
 from repair.lm import LanguageModel
-from repair.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
 from repair.textio import InputError, read_text
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
