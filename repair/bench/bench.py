@@ -32,7 +32,7 @@ from repair.edits import KINDS, Edit
 from repair.lm import LanguageModel
 from repair.textio import InputError, read_text
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ap-syria"
 DEFAULT_SEEDS = 3
 DEFAULT_RATE = 1.0
 DAMAGED_PREFIX = "000_"  # in the bundled example, the damaged article; every other file is a clean version
