@@ -17,10 +17,10 @@ from pathlib import Path
 
 from rapidfuzz.distance import Indel
 
-from repair.align import Reference, align, reference_fixes, units
 from repair.bench.corrupt import corrupt
 from repair.edits import Edit, apply_edits
-from repair.normalize import normalize
+from repair.stages.align import Reference, align, reference_fixes, units
+from repair.stages.normalize import normalize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 SEEDS = range(5)

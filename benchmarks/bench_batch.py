@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from repair.batch import count_words, default_lm_factory, no_model, run_batch
 from repair.bench.corrupt import corrupt
+from repair.corpus.batch import count_words, default_lm_factory, no_model, run_batch
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from repair.bench.corrupt import corrupt
-from repair.normalize import normalize
+from repair.stages.normalize import normalize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 SEEDS = range(5)

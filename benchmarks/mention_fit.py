@@ -28,7 +28,10 @@ import numpy as np
 
 from repair.bench.bench import DAMAGED_PREFIX, EXAMPLE
 from repair.bench.corrupt import corrupt
-from repair.detect import (
+from repair.edits import Edit
+from repair.files.textio import read_text
+from repair.lm import load_model
+from repair.stages.detect import (
     FUNCTION_BIAS,
     FUNCTION_WEIGHTS,
     FUNCTION_WORDS,
@@ -41,12 +44,9 @@ from repair.detect import (
     mention_features,
     token_surprisal,
 )
-from repair.document import Token, tokenize
-from repair.edits import Edit
-from repair.entities import entity_keys, find_mentions, split_pasted
-from repair.lm import load_model
-from repair.normalize import Normalized, normalize
-from repair.textio import read_text
+from repair.stages.normalize import Normalized, normalize
+from repair.text.entities import entity_keys, find_mentions, split_pasted
+from repair.text.tokens import Token, tokenize
 
 
 def damaged_copies(

@@ -18,17 +18,17 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from repair.align import align
 from repair.bench.bench import Case, example_cases, load_cases
 from repair.bench.score import TOKENIZATION, TextEdit, extract_edits, label_hyp
-from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.detect import detect
 from repair.edits import apply_edits
 from repair.lm import load_model
-from repair.normalize import normalize
 from repair.pipeline import make_references
-from repair.propose import propose
-from repair.spans import Proposal
+from repair.stages.align import align
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
+from repair.stages.detect import detect
+from repair.stages.normalize import normalize
+from repair.stages.propose import propose
+from repair.stages.spans import Proposal
 
 CONTEXT = 40
 

@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.edits import KINDS, Edit
-from repair.textio import InputError, read_text, write_all
+from repair.files.textio import InputError, read_text, write_all
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 app = typer.Typer(
     help=(
@@ -173,10 +173,10 @@ def fix(
     Without --ref the language model is the only witness; with references, passages
     they cover are restored to their wording where the input's is damaged.
     """
-    from repair.chunks import check_outputs, is_big
-    from repair.editlist import dump_edits
+    from repair.corpus.chunks import check_outputs, is_big
+    from repair.files.editlist import dump_edits
     from repair.pipeline import repair_text
-    from repair.report import render_report
+    from repair.views.report import render_report
 
     refs = list(ref or [])
     with user_errors():
@@ -208,7 +208,7 @@ def fix(
             min_confidence=min_confidence,
         )
         if fmt is not ExportFormat.json:
-            from repair.export import export as export_edits
+            from repair.views.export import export as export_edits
 
             edits_json = export_edits(
                 text, result.edits, fmt.value, input_name=str(input_path), refs=[str(r) for r in refs]
@@ -243,7 +243,7 @@ def fix_streamed(
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from repair.chunks import repair_file, scan_file
+    from repair.corpus.chunks import repair_file, scan_file
 
     scan = scan_file(input_path)
     for r in refs:
@@ -278,8 +278,8 @@ EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list wr
 
 def load_edit_list(input_path: Path, edits_path: Path) -> tuple[str, dict[str, Any], list[Edit]]:
     """The input and a saved edit list made for it (its hash is checked), refusing edits that clash."""
-    from repair.editlist import load_edits
     from repair.edits import EditError, apply_edits
+    from repair.files.editlist import load_edits
 
     text = read_text(input_path, what="input")
     meta, edits = load_edits(read_text(edits_path, what="edit list"), text, name=str(edits_path))
@@ -319,7 +319,7 @@ def report(
 
     Without --ref, the references recorded in the edit list are used where they can be read.
     """
-    from repair.report import realign, render_report
+    from repair.views.report import realign, render_report
 
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
@@ -345,9 +345,9 @@ def diff(
     """
     import os
 
-    from repair.diffview import render_diff
-    from repair.report import realign
-    from repair.sidebyside import build_view
+    from repair.views.diffview import render_diff
+    from repair.views.report import realign
+    from repair.views.sidebyside import build_view
 
     with user_errors():
         if edits_path is None:
@@ -393,9 +393,9 @@ def review(
     """
     import click
 
-    from repair.editlist import dump_edits
     from repair.edits import apply_edits
-    from repair.review import ReviewState, run_review, start
+    from repair.files.editlist import dump_edits
+    from repair.views.review import ReviewState, run_review, start
 
     def read_key() -> str:
         if sys.stdin.isatty():
@@ -450,7 +450,7 @@ def export_cmd(
 
     Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
     """
-    from repair.export import export
+    from repair.views.export import export
 
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
@@ -478,10 +478,10 @@ def align(
     import json
     import time
 
-    from repair.align import align as align_texts
-    from repair.align import alignment_json, alignment_tables
-    from repair.normalize import normalize
     from repair.pipeline import make_references
+    from repair.stages.align import align as align_texts
+    from repair.stages.align import alignment_json, alignment_tables
+    from repair.stages.normalize import normalize
 
     refs = list(ref or [])
     with user_errors():
@@ -694,7 +694,7 @@ def batch(
     several outlets' copies of a story repairs itself; with --refs they are the most
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
-    from repair.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
+    from repair.corpus.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
 
     with user_errors():
         plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)

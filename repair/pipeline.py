@@ -6,14 +6,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
-from repair.align import Alignment, Reference, align
-from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.detect import detect
 from repair.edits import Edit, apply_edits
 from repair.lm import LanguageModel
-from repair.normalize import Normalized, normalize
-from repair.propose import propose
-from repair.spans import Proposal, Suspect
+from repair.stages.align import Alignment, Reference, align
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
+from repair.stages.detect import detect
+from repair.stages.normalize import Normalized, normalize
+from repair.stages.propose import propose
+from repair.stages.spans import Proposal, Suspect
 
 Progress = Callable[[str], None]
 

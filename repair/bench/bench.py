@@ -25,12 +25,12 @@ from rich.table import Table
 
 from repair.bench.corrupt import corrupt, load_answers
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
-from repair.calibrate import CalibrationMap, Features, Observation, ece, features, fit
-from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.document import tokenize
 from repair.edits import KINDS, Edit
+from repair.files.textio import InputError, read_text
 from repair.lm import LanguageModel
-from repair.textio import InputError, read_text
+from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.tokens import tokenize
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ap-syria"
 DEFAULT_SEEDS = 3

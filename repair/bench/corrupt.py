@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from repair.document import Token, tokenize
 from repair.edits import Edit, apply_edits
+from repair.text.tokens import Token, tokenize
 
 CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate", "gap", "stray")  # the default
 ALL_KINDS: tuple[str, ...] = (*CORRUPTION_KINDS, "mojibake")  # mojibake only on request: the AP example has none

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, fields, replace
 import ftfy
 from rapidfuzz.distance import Levenshtein
 
-from repair.document import Token, tokenize
 from repair.edits import KINDS, Edit, apply_edits
+from repair.text.tokens import Token, tokenize
 
 BETA = 0.5  # F0.5: precision counts twice as much as recall, as in grammatical error correction
 TOKENIZATION = "tokenization"

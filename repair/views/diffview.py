@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from repair.edits import Edit
-from repair.sidebyside import Run, Span, View
+from repair.views.sidebyside import Run, Span, View
 
 # rich colours per edit kind (the HTML report's palette, near enough)
 KIND_STYLES: dict[str, str] = {

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from repair.batch import (
+from repair.corpus.batch import (
     TASKS_PER_WORKER,
     LMFactory,
     Outcome,
@@ -25,8 +25,8 @@ from repair.batch import (
     no_model,
     process,
 )
+from repair.files.textio import InputError
 from repair.pipeline import repair_text
-from repair.textio import InputError
 
 INSTALL_HINT = "pip install repair[cluster]"
 PLUGIN_NAME = "repair-model"

@@ -11,14 +11,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from repair.align import Alignment, reference_fixes
-from repair.document import Token, tokenize
 from repair.edits import Evidence
-from repair.entities import Mention, entity_keys, find_mentions, split_pasted
 from repair.lm import LanguageModel
-from repair.normalize import Normalized
-from repair.sentences import sentence_spans
-from repair.spans import Suspect
+from repair.stages.align import Alignment, reference_fixes
+from repair.stages.normalize import Normalized
+from repair.stages.spans import Suspect
+from repair.text.entities import Mention, entity_keys, find_mentions, split_pasted
+from repair.text.sentences import sentence_spans
+from repair.text.tokens import Token, tokenize
 
 # a repeat the language allows ("that that", "had had") is weighed, not deleted by rule
 ALLOWED_REPEATS = frozenset({"that", "had", "is", "do", "very", "no", "so", "far", "bye", "yes", "ha", "knock"})

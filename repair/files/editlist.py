@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from repair.edits import Edit
-from repair.textio import InputError
+from repair.files.textio import InputError
 
 FORMAT_VERSION = 1
 

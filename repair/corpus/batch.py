@@ -29,13 +29,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.editlist import dump_edits
+from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
 from repair.edits import KINDS, Edit
+from repair.files.editlist import dump_edits
+from repair.files.textio import InputError, decode, read_text, write_all, write_atomic
 from repair.lm import LanguageModel
 from repair.pipeline import Result, repair_text
-from repair.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
-from repair.textio import InputError, decode, read_text, write_all, write_atomic
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 LMFactory = Callable[[], LanguageModel | None]
 RepairFn = Callable[..., Result]
@@ -586,7 +586,7 @@ def open_runner(
         return
     if cluster is not None and scheduler is not None:
         raise InputError("give --cluster or --scheduler, not both")
-    from repair.cluster import dask_runner, parse_cluster
+    from repair.corpus.cluster import dask_runner, parse_cluster
 
     size = parse_cluster(cluster) if cluster is not None else None
     threads = threads_per_worker(size or 1)

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.editlist import FORMAT_VERSION
+from repair.files.editlist import FORMAT_VERSION
+from repair.files.textio import InputError
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
-from repair.textio import InputError
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 DEFAULT_CHUNK_CHARS = 64_000
 # inputs above this size are streamed chunk by chunk instead of read whole

@@ -16,9 +16,9 @@ from itertools import accumulate, pairwise
 
 from rapidfuzz.distance import Levenshtein
 
-from repair.align import Alignment, Passage, Reference
 from repair.edits import Edit, Layer
-from repair.normalize import Normalized, normalize
+from repair.stages.align import Alignment, Passage, Reference
+from repair.stages.normalize import Normalized, normalize
 
 # a paragraph longer than this is cut into runs of sentences of about this length
 BLOCK_CHARS = 600

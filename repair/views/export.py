@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from repair.editlist import dump_edits
 from repair.edits import Edit, apply_edits
-from repair.sidebyside import blocks_spans, split_primary
+from repair.files.editlist import dump_edits
+from repair.views.sidebyside import blocks_spans, split_primary
 
 FORMATS: tuple[str, ...] = ("json", "m2", "tei")
 TEI_NS = "http://www.tei-c.org/ns/1.0"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz.distance import Indel, Levenshtein
 
 from repair.edits import Evidence
-from repair.normalize import Normalized
+from repair.stages.normalize import Normalized
 
 if TYPE_CHECKING:
     from rich.table import Table

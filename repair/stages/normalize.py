@@ -20,7 +20,7 @@ import ftfy
 from rapidfuzz.distance import Levenshtein
 
 from repair.edits import Edit, Evidence, Layer, compose
-from repair.spans import Suspect
+from repair.stages.spans import Suspect
 
 Rule = Callable[[str], list[Edit]]
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import jinja2
 
-from repair.align import Alignment, Reference
 from repair.edits import KINDS, Edit, Evidence
-from repair.normalize import Normalized, normalize
-from repair.sidebyside import View, build_view
+from repair.stages.align import Alignment, Reference
+from repair.stages.normalize import Normalized, normalize
+from repair.views.sidebyside import View, build_view
 
 # the reference text an evidence span points at is shown up to this length
 SNIPPET_CHARS = 160
@@ -65,7 +65,7 @@ def snippet(refs: Sequence[Reference], ev: Evidence) -> str:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("repair", "templates"),
+        loader=jinja2.PackageLoader("repair.views", "templates"),
         autoescape=True,  # the input may hold markup: every piece of text is escaped
         trim_blocks=True,
         lstrip_blocks=True,
@@ -108,8 +108,8 @@ def render_report(
 
 def realign(source: str, refs: Sequence[tuple[str, str]]) -> tuple[Normalized, Alignment | None]:
     """Normalize ``source`` and align it against (name, text) references, to show beside a saved edit list."""
-    from repair.align import align
     from repair.pipeline import make_references
+    from repair.stages.align import align
 
     doc = normalize(source)
     return doc, (align(doc, make_references(refs)) if refs else None)

@@ -15,9 +15,9 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from repair.diffview import kind_style
 from repair.edits import Edit
-from repair.sidebyside import overlaps
+from repair.views.diffview import kind_style
+from repair.views.sidebyside import overlaps
 
 CONTEXT_CHARS = 90
 PROMPT = "[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit"

@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from repair.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, default_map, margin_of
 from repair.edits import Edit, Evidence, apply_edits
-from repair.normalize import Normalized
-from repair.spans import Proposal
+from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, default_map, margin_of
+from repair.stages.normalize import Normalized
+from repair.stages.spans import Proposal
 
 DEFAULT_MIN_CONFIDENCE = 0.7
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from repair.document import Token, tokenize
+from repair.text.tokens import Token, tokenize
 
 # capitalized words that open sentences or quotes without naming anything
 FUNCTION_CAPS = frozenset(

@@ -12,10 +12,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from repair.align import Alignment
-from repair.document import tokenize
 from repair.edits import Evidence
-from repair.entities import (
+from repair.lm import LanguageModel
+from repair.stages.align import Alignment
+from repair.stages.normalize import Normalized
+from repair.stages.spans import Candidate, Proposal, Suspect
+from repair.text.entities import (
     PRONOUN_FORMS,
     Mention,
     agreement,
@@ -24,10 +26,8 @@ from repair.entities import (
     same_entity,
     split_pasted,
 )
-from repair.lm import LanguageModel
-from repair.normalize import Normalized
-from repair.sentences import sentence_at, sentence_spans
-from repair.spans import Candidate, Proposal, Suspect
+from repair.text.sentences import sentence_at, sentence_spans
+from repair.text.tokens import tokenize
 
 PRONOUNS: tuple[str, ...] = ("its", "it", "his", "he", "him", "her", "she", "their", "they", "them")
 # words a pronoun before them must be the subject of: auxiliaries and the verbs of reporting

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from repair.edits import Edit, Evidence
-from repair.textio import InputError
+from repair.files.textio import InputError
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "calibration.json"
 ENV = "REPAIR_CALIBRATION"
 FORMAT_VERSION = 1
 ALL = "*"
