@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from repair.bench.corrupt import corrupt
-from repair.corpus.batch import count_words, default_lm_factory, no_model, run_batch
+from repair.corpus.batch import default_lm_factory, run_batch
+from repair.corpus.runners import count_words, no_model
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 

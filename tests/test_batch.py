@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.corpus.batch import STATE_DIR, no_model, recover_jsonl, run_batch
+from repair.corpus.batch import STATE_DIR, recover_jsonl, run_batch
+from repair.corpus.runners import no_model
 from repair.edits import Edit, Evidence, apply_edits
 from repair.files.editlist import load_edits
 from repair.files.textio import InputError

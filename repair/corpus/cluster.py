@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from repair.corpus.batch import (
+from repair.corpus.runners import (
     TASKS_PER_WORKER,
     LMFactory,
     Outcome,
