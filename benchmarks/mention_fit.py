@@ -34,7 +34,6 @@ from repair.lm import load_model
 from repair.stages.detect import (
     FUNCTION_BIAS,
     FUNCTION_WEIGHTS,
-    FUNCTION_WORDS,
     MENTION_BIAS,
     MENTION_BIAS_NO_MODEL,
     MENTION_WEIGHTS,
@@ -45,6 +44,7 @@ from repair.stages.detect import (
     token_surprisal,
 )
 from repair.stages.normalize import Normalized, normalize
+from repair.text.english import FUNCTION_WORDS
 from repair.text.entities import entity_keys, find_mentions, split_pasted
 from repair.text.tokens import Token, tokenize
 

@@ -14,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from repair.bench.corrupt import ALL_KINDS, CORRUPTION_KINDS, FUNCTION_WORDS, corrupt, load_answers, mentions
+from repair.bench.corrupt import ALL_KINDS, CORRUPTION_KINDS, corrupt, load_answers, mentions
 from repair.bench.score import squash
 from repair.cli import app
 from repair.edits import apply_edits
+from repair.text.english import PASTED_FUNCTION_WORDS as FUNCTION_WORDS
 from repair.text.tokens import tokenize
 
 STORY = (

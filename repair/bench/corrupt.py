@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from repair.edits import Edit, apply_edits
+from repair.text.english import CONNECTORS, COREF_WORDS, NOT_NAMES, PASTED_FUNCTION_WORDS
 from repair.text.tokens import Token, tokenize
 
 CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate", "gap", "stray")  # the default
@@ -40,27 +41,11 @@ ENTITY_SHARE = 0.8  # share of substitutions that paste an entity mention (the r
 # "Russia alliance"); of the pastes on article 000 that its references settle, about a third
 # stood where a pronoun or possessive was. Such a paste is always a name and one word long.
 COREF_SHARE = 0.35
-COREF_WORDS = frozenset("it its he his him she her they their them".split())
 COREF_MAX_P = 0.8  # a pronoun is never certain to be overwritten, however few a text has
 SPAN_LENGTHS: tuple[tuple[int, float], ...] = ((1, 0.6), (2, 0.3), (3, 0.1))  # tokens overwritten by one paste
 TRAILING_LINE_CHANCE = 0.6  # chance (times the rate) of a trailing line holding one name
 GAP_SPACES = (3, 4)  # a dropped word leaves this many spaces
 
-# the pasted function words seen in machine-damaged text: pronouns, determiners, wh-words
-FUNCTION_WORDS: tuple[str, ...] = (
-    "he", "the", "its", "our", "his", "it", "their", "they", "how", "which", "that", "of", "to", "a", "But",
-)  # fmt: skip
-# capitalized words that open sentences without naming anything
-NOT_NAMES = frozenset(
-    """a an the this that these those it its he his him she her they their them we our us you your i my me
-    but and or nor so yet for if as at by in on of to from with without into over under after before since
-    though although while when where whether which who what why how because then there here now not no yes
-    all any some each every both many more most other such is are was were be has have had do does did will
-    would can could should may might must also just only even still instead however monday tuesday wednesday
-    thursday friday saturday sunday january february march april may june july august september october
-    november december""".split()
-)
-CONNECTORS = frozenset({"of", "al", "bin", "de", "von", "van", "der", "la", "le", "del"})
 SENTENCE_END = frozenset({".", "!", "?", '"', "“", "”", ":"})
 POSSESSIVE_RE = re.compile(r"[’']s$")
 DEMONYM_RE = re.compile(r"(?:ian|ean|ese|ish)$")
@@ -267,7 +252,7 @@ def _plan(
             end = i + 1 if coref[i] else _span_end(clean, toks, i, rng)
             original = clean[tok.start : toks[end - 1].end]
             pasted_name = names and (coref[i] or rng.random() < ENTITY_SHARE)
-            paste = _pick_name(names, rng) if pasted_name else rng.choice(FUNCTION_WORDS)
+            paste = _pick_name(names, rng) if pasted_name else rng.choice(PASTED_FUNCTION_WORDS)
             if paste != original:
                 plan[i] = _Plan("substitution", end, paste)
                 busy_until = end

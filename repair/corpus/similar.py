@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSHForest
 
+from repair.text.english import TOPIC_STOPWORDS
+
 DEFAULT_TOP_K = 4
 # exact similarity (Ochiai) a pool document must reach to be used as a reference: other
 # outlets' versions of one story score about 0.1-0.3 here, unrelated stories below 0.05
@@ -49,17 +51,6 @@ WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 NEGATION_RE = re.compile(r"\s+(?=n['’]t\b)")
 CLITIC_RE = re.compile(r"\s*['’](?=(?:s|t|re|ve|ll|d|m)\b)")
 
-# English function words; content words carry what a story is about
-_STOPWORD_LIST = """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not now of off on once only or other our ours out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom why will with
-    would you your yours yourself said says say t s n re ve ll d m dont doesnt didnt isnt wasnt arent
-    werent cant couldnt wont wouldnt shouldnt hasnt havent hadnt im ive youre hes shes theyre weve"""
-STOPWORDS = frozenset(_STOPWORD_LIST.split())
-
 
 @dataclass(frozen=True)
 class Match:
@@ -78,7 +69,7 @@ def content_words(text: str) -> list[str]:
     ['u', 'matter', 'russias', 'leaders']
     """
     joined = CLITIC_RE.sub("", NEGATION_RE.sub("", text.lower()))
-    return [w for w in WORD_RE.findall(joined) if w not in STOPWORDS]
+    return [w for w in WORD_RE.findall(joined) if w not in TOPIC_STOPWORDS]
 
 
 def features(text: str) -> frozenset[str]:

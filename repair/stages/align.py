@@ -26,6 +26,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 from repair.edits import Evidence
 from repair.stages.normalize import Normalized
+from repair.text.english import ALIGN_STOPWORDS, AUXILIARIES
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,18 +34,6 @@ if TYPE_CHECKING:
 DAMAGE = "damage"
 VARIATION = "variation"
 
-# English function words: never anchors, and the kind of word a broken pipeline pastes or drops
-_FUNCTION_WORDS = """
-    a about above after again against all am an and any are as at be because been before being below between both
-    but by can cannot could did do does doing down during each either few for from further had has have having he
-    her here hers herself him himself his how i if in into is it its itself just me more most my myself neither no
-    nor not now of off on once only or other our ours ourselves out over own same she should so some such than
-    that the their theirs them themselves then there these they this those through to too under until up upon very
-    was we were what when where which while who whom whose why will with would yet you your yours yourself
-    yourselves also although though whether it's that's there's he's she's they're we're i'm don't doesn't didn't
-    isn't wasn't aren't weren't won't can't couldn't wouldn't shouldn't hasn't haven't hadn't
-"""
-STOPWORDS: frozenset[str] = frozenset(_FUNCTION_WORDS.split())
 
 # a word as aligned: dotted initials even when re-tokenized ("U. S."), and a word with a clitic
 # the tokenizer split off ("does n’t", "Assad ’s", "can not"), so tokenization artifacts do not break anchors
@@ -69,11 +58,6 @@ MAX_INSERT_WORDS = 2  # ...and an insertion shorter still: outlets add words fre
 MAX_MENTION_WORDS = 6  # a pasted mention may be longer ("Secretary of State Rex Tillerson")
 LONG_RUN = 5  # exact matching words on each side that make weaker patterns count as damage
 KEEP_WEIGHT = 0.8  # how much a reference agreeing with the input counts against a fix
-# verbs among the function words: outlets change tense and mood, a broken pipeline pastes pronouns
-_AUXILIARIES = (
-    "am is are was were be been being has have had do does did will would shall should can could may might must"
-)
-AUXILIARIES: frozenset[str] = frozenset([*_AUXILIARIES.split(), "must"])
 MENTION_LEADS: frozenset[str] = frozenset({"the"})  # "the U.S.": a pasted mention may start with these
 EDITORIAL = re.compile(r"[\[\]]")  # "[Mr Assad's rule]": an editor's words inside a quote
 INNER_APOSTROPHE = {q: re.compile(rf"(?<=\w){q}(?=\w)") for q in "’'"}
@@ -232,7 +216,7 @@ def units(text: str) -> tuple[_Unit, ...]:
                 m.end(),
                 m.group(),
                 key,
-                word in STOPWORDS and not acronym,
+                word in ALIGN_STOPWORDS and not acronym,
                 m.group()[0].isupper(),
                 word.endswith("'s") and len(key) > 2,
             )

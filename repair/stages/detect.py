@@ -16,26 +16,22 @@ from repair.lm import LanguageModel
 from repair.stages.align import Alignment, reference_fixes
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Suspect
+from repair.text.english import (
+    ALLOWED_REPEATS,
+    CLOSED_CLASS,
+    DETERMINERS,
+    FUNCTION_WORDS,
+    PREPOSITIONS,
+    SPEECH_VERBS,
+    SUBJECT_PRONOUNS,
+)
 from repair.text.entities import Mention, entity_keys, find_mentions, split_pasted
 from repair.text.sentences import sentence_spans
 from repair.text.tokens import Token, tokenize
 
-# a repeat the language allows ("that that", "had had") is weighed, not deleted by rule
-ALLOWED_REPEATS = frozenset({"that", "had", "is", "do", "very", "no", "so", "far", "bye", "yes", "ha", "knock"})
-FUNCTION_WORDS = frozenset(
-    """a an the this that these those it its he his him she her they their them we our us you your i my me
-    but and or nor so for if as at by in on of to from with into over after before since though while when
-    where whether which who whom whose what how because then there not no is are was were be been has have
-    had do does did will would can could should may might must""".split()
-)
-DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "these", "those"})
 # surprisal (nats) of the word after a span above which the span reads as a break in the sentence
 BREAK_NATS = 7.0
 MAX_SURPRISAL_SUSPECTS_PER_SENTENCE = 1
-PREPOSITIONS = frozenset("of in to for with by on at from into over against about between under after before".split())
-# verbs a named subject is often followed by
-SPEECH_VERBS = frozenset("said says told has have had is was were will would can could did does".split())
-SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "we", "i", "it"})
 # log-odds weights of the signs that a name was pasted (`mention_features`): a logistic fit on
 # `repair corrupt` damage of the example texts, seeds 1-6 (the bench uses seed 0), by benchmarks/mention_fit.py.
 # Signs that look telling alone (a determiner before, another name touching) add nothing once the
@@ -77,11 +73,6 @@ MENTION_WEIGHTS_NO_MODEL: dict[str, float] = {
     "touches another name": 0.73,
     "article it never takes": 0.82,
 }
-# pronouns, determiners and wh-words: two in a row rarely make English ("the he", "our how")
-CLOSED_CLASS = frozenset(
-    """a an the this that these those its his her their our my your he she it they we i him them us
-    how which what""".split()
-)
 SENTENCE_OPENERS = frozenset({".", "!", "?", '"', "“", "”", ":", "(", "—"})
 # log-odds weights of the signs that a function word was pasted (`function_word_features`), fitted like
 # MENTION_WEIGHTS by benchmarks/mention_fit.py --function (seeds 1-4); a function word is pasted ~2% of the time

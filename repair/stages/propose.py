@@ -17,6 +17,7 @@ from repair.lm import LanguageModel
 from repair.stages.align import Alignment
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Candidate, Proposal, Suspect
+from repair.text.english import CLAUSE_OPENERS, NOT_NOUNS, SUBJECT_VERBS
 from repair.text.entities import (
     PRONOUN_FORMS,
     Mention,
@@ -29,22 +30,6 @@ from repair.text.entities import (
 from repair.text.sentences import sentence_at, sentence_spans
 from repair.text.tokens import tokenize
 
-PRONOUNS: tuple[str, ...] = ("its", "it", "his", "he", "him", "her", "she", "their", "they", "them")
-# words a pronoun before them must be the subject of: auxiliaries and the verbs of reporting
-SUBJECT_VERBS = frozenset(
-    "is are was were has have had will would can could should may might must do does did said says told".split()
-)
-# words closed-class enough that a pronoun before them is not a possessive
-_NOT_NOUNS = frozenset(
-    """a an the this that these those it its he his him she her they their them we our us you your i my me
-    but and or nor so for if as at by in on of to from with into over after before since though while when
-    where whether which who whom whose what how because then there not no also""".split()
-)
-# words after which a clause (and so a subject) may begin
-CLAUSE_OPENERS = frozenset(
-    """. , ; : ! ? " “ ” ( — and but or so that if when while because though although since after before
-    whether whoever whatever where which who until unless""".split()
-)
 # log-prior of a candidate by where it came from, on top of the suspect's own prior
 SOURCE_PRIOR = {
     "ref": math.log(0.9),
@@ -254,9 +239,9 @@ def pronoun_slots(text: str, start: int, end: int) -> tuple[str, ...]:
     prev = before[-1].text.lower() if before else "."
     nxt = after[0] if after else None
     word = nxt.text.lower() if nxt is not None and nxt.is_word else ""
-    if word in SUBJECT_VERBS or (word.endswith("ed") and word not in _NOT_NOUNS):
+    if word in SUBJECT_VERBS or (word.endswith("ed") and word not in NOT_NOUNS):
         return ("subject",)
-    if word and word not in _NOT_NOUNS and nxt is not None and nxt.text[0].islower():
+    if word and word not in NOT_NOUNS and nxt is not None and nxt.text[0].islower():
         return ("possessive", "subject")  # "its alliance", "it wants"
     return ("subject", "object") if prev in CLAUSE_OPENERS else ("object",)
 

@@ -7,22 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from repair.text.english import CONNECTORS, FEMALE_TITLES, FUNCTION_CAPS, PLURAL_VERBS, SINGULAR_VERBS, TITLES
 from repair.text.tokens import Token, tokenize
 
-# capitalized words that open sentences or quotes without naming anything
-FUNCTION_CAPS = frozenset(
-    """a an the this that these those it its he his him she her they their them we our us you your i my me
-    but and or nor so yet for if as at by in on of to from with without into onto over under after before
-    since though although while when where whether which who whom whose what why how because unless until
-    then there here now not no yes all any some each every both either neither many much more most other
-    such is are was were be been being has have had do does did will would can could shall should may might
-    must also just only even still instead yet meanwhile however mr mrs ms dr gen""".split()
-)
-CONNECTORS = frozenset({"of", "al", "bin", "de", "von", "van", "der", "la", "le", "del"})
-TITLES = frozenset(
-    "president secretary minister prime chancellor king queen prince general gen senator sen rep mr mrs ms dr "
-    "spokesman spokeswoman ambassador director chief leader pope".split()
-)
 _CAP_RE = re.compile(r"^[A-Z][\w’'.\-]*$")
 
 
@@ -132,9 +119,6 @@ PRONOUN_FORMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # pronouns that say which sex a person is when they point back to the nearest name
 _POINTERS = {"he": "he", "his": "he", "him": "he", "she": "she", "her": "she"}
-FEMALE_TITLES = frozenset("mrs ms queen princess duchess lady".split())
-PLURAL_VERBS = frozenset("are were have".split())
-SINGULAR_VERBS = frozenset("is was has".split())
 # plural demonyms and party names: "Russians", "Syrians", "Republicans"
 _PLURAL_NAME_RE = re.compile(r"[a-z](?:ans|ists|ites|ers)$")
 
