@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from repair.edits import Edit, apply_edits
 from repair.text.english import CONNECTORS, COREF_WORDS, NOT_NAMES, PASTED_FUNCTION_WORDS
+from repair.text.sentences import END_TOKENS
 from repair.text.tokens import Token, tokenize
 
 CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate", "gap", "stray")  # the default
@@ -46,7 +47,6 @@ SPAN_LENGTHS: tuple[tuple[int, float], ...] = ((1, 0.6), (2, 0.3), (3, 0.1))  # 
 TRAILING_LINE_CHANCE = 0.6  # chance (times the rate) of a trailing line holding one name
 GAP_SPACES = (3, 4)  # a dropped word leaves this many spaces
 
-SENTENCE_END = frozenset({".", "!", "?", '"', "“", "”", ":"})
 POSSESSIVE_RE = re.compile(r"[’']s$")
 DEMONYM_RE = re.compile(r"(?:ian|ean|ese|ish)$")
 
@@ -140,7 +140,7 @@ def mentions(text: str) -> Counter[str]:
         bare = POSSESSIVE_RE.sub("", text[toks[i].start : toks[j - 1].end])
         led = i > 0 and toks[i - 1].text in ("the", "The") and not _line_break(text, toks[i - 1], toks[i])
         seen.setdefault(bare, []).append(f"{toks[i - 1].text} {bare}" if led else bare)
-        if i == 0 or toks[i - 1].text in SENTENCE_END or _line_break(text, toks[i - 1], toks[i]):
+        if i == 0 or toks[i - 1].text in END_TOKENS or _line_break(text, toks[i - 1], toks[i]):
             openers[bare] += 1
         i = j
     in_longer = {w for bare in seen if " " in bare for w in bare.split()}
@@ -215,7 +215,7 @@ def _plan(
     Damage lands only on words (a stray bracket only before a sentence), so the
     chance per eligible token is scaled up to keep the rate per 100 tokens of all kinds.
     """
-    opens = [i > 0 and t.is_word and toks[i - 1].text in SENTENCE_END - {":"} for i, t in enumerate(toks)]
+    opens = [i > 0 and t.is_word and toks[i - 1].text in END_TOKENS - {":"} for i, t in enumerate(toks)]
     n_words = max(1, sum(t.is_word for t in toks))
     word_probs = [
         (k, RATES_PER_100[k] * rate / 100 * len(toks) / n_words)

@@ -27,6 +27,7 @@ from repair.files.textio import InputError
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
 
 DEFAULT_CHUNK_CHARS = 64_000
 # inputs above this size are streamed chunk by chunk instead of read whole
@@ -34,10 +35,6 @@ BIG_INPUT_BYTES = 4 * 1024 * 1024
 READ_BLOCK_BYTES = 1 << 20
 LOOKAHEAD = 256
 
-LINE_END = r"(?:\r\n|\r(?!\n)|\n)"  # CRLF is one line end, never CR then LF
-# a blank line (spaces and tabs allowed on it) and any further ones; a chunk ends right after it
-PARAGRAPH_BREAK_RE = re.compile(rf"{LINE_END}(?:[ \t]*{LINE_END})+")
-LINE_END_RE = re.compile(LINE_END)
 SPACE_RE = re.compile(r"\s+")
 # characters that belong to the character before them: a cut must not fall in front of one
 JOINERS = frozenset("\u200d\u034f\ufe0e\ufe0f")

@@ -27,6 +27,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 from repair.edits import Evidence
 from repair.stages.normalize import Normalized
 from repair.text.english import ALIGN_STOPWORDS, AUXILIARIES
+from repair.text.sentences import CLAUSE_BREAK_RE
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -62,7 +63,6 @@ MENTION_LEADS: frozenset[str] = frozenset({"the"})  # "the U.S.": a pasted menti
 EDITORIAL = re.compile(r"[\[\]]")  # "[Mr Assad's rule]": an editor's words inside a quote
 INNER_APOSTROPHE = {q: re.compile(rf"(?<=\w){q}(?=\w)") for q in "’'"}
 PART_RE = re.compile(r"[^\W_]+")  # the parts of a hyphenated name
-SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
 
 
 Span = tuple[int, int, int, int]  # doc units [start, end), ref units [start, end)
@@ -459,7 +459,7 @@ def _classify(doc: _Side, ref: _Side, st: _Stretch) -> tuple[str, str]:
 
 def _crosses_sentence(text: str, us: Sequence[_Unit]) -> bool:
     """Whether sentence punctuation or a line break lies between consecutive units."""
-    return any(SENTENCE_BREAK.search(text[x.end : y.start]) for x, y in itertools.pairwise(us))
+    return any(CLAUSE_BREAK_RE.search(text[x.end : y.start]) for x, y in itertools.pairwise(us))
 
 
 def _local_confidence(label: str, runs: tuple[int, int], size: int, evident: bool) -> float:

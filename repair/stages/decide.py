@@ -16,6 +16,7 @@ from repair.edits import Edit, Evidence, apply_edits
 from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, default_map, margin_of
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Proposal
+from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
 
 DEFAULT_MIN_CONFIDENCE = 0.7
 
@@ -92,8 +93,6 @@ def _calibrate_rule(e: Edit, cmap: CalibrationMap) -> Edit:
     return calibrated(e, Features(e.kind, "rule", e.confidence, None, refs), cmap)
 
 
-LINE_END_RE = re.compile(r"\r\n|\r(?!\n)|\n")
-PARAGRAPH_BREAK_RE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:[ \t]*(?:\r\n|\r(?!\n)|\n))+")
 LAYOUT_EVIDENCE = Evidence("decide:layout", "held: applying it would add, remove or merge line ends or blank lines")
 KEPT_EVIDENCE = Evidence("decide:layout", "the line end at the edge of the span is kept")
 

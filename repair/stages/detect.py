@@ -26,7 +26,7 @@ from repair.text.english import (
     SUBJECT_PRONOUNS,
 )
 from repair.text.entities import Mention, entity_keys, find_mentions, split_pasted
-from repair.text.sentences import sentence_spans
+from repair.text.sentences import OPENING_TOKENS, sentence_spans
 from repair.text.tokens import Token, tokenize
 
 # surprisal (nats) of the word after a span above which the span reads as a break in the sentence
@@ -73,7 +73,6 @@ MENTION_WEIGHTS_NO_MODEL: dict[str, float] = {
     "touches another name": 0.73,
     "article it never takes": 0.82,
 }
-SENTENCE_OPENERS = frozenset({".", "!", "?", '"', "“", "”", ":", "(", "—"})
 # log-odds weights of the signs that a function word was pasted (`function_word_features`), fitted like
 # MENTION_WEIGHTS by benchmarks/mention_fit.py --function (seeds 1-4); a function word is pasted ~2% of the time
 FUNCTION_BIAS = -5.11
@@ -343,7 +342,7 @@ def function_word_features(toks: Sequence[Token], i: int, surprisal: Sequence[fl
         "misfit": max(0.0, surprisal[i] - 5.0),
         "break after": max(0.0, surprisal[i + 1] - BREAK_NATS) if nxt is not None and nxt.is_word else 0.0,
     }
-    opens = prev is None or prev.text in SENTENCE_OPENERS
+    opens = prev is None or prev.text in OPENING_TOKENS
     if prev is not None and prev.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:
         f["after a pronoun or determiner"] = 1.0  # "the he", "our how"
     if nxt is not None and nxt.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:

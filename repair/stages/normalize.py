@@ -21,6 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from repair.edits import Edit, Evidence, Layer, compose
 from repair.stages.spans import Suspect
+from repair.text.sentences import LINE_END, PARAGRAPH_BREAK_RE, SPACED_END_RE
 
 Rule = Callable[[str], list[Edit]]
 
@@ -39,10 +40,8 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 # paragraphs are normalized one chunk at a time so composing edits stays cheap
 CHUNK_CHARS = 8000
 
-LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|\Z)")
+LINE_RE = re.compile(rf"[^\r\n]*(?:{LINE_END}|\Z)")
 LINE_START_RE = re.compile(r"(?<=\n)[^\r\n]")
-SENTENCE_END_RE = re.compile(r"(?<=[^\W\d_]{2}) ?[.!?] (?=[A-Z][a-z])")
-BLANK_LINE_RE = re.compile(r"(?:\r\n|\r|\n)(?:[ \t]*(?:\r\n|\r|\n))+")
 DASHES = "—–‒―-"
 SENTENCE_ENDS = ".!?…"
 # what may follow a mark that ends a token: space, a line end, a closing quote or bracket
@@ -98,7 +97,7 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 def _paragraphs(text: str) -> list[tuple[int, int]]:
     """Spans of the blocks between blank lines."""
     spans, pos = [], 0
-    for m in BLANK_LINE_RE.finditer(text):
+    for m in PARAGRAPH_BREAK_RE.finditer(text):
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
@@ -620,7 +619,7 @@ def _cut_point(text: str, lo: int, hi: int, p0: int, size: int) -> int | None:
     hi = m.start() if m else hi
     quotes = text.count('"', p0, lo)
     first = None
-    for s in SENTENCE_END_RE.finditer(text, lo, hi):
+    for s in SPACED_END_RE.finditer(text, lo, hi):
         first = s.end() - 1 if first is None else first
         if (quotes + text.count('"', lo, s.start())) % 2 == 0:
             return s.end() - 1

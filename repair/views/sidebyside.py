@@ -19,11 +19,11 @@ from rapidfuzz.distance import Levenshtein
 from repair.edits import Edit, Layer
 from repair.stages.align import Alignment, Passage, Reference
 from repair.stages.normalize import Normalized, normalize
+from repair.text.sentences import LOOSE_END_RE
 
 # a paragraph longer than this is cut into runs of sentences of about this length
 BLOCK_CHARS = 600
 # where a sentence may end: . ! ? (closing quotes or brackets may follow), then space
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"”’')\]]*(?=\s)")
 # a single capital before the period is an initial ("U. S."), not a sentence end
 INITIAL_RE = re.compile(r"(?:^|\W)[A-Z]\.$")
 WORD_PIECE_RE = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
@@ -198,7 +198,7 @@ def sentence_ends(text: str) -> list[int]:
     ['He said .', 'he said .']
     """
     out = []
-    for m in SENTENCE_END_RE.finditer(text):
+    for m in LOOSE_END_RE.finditer(text):
         head = text[: m.start()].rstrip(".!?")
         if INITIAL_RE.search(text[max(0, m.start() - 3) : m.start()]):
             continue
