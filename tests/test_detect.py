@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from repair.edits import Layer
 from repair.stages.align import Alignment
 from repair.stages.detect import detect, duplicate_suspects, mention_suspects
 from repair.stages.normalize import Normalized
 from repair.text.entities import entity_keys, find_mentions, split_pasted
+from repair.text.layer import Layer
 from repair.text.tokens import tokenize
 
 EMPTY = Alignment((), ())

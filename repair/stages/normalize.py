@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 import ftfy
 from rapidfuzz.distance import Levenshtein
 
-from repair.edits import Edit, Evidence, Layer, compose
+from repair.edits import Edit, Evidence
 from repair.stages.spans import Suspect
+from repair.text.layer import Layer, compose
 from repair.text.sentences import LINE_END, PARAGRAPH_BREAK_RE, SPACED_END_RE
 
 Rule = Callable[[str], list[Edit]]

@@ -16,9 +16,10 @@ from itertools import accumulate, pairwise
 
 from rapidfuzz.distance import Levenshtein
 
-from repair.edits import Edit, Layer
+from repair.edits import Edit
 from repair.stages.align import Alignment, Passage, Reference
 from repair.stages.normalize import Normalized, normalize
+from repair.text.layer import Layer
 from repair.text.sentences import LOOSE_END_RE
 
 # a paragraph longer than this is cut into runs of sentences of about this length
