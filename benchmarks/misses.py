@@ -24,6 +24,7 @@ from repair.edits import apply_edits
 from repair.lm import load_model
 from repair.pipeline import make_references
 from repair.stages.align import align
+from repair.stages.calibrate import default_map
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
 from repair.stages.detect import detect
 from repair.stages.normalize import normalize
@@ -49,7 +50,7 @@ def analyse(case: Case, lm: object, min_conf: float, out: Counter[tuple[str, str
     alignment = align(doc, make_references(case.refs))
     suspects = detect(doc, alignment, lm)  # type: ignore[arg-type]
     proposals = propose(doc, suspects, alignment, lm)  # type: ignore[arg-type]
-    edits = decide(doc, proposals, min_conf)
+    edits = decide(doc, proposals, min_conf, default_map())
     output = apply_edits(case.input, edits)
     props = []
     for p in proposals:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from repair.edits import Edit, Evidence, apply_edits
-from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, default_map, margin_of
+from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, margin_of
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Proposal
 from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
@@ -35,15 +35,11 @@ def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
     return 1.0 / sum(math.exp((c.score - top) / temperature) for c in cands)
 
 
-def content_edits(
-    doc: Normalized, proposals: Sequence[Proposal], calibration: CalibrationMap | None = None
-) -> list[Edit]:
+def content_edits(doc: Normalized, proposals: Sequence[Proposal], cmap: CalibrationMap) -> list[Edit]:
     """One edit on the normalized text per proposal whose best candidate changes something.
 
-    Its confidence is calibrated (``calibration``, default the shipped map); the raw
-    share among candidates stays in its evidence.
+    Its confidence is calibrated through ``cmap``; the raw share among candidates stays in its evidence.
     """
-    cmap = default_map() if calibration is None else calibration
     out: list[Edit] = []
     for p in proposals:
         if not p.candidates:
@@ -67,15 +63,15 @@ def content_edits(
 def decide(
     doc: Normalized,
     proposals: Sequence[Proposal],
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-    calibration: CalibrationMap | None = None,
+    min_confidence: float,
+    cmap: CalibrationMap,
 ) -> tuple[Edit, ...]:
     """All edits in input offsets; those under ``min_confidence`` are kept but marked not applied.
 
-    Every confidence is calibrated first (``calibration``, default the shipped map), rule
-    edits by their kind as content edits are, so the threshold means the same for all.
+    Every confidence is calibrated first through ``cmap`` (read by the caller: the shipped map
+    unless told otherwise, see `repair.stages.calibrate.default_map`), rule edits by their kind
+    as content edits are, so the threshold means the same for all.
     """
-    cmap = default_map() if calibration is None else calibration
     found = _drop_overlaps(content_edits(doc, proposals, cmap))
     applied = [e for e in found if e.confidence >= min_confidence]
     rejected = [replace(e, applied=False) for e in found if e.confidence < min_confidence]
