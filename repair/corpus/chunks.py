@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from repair.files.editlist import FORMAT_VERSION
+from repair.files.editlist import EditListWriter
 from repair.files.textio import InputError
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
@@ -282,19 +281,6 @@ class StreamSummary:
     chars: int
 
 
-def _edit_list_head(scan: Scan, *, input_name: str, refs: Sequence[str], model: str, min_confidence: float) -> str:
-    """The opening of an edit list in `editlist.dump_edits`'s format, up to the first edit."""
-    head = {
-        "version": FORMAT_VERSION,
-        "input": input_name,
-        "input_sha256": scan.sha256,
-        "references": list(refs),
-        "model": model,
-        "min_confidence": min_confidence,
-    }
-    return json.dumps(head, ensure_ascii=False, indent=1).removesuffix("\n}") + ',\n "edits": ['
-
-
 def repair_file(
     input_path: Path,
     text_out: Path,
@@ -318,24 +304,22 @@ def repair_file(
     scan = scan or scan_file(input_path)
     applied: Counter[str] = Counter()
     held: Counter[str] = Counter()
-    head = _edit_list_head(
-        scan,
-        input_name=str(input_path),
-        refs=[name for name, _ in refs],
-        model=model_name,
-        min_confidence=min_confidence,
-    )
     with StreamedOutputs([text_out, edits_out], protect=(input_path, *protect)) as (text_fh, edits_fh):
-        edits_fh.write(head)
-        sep = "\n  "
+        writer = EditListWriter(
+            edits_fh,
+            input_sha256=scan.sha256,
+            input_name=str(input_path),
+            refs=[name for name, _ in refs],
+            model=model_name,
+            min_confidence=min_confidence,
+        )
         chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
         for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence):
             text_fh.write(part.output)
             for e in part.edits:
-                edits_fh.write(sep + json.dumps(e.to_json(), ensure_ascii=False))
-                sep = ",\n  "
+                writer.add(e)
                 (applied if e.applied else held)[e.kind] += 1
             if on_chunk is not None:
                 on_chunk(part.start + len(part.source), scan.chars)
-        edits_fh.write("\n ]\n}\n")
+        writer.close()
     return StreamSummary(applied, held, scan.chars)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 from repair.edits import Edit
 from repair.files.textio import InputError
@@ -15,6 +17,41 @@ FORMAT_VERSION = 1
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EditListWriter:
+    """Writes an edit list one edit at a time, so a streamed run never holds them all; the one writer of
+    ``edits.json``: what it writes is byte for byte ``json.dumps(doc, indent=1)`` of the whole list."""
+
+    def __init__(
+        self,
+        out: IO[str],
+        *,
+        input_sha256: str,
+        input_name: str,
+        refs: Sequence[str] = (),
+        model: str = "",
+        min_confidence: float = 0.0,
+    ) -> None:
+        head: dict[str, Any] = {
+            "version": FORMAT_VERSION,
+            "input": input_name,
+            "input_sha256": input_sha256,
+            "references": list(refs),
+            "model": model,
+            "min_confidence": min_confidence,
+        }
+        self.out = out
+        self.count = 0
+        out.write(json.dumps(head, ensure_ascii=False, indent=1).removesuffix("\n}") + ',\n "edits": [')
+
+    def add(self, edit: Edit) -> None:
+        body = json.dumps(edit.to_json(), ensure_ascii=False, indent=1)
+        self.out.write((",\n" if self.count else "\n") + textwrap.indent(body, "  ", lambda _line: True))
+        self.count += 1
+
+    def close(self) -> None:
+        self.out.write("\n ]\n}\n" if self.count else "]\n}\n")
 
 
 def dump_edits(
@@ -27,16 +64,14 @@ def dump_edits(
     min_confidence: float = 0.0,
 ) -> str:
     """Serialize an edit list; the input's hash lets `repair report/review` check they match."""
-    doc: dict[str, Any] = {
-        "version": FORMAT_VERSION,
-        "input": input_name,
-        "input_sha256": sha256(source),
-        "references": list(refs),
-        "model": model,
-        "min_confidence": min_confidence,
-        "edits": [e.to_json() for e in edits],
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    out = io.StringIO()
+    writer = EditListWriter(
+        out, input_sha256=sha256(source), input_name=input_name, refs=refs, model=model, min_confidence=min_confidence
+    )
+    for e in edits:
+        writer.add(e)
+    writer.close()
+    return out.getvalue()
 
 
 def load_edits(text: str, source: str, *, name: str = "edit list") -> tuple[dict[str, Any], list[Edit]]:
