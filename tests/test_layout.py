@@ -25,8 +25,9 @@ FLOORS = {
     "views": 5,
     "bench": 5,
     "corpus": 5,
-    "cli": 6,
-    "__main__": 7,
+    "fix": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 MODEL_LIBRARIES = frozenset({"torch", "transformers", "tokenizers", "safetensors", "gguf", "accelerate"})
 

@@ -26,7 +26,7 @@ from rich.table import Table
 from repair.bench.corrupt import corrupt, load_answers
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
 from repair.edits import KINDS, Edit
-from repair.files.textio import InputError, read_text
+from repair.files.textio import InputError, read_text, write_all
 from repair.lm import LanguageModel
 from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
@@ -551,3 +551,80 @@ def write_bytes(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+# ---- the `repair bench` command as one call ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What `repair bench` was asked: which cases, how to repair them, and what to write."""
+
+    cases_dir: Path | None = None  # a folder of case folders; None: the bundled example at ``seeds`` seeds
+    seeds: int = 3
+    first_seed: int = 0
+    refs: bool = True
+    limit: int | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    json_path: Path | None = None
+    plot: Path | None = None
+    fit_calibration: Path | None = None
+    fit_with: tuple[Path, ...] = ()
+    compare: Path | None = None
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """A finished bench: its result, and the metrics of the --compare result, if one was given."""
+
+    result: BenchResult
+    before: dict[str, float] | None
+
+
+def bench_run(
+    options: BenchOptions, load_lm: Callable[[], LanguageModel | None], progress: Progress | None = None
+) -> BenchRun:
+    """Run the benchmark as asked and write its outputs (results, plot, fitted map).
+
+    The earlier results it reads are checked first; the model is loaded (``load_lm``) only after.
+    """
+    o = options
+    old = load_metrics(read_text(o.compare, what="--compare result"), name=str(o.compare)) if o.compare else None
+    extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in o.fit_with]
+    cases = (
+        load_cases(o.cases_dir, refs=o.refs)
+        if o.cases_dir
+        else example_cases(EXAMPLE, seeds=o.seeds, refs=o.refs, first_seed=o.first_seed)
+    )
+    cases = cases[: o.limit] if o.limit else cases
+    started = time.perf_counter()
+    lm = load_lm()
+    loaded = time.perf_counter() - started
+    settings = {
+        "cases": str(o.cases_dir or EXAMPLE),
+        "seeds": None if o.cases_dir else o.seeds,
+        "first_seed": None if o.cases_dir else o.first_seed,
+        "refs": o.refs,
+        "limit": o.limit,
+        "model": lm.name if lm is not None else None,
+        "min_confidence": o.min_confidence,
+    }
+    result = run_bench(
+        cases,
+        lm=lm,
+        min_confidence=o.min_confidence,
+        progress=progress,
+        settings=settings,
+        load_seconds=loaded if lm is not None else 0.0,
+    )
+    if o.json_path is not None:
+        write_all({o.json_path: result.to_json()})
+    if o.plot is not None:
+        write_bytes(o.plot, calibration_png(result))
+    if o.fit_calibration is not None:
+        judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
+        kinds = result.damaged_kinds().union(*(k for _, k in extra))
+        sources = ["this run", *(str(p) for p in o.fit_with)]
+        cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
+        write_all({o.fit_calibration: cmap.to_json()})
+    return BenchRun(result, old)

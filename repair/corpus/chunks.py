@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from repair.files.editlist import EditListWriter
+from repair.files.outputs import check_outputs
 from repair.files.textio import InputError
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
@@ -216,17 +217,6 @@ def scan_file(path: Path, *, what: str = "input") -> Scan:
     if blank:
         raise InputError(f"{what} file is empty: {path}")
     return Scan(digest.hexdigest(), chars)
-
-
-def check_outputs(paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:
-    """Refuse outputs that cannot be written or would overwrite an input, before any work is done."""
-    for path in paths:
-        if any(path.exists() and p.exists() and path.resolve() == p.resolve() for p in protect):
-            raise InputError(f"refusing to overwrite an input file: {path}")
-        if not path.parent.is_dir():
-            raise InputError(f"output folder does not exist: {path.parent}")
-        if path.is_dir():
-            raise InputError(f"output path is a directory: {path}")
 
 
 class StreamedOutputs:
