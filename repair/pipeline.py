@@ -15,6 +15,7 @@ from repair.stages.detect import detect
 from repair.stages.normalize import Normalized, normalize
 from repair.stages.propose import propose
 from repair.stages.spans import Proposal, Suspect
+from repair.text.document import Document
 
 Progress = Callable[[str], None]
 
@@ -65,19 +66,24 @@ def _repair(
     say = progress or (lambda _msg: None)
     say("normalizing")
     doc = normalize(text)
+    document = Document.of(doc.text)  # tokens, sentences and names, found once for every stage
     say("aligning")
     alignment = align(doc, references)
     say("detecting")
-    suspects = detect(doc, alignment, lm)
+    suspects = detect(doc, alignment, lm, document)
     say("proposing")
-    proposals = propose_all(doc, suspects, alignment, lm)
+    proposals = propose_all(doc, document, suspects, alignment, lm)
     say("deciding")
     edits = decide(doc, proposals, min_confidence, cmap)
     return Result(text, apply_edits(text, edits), edits, doc, alignment)
 
 
 def propose_all(
-    doc: Normalized, suspects: Sequence[Suspect], alignment: Alignment, lm: LanguageModel | None
+    doc: Normalized,
+    document: Document,
+    suspects: Sequence[Suspect],
+    alignment: Alignment,
+    lm: LanguageModel | None,
 ) -> tuple[Proposal, ...]:
     """`propose` for every suspect; with a model that can, the suspects are worked on side by side.
 
@@ -85,8 +91,8 @@ def propose_all(
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
     """
     if lm is None or len(suspects) < 2:
-        return propose(doc, suspects, alignment, lm)
-    parts = lm.run_together([partial(propose, doc, (s,), alignment, lm) for s in suspects])
+        return propose(doc, suspects, alignment, lm, document)
+    parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document) for s in suspects])
     return tuple(p for part in parts for p in part)
 
 

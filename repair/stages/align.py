@@ -19,6 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -119,6 +120,12 @@ class Alignment:
     def covering(self, start: int, end: int) -> list[Passage]:
         """Passages whose document span contains [start, end)."""
         return [p for p in self.passages if p.doc_start <= start and end <= p.doc_end]
+
+    @cached_property
+    def fixes(self) -> tuple[ReferenceFix, ...]:
+        """The references' merged fixes (`reference_fixes`), computed once and carried with the alignment:
+        detect, the alignment tables and the JSON all read these."""
+        return tuple(_fixes_and_shares(self)[0])
 
 
 @dataclass(frozen=True)
@@ -749,8 +756,8 @@ def _witness(alignment: Alignment, v: _Vote) -> Witness:
 
 
 def reference_fixes(alignment: Alignment) -> tuple[ReferenceFix, ...]:
-    """One proposal per input span where the references covering it agree on a repair."""
-    return tuple(_fixes_and_shares(alignment)[0])
+    """One proposal per input span where the references covering it agree on a repair (`Alignment.fixes`)."""
+    return alignment.fixes
 
 
 def _with_agreement(alignment: Alignment) -> Alignment:

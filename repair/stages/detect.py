@@ -16,6 +16,7 @@ from repair.lm import LanguageModel
 from repair.stages.align import Alignment, reference_fixes
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Suspect
+from repair.text.document import Document
 from repair.text.english import (
     ALLOWED_REPEATS,
     CLOSED_CLASS,
@@ -27,7 +28,7 @@ from repair.text.english import (
 )
 from repair.text.entities import Mention, entity_keys, find_mentions, split_pasted
 from repair.text.sentences import OPENING_TOKENS, sentence_spans
-from repair.text.tokens import Token, tokenize
+from repair.text.tokens import Token
 
 # surprisal (nats) of the word after a span above which the span reads as a break in the sentence
 BREAK_NATS = 7.0
@@ -90,18 +91,26 @@ MIN_FUNCTION_PRIOR = 0.2
 MIN_MENTION_PRIOR = 0.2
 
 
-def detect(doc: Normalized, alignment: Alignment, lm: LanguageModel | None) -> tuple[Suspect, ...]:
-    """Every suspect span of ``doc.text``, sorted by position; overlapping ones are kept for `decide`."""
+def detect(
+    doc: Normalized, alignment: Alignment, lm: LanguageModel | None, document: Document | None = None
+) -> tuple[Suspect, ...]:
+    """Every suspect span of ``doc.text``, sorted by position; overlapping ones are kept for `decide`.
+
+    ``document`` is `Document.of(doc.text)`, built here unless the caller has it already.
+    """
     text = doc.text
-    toks = tokenize(text)
-    surprisal = token_surprisal(text, toks, lm) if lm is not None else None
+    document = Document.of(text) if document is None else document
+    toks = document.tokens
+    surprisal = token_surprisal(text, toks, lm, document.sentences) if lm is not None else None
     found: list[Suspect] = list(doc.suspects)
     for detector in DETECTORS:
-        found.extend(detector(text, toks, alignment, surprisal))
+        found.extend(detector(text, toks, alignment, surprisal, document))
     return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
 
 
-def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list[float]:
+def token_surprisal(
+    text: str, toks: Sequence[Token], lm: LanguageModel, sentences: Sequence[tuple[int, int]] | None = None
+) -> list[float]:
     """Surprisal (nats) of each word token given the sentence before it and the previous sentence.
 
     A token's surprisal is that of its first model piece: how unexpected the word is where it stands.
@@ -109,7 +118,7 @@ def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list
     """
     out = [0.0] * len(toks)
     starts = {t.start: i for i, t in enumerate(toks)}
-    spans = sentence_spans(text)
+    spans = sentence_spans(text) if sentences is None else sentences
     windows = [(spans[k - 1][0] if k > 0 else s, s, e) for k, (s, e) in enumerate(spans)]
     scored = lm.surprisal_many([" ".join(text[left:e].split()) for left, _, e in windows])
     for (left, s, e), pieces in zip(windows, scored, strict=True):
@@ -147,14 +156,22 @@ def _fold_map(text: str, start: int, end: int) -> list[int]:
 
 
 def gap_suspects(
-    text: str, toks: Sequence[Token], alignment: Alignment, surprisal: list[float] | None
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
 ) -> list[Suspect]:
     """Gaps come from `normalize` (runs of spaces); nothing more to find here."""
     return []
 
 
 def duplicate_suspects(
-    text: str, toks: Sequence[Token], alignment: Alignment, surprisal: list[float] | None
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
 ) -> list[Suspect]:
     """An n-gram (n = 1..4) repeated at once: "Assad Assad", "the the", "the U.S. the U.S."."""
     out: list[Suspect] = []
@@ -192,11 +209,15 @@ def duplicate_suspects(
 
 
 def mention_suspects(
-    text: str, toks: Sequence[Token], alignment: Alignment, surprisal: list[float] | None
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
 ) -> list[Suspect]:
     """Names of the document standing where grammar wants something else ("maintain Russia alliance")."""
-    mentions = split_pasted(find_mentions(text), text)
-    keys = entity_keys(mentions)
+    mentions = split_pasted(find_mentions(text), text) if document is None else list(document.mentions)
+    keys = entity_keys(mentions) if document is None else document.entities
     usage = article_usage(mentions)
     by_start = {t.start: i for i, t in enumerate(toks)}
     by_end = {t.end: i for i, t in enumerate(toks)}
@@ -302,13 +323,17 @@ def article_usage(mentions: Sequence[Mention]) -> dict[str, float]:
 
 
 def surprisal_suspects(
-    text: str, toks: Sequence[Token], alignment: Alignment, surprisal: list[float] | None
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
 ) -> list[Suspect]:
     """Function words where the sentence breaks: "he said. he But", "are not our how"."""
     if surprisal is None:
         return []
     out: list[Suspect] = []
-    for s, e in sentence_spans(text):
+    for s, e in sentence_spans(text) if document is None else document.sentences:
         scored: list[tuple[float, int, dict[str, float]]] = []
         for i, t in enumerate(toks):
             if not s <= t.start < e or t.text.lower() not in FUNCTION_WORDS or i + 1 >= len(toks):
@@ -357,7 +382,11 @@ def function_word_features(toks: Sequence[Token], i: int, surprisal: Sequence[fl
 
 
 def reference_suspects(
-    text: str, toks: Sequence[Token], alignment: Alignment, surprisal: list[float] | None
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
 ) -> list[Suspect]:
     """Spans where the references covering a passage agree on a different, damage-like reading."""
     return [
@@ -374,7 +403,7 @@ def reference_suspects(
     ]
 
 
-Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None"], list[Suspect]]
+Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None", "Document | None"], list[Suspect]]
 DETECTORS: tuple[Detector, ...] = (
     gap_suspects,
     duplicate_suspects,

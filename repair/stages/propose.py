@@ -17,6 +17,7 @@ from repair.lm import LanguageModel
 from repair.stages.align import Alignment
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Candidate, Proposal, Suspect
+from repair.text.document import Document
 from repair.text.english import CLAUSE_OPENERS, NOT_NOUNS, SUBJECT_VERBS
 from repair.text.entities import (
     PRONOUN_FORMS,
@@ -27,7 +28,7 @@ from repair.text.entities import (
     same_entity,
     split_pasted,
 )
-from repair.text.sentences import sentence_at, sentence_spans
+from repair.text.sentences import sentence_at
 from repair.text.tokens import tokenize
 
 # log-prior of a candidate by where it came from, on top of the suspect's own prior
@@ -69,18 +70,24 @@ class Context:
 
 
 def propose(
-    doc: Normalized, suspects: Sequence[Suspect], alignment: Alignment, lm: LanguageModel | None
+    doc: Normalized,
+    suspects: Sequence[Suspect],
+    alignment: Alignment,
+    lm: LanguageModel | None,
+    document: Document | None = None,
 ) -> tuple[Proposal, ...]:
     """Ranked candidates per suspect, best first.
 
     Cheap candidates (the references' readings, deletion, pronouns) are weighed first;
     the model is asked to generate fillers only where the span stays suspect, since
-    generation costs far more than scoring.
+    generation costs far more than scoring. ``document`` is `Document.of(doc.text)`, built
+    here unless the caller has it already.
     """
     text = doc.text
-    spans = sentence_spans(text)
+    document = Document.of(text) if document is None else document
+    spans = list(document.sentences)
     known = _known_words(text, alignment)
-    names = _names(text)
+    names = Names(document.mentions, document.classes, document.entities)
     out: list[Proposal] = []
     for s in suspects:
         s2, raw = _widen_for_deletion(text, s)
