@@ -6,6 +6,9 @@ Read from the source (an AST walk over repair/, imports inside functions include
 from __future__ import annotations
 
 import ast
+import re
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +101,16 @@ def test_no_import_circle() -> None:
     for m in sorted(graph):
         if m not in state:
             visit(m, [m])
+
+
+# where a module's import name is not its distribution's
+DISTRIBUTIONS = {"distributed": "dask"}
+
+
+def test_every_third_party_import_is_declared_in_pyproject() -> None:
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = [*project["dependencies"], *(d for extra in project["optional-dependencies"].values() for d in extra)]
+    declared = {re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0].lower() for spec in specs}
+    imported = {name.split(".")[0] for names in MODULES.values() for name in names}
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "repair"}
+    assert not {DISTRIBUTIONS.get(m, m) for m in third_party} - declared
