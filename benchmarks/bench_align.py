@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_align.py
 
 1. Speed: article 000 of the bundled example against 001-004 (best of several runs).
-2. Simulated damage: each reference in turn is damaged with `repair.corrupt` and aligned
+2. Simulated damage: each reference in turn is damaged with `repair.bench.corrupt` and aligned
    against its own clean text plus the other references (recall), then against the other
    outlets only (precision: their wording differs, so a fix that hurts is variation taken
    for damage). Every merged fix is applied alone and counted as helping (fewer word

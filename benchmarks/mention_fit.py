@@ -1,4 +1,4 @@
-"""Fit the weights of the pasted-name signs (`repair.detect.MENTION_WEIGHTS`) on damage made by `repair corrupt`.
+"""Fit the weights of the pasted-name signs (`repair.stages.detect.MENTION_WEIGHTS`) on damage made by `repair corrupt`.
 
 Every repeated name of every damaged copy is one example: its features from
 `mention_features`, labelled pasted when it overlaps a substitution of the answer key.

@@ -1,7 +1,7 @@
 """The benchmark: damage clean texts, repair them, score each repair against its original.
 
 By default the cases come from the bundled example: every clean version of the
-story is damaged at a few seeds (`repair.corrupt`) and repaired with the *other*
+story is damaged at a few seeds (`repair.bench.corrupt`) and repaired with the *other*
 clean versions as references, and each clean version is also repaired as it is,
 to count the edits the tool makes on text that needs none. A folder of cases
 (``CASE/input.txt``, ``CASE/gold.txt``, ``CASE/refs/*.txt``, optionally

@@ -276,7 +276,7 @@ def align_chars(a: _Side, b: _Side) -> list[Op]:
 def extract_edits(source: str, target: str, answers: Sequence[Edit] = ()) -> tuple[TextEdit, ...]:
     """The edits that turn ``source`` into ``target``, content and tokenization, sorted by position.
 
-    ``answers`` (an answer key on ``source``, see `repair.corrupt`) names the kind of
+    ``answers`` (an answer key on ``source``, see `repair.bench.corrupt`) names the kind of
     each content edit; without it the kind is guessed from the edit's shape.
 
     >>> [(e.before, e.after, e.kind) for e in extract_edits("Assad Assad must go .", "Assad must go.")]

@@ -7,7 +7,7 @@ JSONL file's (``{"id": ..., "text": ...}`` per line) come out as whole lines of
 after an interruption, a batch skips what is finished and truncates a half-written last
 line. A document that cannot be read or that the pipeline fails on is reported and
 skipped; the run goes on. When no references are given, each document's references are
-the other documents of the corpus most like it (`repair.similar`). What is written does
+the other documents of the corpus most like it (`repair.corpus.similar`). What is written does
 not depend on the number of workers or the order they finish in.
 """
 
@@ -554,7 +554,7 @@ def run_batch(
     """Repair a corpus into ``out_dir``: the library face of `repair batch`.
 
     ``lm_factory`` (picklable when ``workers`` > 1) builds the model in each worker; by
-    default it loads ``model``. ``runner`` replaces the local workers (see `repair.cluster`).
+    default it loads ``model``. ``runner`` replaces the local workers (see `repair.corpus.cluster`).
     """
     plan = plan_batch(
         input_path,

@@ -1,6 +1,6 @@
 """Running a batch on a Dask cluster: the optional extra ``pip install repair[cluster]``.
 
-The same tasks as `repair.batch` runs locally go to Dask workers; a worker plugin
+The same tasks as `repair.corpus.batch` runs locally go to Dask workers; a worker plugin
 loads the model once in each worker process, and every task that worker runs uses
 it. Results come back to this process, which writes them exactly as a local run
 does, so the output does not depend on where the documents were repaired.

@@ -26,7 +26,7 @@ def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
 
     Candidate scores already hold the suspect's prior, so this would be the posterior
     that the best fix is right if the scores were true log-probabilities; they are not
-    (the model is overconfident), so `decide` maps it through `repair.calibrate`.
+    (the model is overconfident), so `decide` maps it through `repair.stages.calibrate`.
     """
     cands = proposal.candidates
     if not cands:

@@ -186,7 +186,7 @@ def _cheap(
 
 @dataclass(frozen=True)
 class Names:
-    """The names of a document and the pronoun class of each (`repair.entities.agreement`)."""
+    """The names of a document and the pronoun class of each (`repair.text.entities.agreement`)."""
 
     mentions: tuple[Mention, ...]
     classes: dict[str, str]

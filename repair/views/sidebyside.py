@@ -3,7 +3,7 @@
 The input is cut into blocks (paragraphs; long ones into runs of sentences, never
 inside an edit). Each block holds what the three columns show: the input with
 the edits marked, the repaired text, and the reference passage that best covers
-it. Rendering (HTML, rich) is left to `repair.report` and `repair.diffview`.
+it. Rendering (HTML, rich) is left to `repair.views.report` and `repair.views.diffview`.
 """
 
 from __future__ import annotations
