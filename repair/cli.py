@@ -388,8 +388,8 @@ def align(
 
     from repair.pipeline import make_references
     from repair.stages.align import align as align_texts
-    from repair.stages.align import alignment_json, alignment_tables
     from repair.stages.normalize import normalize
+    from repair.views.alignment import alignment_json, alignment_tables
 
     refs = list(ref or [])
     with user_errors():
