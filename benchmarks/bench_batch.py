@@ -22,7 +22,8 @@ from pathlib import Path
 
 from repair.bench.corrupt import corrupt
 from repair.corpus.batch import default_lm_factory, run_batch
-from repair.corpus.runners import count_words, no_model
+from repair.corpus.runners import no_model
+from repair.text.tokens import count_words
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 

@@ -25,23 +25,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from repair.corpus.runners import (
-    LMFactory,
-    Outcome,
-    RepairFn,
-    Runner,
-    Task,
-    count_words,
-    local_runner,
-    no_model,
-    threads_per_worker,
-)
+from repair.corpus.runners import LMFactory, Outcome, RepairFn, Runner, Task, local_runner, no_model, threads_per_worker
 from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
 from repair.edits import KINDS, Edit
 from repair.files.editlist import dump_edits
 from repair.files.textio import InputError, decode, read_text, write_all, write_atomic
 from repair.pipeline import repair_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.tokens import count_words
 
 STATE_DIR = ".repair-batch"
 JSONL_OUTPUT = "repaired.jsonl"

@@ -20,13 +20,13 @@ from repair.corpus.runners import (
     RepairFn,
     Runner,
     Task,
-    count_words,
     limit_threads,
     no_model,
     process,
 )
 from repair.files.textio import InputError
 from repair.pipeline import repair_text
+from repair.text.tokens import count_words
 
 INSTALL_HINT = "pip install repair[cluster]"
 PLUGIN_NAME = "repair-model"

@@ -16,6 +16,7 @@ from typing import Any
 from repair.edits import Edit
 from repair.lm import LanguageModel
 from repair.pipeline import Result, repair_text
+from repair.text.tokens import count_words
 
 LMFactory = Callable[[], LanguageModel | None]
 RepairFn = Callable[..., Result]
@@ -51,15 +52,6 @@ class Outcome:
     model: str = ""
     error: str = ""
     words: int = 0
-
-
-def count_words(text: str) -> int:
-    """Whitespace-separated words, the unit of the throughput figures.
-
-    >>> count_words("U. S. officials  said")
-    4
-    """
-    return len(text.split())
 
 
 def no_model() -> None:

@@ -136,15 +136,6 @@ def content_start(text: str, start: int, end: int) -> int:
     return first if text[first:end].strip() else end
 
 
-def count_words(text: str) -> int:
-    """Whitespace-separated words.
-
-    >>> count_words(" not  yet ")
-    2
-    """
-    return len(text.split())
-
-
 def first_words(text: str, n: int) -> str:
     """The start of ``text`` up to the end of its n-th word (punctuation counts as a word).
 

@@ -38,3 +38,12 @@ def words(text: str) -> list[str]:
     ['the', 'u.s.', 'said', 'no']
     """
     return [t.text.lower() for t in tokenize(text) if t.is_word]
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words: the unit of throughput figures, and how many words a filler has.
+
+    >>> count_words("U. S. officials  said"), count_words(" not  yet ")
+    (4, 2)
+    """
+    return len(text.split())
