@@ -66,7 +66,8 @@ def process(task: Task, lm: LanguageModel | None, repair: RepairFn = repair_text
         result = repair(task.text, list(task.refs), lm, min_confidence=task.min_confidence)
     except Exception as exc:  # one bad document must not stop the corpus
         return Outcome(task.index, task.key, error=f"the repair failed: {type(exc).__name__}: {exc}", words=words)
-    return Outcome(task.index, task.key, result.output, tuple(result.edits), getattr(lm, "name", ""), words=words)
+    model = lm.name if lm is not None else ""
+    return Outcome(task.index, task.key, result.output, tuple(result.edits), model, words=words)
 
 
 def limit_threads(n: int) -> None:
