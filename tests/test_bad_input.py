@@ -247,8 +247,14 @@ def test_missing_model_package(tmp_path: Path) -> None:
 
 @pytest.mark.model
 @pytest.mark.parametrize("trouble", ["garbage files", "marker lies", "cache is a file"])
-def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
-    """A corrupt or unusable model cache is rebuilt or bypassed: the run still succeeds, with a note."""
+def test_model_cache_trouble_falls_back(
+    tmp_path: Path, trouble: str, quick_conversion: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corrupt or unusable model cache is rebuilt or bypassed: the run still succeeds, with a note.
+
+    In process, with the de-quantization shared (`quick_conversion`): the fresh-process path of
+    the entry point is what test_cli_script_refuses_bad_bytes_without_a_traceback covers.
+    """
     from repair.lm.load import DEFAULT_NAME, MARKER, fingerprint
 
     cache = tmp_path / "cache"
@@ -267,13 +273,13 @@ def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
             source = source_id(find_gguf())
         (folder / MARKER).write_text(json.dumps({"format": 1, "source": source, "files": files}), encoding="utf-8")
     (tmp_path / "in.txt").write_text(GOOD, encoding="utf-8")
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-    proc = run_script(["fix", str(tmp_path / "in.txt")], env)
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    run = CliRunner().invoke(repair.cli.app, ["fix", str(tmp_path / "in.txt")])
+    assert run.exit_code == 0, run.stderr
+    assert run.exception is None and quick_conversion == [1]
     assert (tmp_path / "in.repaired.txt").exists()
     if trouble == "cache is a file":
-        assert "cannot cache" in proc.stderr
+        assert "cannot cache" in run.stderr
     else:
         from repair.lm.load import cache_is_valid, find_gguf, source_id
 
