@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from repair.alternatives import questions, ranked_shares
 from repair.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, default_map, margin_of
 from repair.edits import Edit, Evidence, apply_edits
 from repair.normalize import Normalized
@@ -59,7 +60,8 @@ def content_edits(
         refs = len({ev.source for ev in evidence if ev.source.startswith("ref:")})
         source = SOURCE_NAMES.get(best.source, best.source)
         f = Features(s.kind, source, round(confidence_of(p), 4), margin_of(ranked), refs)
-        out.append(calibrated(Edit(s.start, s.end, before, best.text, s.kind, f.raw, evidence), f, cmap))
+        edit = calibrated(Edit(s.start, s.end, before, best.text, s.kind, f.raw, evidence), f, cmap)
+        out.append(replace(edit, alternatives=ranked_shares(p.candidates, before, 0, edit.confidence)))
     return out
 
 
@@ -82,7 +84,8 @@ def decide(
     swallowed = {id(a) for e in applied for a in doc.layer.absorbed_by(e.start, e.end)}
     rules = [_calibrate_rule(e, cmap) for e in doc.edits if id(e) not in swallowed]
     surface = [e if e.confidence >= min_confidence else replace(e, applied=False) for e in rules]
-    shown = [doc.layer.lift(e) for e in rejected]
+    asked = [doc.layer.lift(q) for q in questions(doc.text, proposals, found, cmap)]
+    shown = [doc.layer.lift(e) for e in rejected] + [replace(q, after=q.before) for q in asked]
     edits = hold_layout_changes(doc.source, surface + lifted + shown)
     return tuple(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)))
 

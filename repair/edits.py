@@ -22,6 +22,9 @@ KINDS: tuple[str, ...] = (
     "substitution",
 )
 
+# the decisions only a reviewer makes; ``applied`` and ``held`` are the threshold's
+REVIEWER_DECISIONS: tuple[str, ...] = ("accepted", "rejected", "chosen")
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -69,9 +72,26 @@ class Edit:
     confidence: float
     evidence: tuple[Evidence, ...] = ()
     applied: bool = True
+    # what a reviewer may choose instead of ``after``: (replacement of before, calibrated share), best first
+    alternatives: tuple[tuple[str, float], ...] = ()
+    decision: str = ""  # "" while the tool's threshold decides, else the reviewer's: one of REVIEWER_DECISIONS
+
+    @property
+    def question(self) -> bool:
+        """A flagged span with no confident fix: it changes nothing until a reviewer picks an alternative."""
+        return self.before == self.after and bool(self.alternatives)
+
+    @property
+    def decided_by(self) -> str:
+        """Who decided: ``applied`` / ``held`` by the threshold, or the reviewer's decision.
+
+        >>> Edit(0, 1, "a", "b", "x", .2, applied=False).decided_by
+        'held'
+        """
+        return self.decision or ("applied" if self.applied else "held")
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "start": self.start,
             "end": self.end,
             "before": self.before,
@@ -79,12 +99,17 @@ class Edit:
             "kind": self.kind,
             "confidence": round(self.confidence, 4),
             "applied": self.applied,
+            "decision": self.decided_by,
             "evidence": [e.to_json() for e in self.evidence],
         }
+        if self.alternatives:
+            out["alternatives"] = [{"text": t, "share": round(s, 4)} for t, s in self.alternatives]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Edit:
         ev = data.get("evidence") or []
+        decision = str(data.get("decision") or "")
         return cls(
             start=int(data["start"]),  # type: ignore[call-overload]
             end=int(data["end"]),  # type: ignore[call-overload]
@@ -94,6 +119,11 @@ class Edit:
             confidence=float(data["confidence"]),  # type: ignore[arg-type]
             applied=bool(data.get("applied", True)),
             evidence=tuple(Evidence.from_json(e) for e in ev),  # type: ignore[attr-defined]
+            alternatives=tuple(
+                (str(a["text"]), float(a["share"]))
+                for a in data.get("alternatives") or []  # type: ignore[attr-defined]
+            ),
+            decision=decision if decision in REVIEWER_DECISIONS else "",
         )
 
 
@@ -123,7 +153,7 @@ def check_edits(text: str, edits: Iterable[Edit]) -> list[Edit]:
     return ordered
 
 
-def apply_edits(text: str, edits: Iterable[Edit], *, only_applied: bool = True) -> str:
+def apply_edits(text: str, edits: Iterable[Edit], only_applied: bool = True) -> str:
     """Apply non-overlapping edits; with none applied the text comes back unchanged.
 
     >>> apply_edits("the the cat", [Edit(0, 4, "the ", "", "duplicate", 0.9)])
@@ -262,10 +292,26 @@ class Layer:
             after = apply_edits(self.text[ds:de], local, only_applied=False)
             absorbed = self.absorbed_by(ds, de)
             lead = max(members, key=lambda m: m.confidence)
+            at = members.index(lead)
+            # each alternative of the lead, in base terms: the group's text with the lead's replacement swapped
+            alternatives = tuple(
+                (apply_edits(self.text[ds:de], [*local[:at], replace(local[at], after=t), *local[at + 1 :]], False), sh)
+                for t, sh in lead.alternatives
+            )
             evidence = tuple(ev for a in absorbed for ev in a.evidence) + tuple(
                 ev for m in members for ev in m.evidence
             )
-            out.append(replace(lead, start=bs, end=be, before=self.base[bs:be], after=after, evidence=evidence))
+            out.append(
+                replace(
+                    lead,
+                    start=bs,
+                    end=be,
+                    before=self.base[bs:be],
+                    after=after,
+                    evidence=evidence,
+                    alternatives=alternatives,
+                )
+            )
         return out
 
 
