@@ -71,7 +71,7 @@ def test_keys_change_applied_flags(pressed: tuple[str, ...], flags: list[bool], 
 
 def test_every_decision_is_saved_and_the_last_save_is_the_final_state() -> None:
     final, saves = drive("r", "s", "a", "u", "q")
-    assert len(saves) == 3  # reject, accept, undo; skip and quit change nothing
+    assert len(saves) == 4  # reject, skip (the place is kept), accept, undo; quit changes nothing
     assert saves[-1].edits == final.edits
     assert applied(saves[0]) == [False, True, False, True]
 
