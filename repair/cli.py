@@ -384,18 +384,34 @@ def review(
         list[str] | None,
         typer.Option("--kind", "-k", help="Ask only about edits of this kind (e.g. substitution); repeat for more."),
     ] = None,
+    decisions_path: Annotated[
+        Path | None,
+        typer.Option("--decisions", help="Where decisions are kept as made. Default: INPUT's stem + .decisions.json."),
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over: forget the decisions saved by an earlier review.")
+    ] = False,
+    apply_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--apply",
+            help="Apply a decisions file (saved by a review or downloaded from the HTML report) without asking.",
+        ),
+    ] = None,
 ) -> None:
-    """Accept or reject edits one by one: a accept, r reject, s skip, u undo, q quit.
+    """Review edits one by one: a accept, r reject, 1-9 choose an alternative, t type one, s skip, u undo, q quit.
 
     Example: [bold]repair review article.txt article.edits.json[/]
 
-    The text and the edit list are saved after every decision, so quitting loses nothing.
+    The text, the edit list and the decisions are saved after every key, so quitting loses
+    nothing and the next `repair review` goes on where this one stopped (--restart: from the start).
     """
     import click
 
+    from repair.decisions import dump_decisions, load_decisions, recorded
     from repair.editlist import dump_edits
     from repair.edits import apply_edits
-    from repair.review import ReviewState, run_review, start
+    from repair.review import ReviewState, run_review, seen, start
 
     def read_key() -> str:
         if sys.stdin.isatty():
@@ -403,38 +419,59 @@ def review(
         line = sys.stdin.readline()
         return line if line else "q"  # the end of scripted input ends the review
 
+    def read_line() -> str:
+        return input("> ") if sys.stdin.isatty() else sys.stdin.readline()
+
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
         stem = input_path.with_suffix("") if input_path.suffix else input_path
         target = out_path or stem.with_name(stem.name + ".reviewed.txt")
         list_target = edits_out or stem.with_name(stem.name + ".reviewed.edits.json")
-        if target.resolve() == list_target.resolve():
-            raise UserError("--out and --edits-out must be two different files")
+        kept = decisions_path or stem.with_name(stem.name + ".decisions.json")
+        if len({target.resolve(), list_target.resolve(), kept.resolve()}) < 3:
+            raise UserError("--out, --edits-out and --decisions must be three different files")
+        name = str(meta.get("input") or input_path)
 
         def save(state: ReviewState) -> None:
             listing = dump_edits(
                 text,
                 state.edits,
-                input_name=str(meta.get("input") or input_path),
+                input_name=name,
                 refs=[str(r) for r in meta.get("references") or []],
                 model=str(meta.get("model") or ""),
                 min_confidence=float(meta.get("min_confidence") or 0.0),
             )
-            write_all({target: apply_edits(text, state.edits), list_target: listing}, protect=(input_path,))
+            made = dump_decisions(text, recorded(state.edits, seen(state)), input_name=name)
+            outputs = {target: apply_edits(text, state.edits), list_target: listing}
+            write_all({**outputs, **({} if apply_path else {kept: made})}, protect=(input_path,))
 
-        state = start(text, edits, kind or ())
+        if apply_path is not None:
+            given = load_decisions(read_text(apply_path, what="decisions file"), text, name=str(apply_path))
+            state = start(text, edits, (), given)
+            save(state)
+            made_by = sum(1 for e in state.edits if e.decision)
+            err.print(f"applied {len(given)} decisions from {apply_path}: {made_by} edits decided", highlight=False)
+            err.print(f"  repaired text: {target}\n      edit list: {list_target}", highlight=False)
+            return
+        earlier = []
+        if kept.exists() and not restart:
+            earlier = load_decisions(read_text(kept, what="decisions file"), text, name=str(kept))
+        state = start(text, edits, kind or (), earlier)
         if not state.queue:
             err.print("no edits to review" + (f" of kind {', '.join(kind)}" if kind else ""), highlight=False)
             return
+        if state.index:
+            err.print(f"going on from edit {state.index + 1} ({kept}; --restart starts over)", highlight=False)
+        first = state.index
         try:
-            state = run_review(state, read_key, out.print, save)
+            state = run_review(state, read_key, out.print, save, read_line)
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: the decisions made so far are saved")
             raise typer.Exit(130) from None
-    decided = len(state.history)
-    err.print(f"reviewed {decided} of {len(state.queue)} edits", highlight=False)
-    if decided:
-        err.print(f"  repaired text: {target}\n      edit list: {list_target}", highlight=False)
+    err.print(f"reviewed {state.index} of {len(state.queue)} edits", highlight=False)
+    if state.index > first or state.history:
+        saved = f"  repaired text: {target}\n      edit list: {list_target}\n      decisions: {kept}"
+        err.print(saved, highlight=False)
 
 
 @app.command("export")
@@ -455,7 +492,15 @@ def export_cmd(
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
         refs = [str(r) for r in meta.get("references") or []]
-        result = export(text, edits, fmt.value, input_name=str(meta.get("input") or input_path), refs=refs)
+        result = export(
+            text,
+            edits,
+            fmt.value,
+            input_name=str(meta.get("input") or input_path),
+            refs=refs,
+            model=str(meta.get("model") or ""),
+            min_confidence=float(meta.get("min_confidence") or 0.0),
+        )
         if out_path is not None:
             write_all({out_path: result}, protect=(input_path, edits_path))
     if out_path is None:
