@@ -220,6 +220,8 @@ def fix(
             result.alignment,
             title=f"repair: {input_path.name}",
             doc=result.doc,
+            min_confidence=min_confidence,
+            input_name=str(input_path),
         )
         write_all(
             {
@@ -325,7 +327,16 @@ def report(
         text, meta, edits = load_edit_list(input_path, edits_path)
         target = out_path or default_outputs(input_path)[2]
         doc, alignment = realign(text, saved_refs(input_path, ref, meta))
-        page = render_report(text, edits, (), alignment, title=f"repair: {input_path.name}", doc=doc)
+        page = render_report(
+            text,
+            edits,
+            (),
+            alignment,
+            title=f"repair: {input_path.name}",
+            doc=doc,
+            min_confidence=float(meta.get("min_confidence") or 0.0),
+            input_name=str(meta.get("input") or input_path),
+        )
         write_all({target: page}, protect=(input_path, edits_path, *(ref or [])))
     err.print(f"report: {target}", highlight=False)
 
