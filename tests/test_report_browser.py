@@ -110,6 +110,8 @@ def test_a_reviewer_chooses_rejects_and_downloads_decisions_that_review_applies(
         ("Iran", "chosen", "he"),
         ("Russia", "rejected", None),
     ]
+    browser.refresh()  # the page keeps what was decided on it
+    assert "2 decisions made" in browser.find_element(By.ID, "made").text
 
     decisions = tmp_path / "downloads" / "story.decisions.json"
     args = ["review", str(tmp_path / "story.txt"), str(tmp_path / "story.edits.json"), "--apply", str(decisions)]

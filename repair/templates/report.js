@@ -174,11 +174,16 @@
     try { localStorage.setItem(storeKey, JSON.stringify(made)); } catch (e) { /* storage off: the download still works */ }
   }
 
+  // an edit as the decisions file names it: a kept decision is restored only onto the same edit
+  function keyOf(card) {
+    return card.getAttribute("data-s") + ":" + card.getAttribute("data-t") + ":" + card.getAttribute("data-before");
+  }
+
   function decide(i, decision, text) {
     var card = byId("card-" + i);
     if (!card) { return; }
     var same = made[i] && made[i].decision === decision && (decision !== "chosen" || made[i].after === text);
-    if (same) { delete made[i]; } else { made[i] = { decision: decision, after: decision === "chosen" ? text : null }; }
+    if (same) { delete made[i]; } else { made[i] = { decision: decision, after: decision === "chosen" ? text : null, key: keyOf(card) }; }
     mark(i);
     refresh();
   }
@@ -209,7 +214,10 @@
 
   try {
     var kept = JSON.parse(localStorage.getItem(storeKey) || "{}");
-    Object.keys(kept).forEach(function (i) { if (byId("card-" + i)) { made[i] = kept[i]; mark(i); } });
+    Object.keys(kept).forEach(function (i) {
+      var card = byId("card-" + i);
+      if (card && kept[i].key === keyOf(card)) { made[i] = kept[i]; mark(i); }
+    });
   } catch (e) { /* nothing kept */ }
   refresh();
 }());
