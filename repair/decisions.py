@@ -32,23 +32,24 @@ class Decision:
     start: int
     end: int
     before: str
+    kind: str  # a held content edit and a surface fix can cover the same span: the kind tells them apart
     decision: str  # accepted | rejected | chosen | skipped
     after: str | None = None  # the replacement, for ``chosen``
 
     @property
-    def key(self) -> tuple[int, int, str]:
-        return (self.start, self.end, self.before)
+    def key(self) -> tuple[int, int, str, str]:
+        return (self.start, self.end, self.before, self.kind)
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"start": self.start, "end": self.end, "before": self.before}
+        out: dict[str, object] = {"start": self.start, "end": self.end, "before": self.before, "kind": self.kind}
         out["decision"] = self.decision
         if self.decision == "chosen":
             out["after"] = self.after or ""
         return out
 
 
-def key_of(e: Edit) -> tuple[int, int, str]:
-    return (e.start, e.end, e.before)
+def key_of(e: Edit) -> tuple[int, int, str, str]:
+    return (e.start, e.end, e.before, e.kind)
 
 
 def decide_edit(edits: Sequence[Edit], i: int, decision: str, after: str | None = None) -> tuple[Edit, ...]:
@@ -84,7 +85,7 @@ def apply_decisions(
     for d in decisions:
         i = where.get(d.key)
         if i is None:
-            raise InputError(f"{name}: no edit at {d.start}-{d.end} covering {d.before!r} in this edit list")
+            raise InputError(f"{name}: no {d.kind} edit at {d.start}-{d.end} covering {d.before!r} in this edit list")
         out = decide_edit(out, i, d.decision, d.after)
     return out
 
@@ -95,9 +96,11 @@ def recorded(edits: Sequence[Edit], seen: Iterable[int] = ()) -> list[Decision]:
     out = []
     for i, e in enumerate(edits):
         if e.decision:
-            out.append(Decision(e.start, e.end, e.before, e.decision, e.after if e.decision == "chosen" else None))
+            out.append(
+                Decision(e.start, e.end, e.before, e.kind, e.decision, e.after if e.decision == "chosen" else None)
+            )
         elif i in seen_set:
-            out.append(Decision(e.start, e.end, e.before, SKIPPED))
+            out.append(Decision(e.start, e.end, e.before, e.kind, SKIPPED))
     return out
 
 
@@ -128,7 +131,12 @@ def load_decisions(text: str, source: str, *, name: str = "decisions file") -> l
             after = d.get("after")
             out.append(
                 Decision(
-                    int(d["start"]), int(d["end"]), str(d["before"]), decision, None if after is None else str(after)
+                    int(d["start"]),
+                    int(d["end"]),
+                    str(d["before"]),
+                    str(d["kind"]),
+                    decision,
+                    None if after is None else str(after),
                 )
             )
     except (ValueError, KeyError, TypeError) as exc:

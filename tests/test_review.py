@@ -177,8 +177,21 @@ def test_a_decisions_file_is_applied_without_asking(files: tuple[Path, Path], tm
         "version": 1,
         "input_sha256": json.loads(listing.read_text(encoding="utf-8"))["input_sha256"],
         "decisions": [
-            {"start": EDITS[0].start, "end": EDITS[0].end, "before": "Assad ", "decision": "rejected"},
-            {"start": EDITS[2].start, "end": EDITS[2].end, "before": "Russia", "decision": "chosen", "after": "the"},
+            {
+                "start": EDITS[0].start,
+                "end": EDITS[0].end,
+                "before": "Assad ",
+                "kind": "duplicate",
+                "decision": "rejected",
+            },
+            {
+                "start": EDITS[2].start,
+                "end": EDITS[2].end,
+                "before": "Russia",
+                "kind": "substitution",
+                "decision": "chosen",
+                "after": "the",
+            },
         ],
     }
     path = tmp_path / "decisions.json"

@@ -176,7 +176,8 @@
 
   // an edit as the decisions file names it: a kept decision is restored only onto the same edit
   function keyOf(card) {
-    return card.getAttribute("data-s") + ":" + card.getAttribute("data-t") + ":" + card.getAttribute("data-before");
+    return [card.getAttribute("data-s"), card.getAttribute("data-t"), card.getAttribute("data-k"),
+      card.getAttribute("data-before")].join(":");
   }
 
   function decide(i, decision, text) {
@@ -192,7 +193,7 @@
     var list = Object.keys(made).map(Number).sort(function (a, b) { return a - b; }).map(function (i) {
       var card = byId("card-" + i);
       var d = { start: parseInt(card.getAttribute("data-s"), 10), end: parseInt(card.getAttribute("data-t"), 10),
-        before: card.getAttribute("data-before"), decision: made[i].decision };
+        before: card.getAttribute("data-before"), kind: card.getAttribute("data-k"), decision: made[i].decision };
       if (made[i].decision === "chosen") { d.after = made[i].after; }
       return d;
     });
