@@ -232,6 +232,11 @@ def fix(
             protect=(input_path, *refs),
         )
     err.print(summary_table(result.edits))
+    asked = sum(1 for e in result.edits if e.question)
+    with_alternatives = sum(1 for e in result.edits if not e.applied and not e.question and len(e.alternatives) > 1)
+    if asked or with_alternatives:
+        note = f"{with_alternatives} held edits offer alternatives, {asked} flagged spans are questions"
+        err.print(f"[dim]{note} (counted as not applied): repair review INPUT EDITS[/]", highlight=False)
     for what, path in targets.items():
         err.print(f"{what:>14}: {path}", highlight=False)
 

@@ -145,8 +145,11 @@ def show_edit(state: ReviewState) -> RenderableType:
     line = Text("…" if e.start > CONTEXT_CHARS else "")
     line.append(left)
     line.append(visible(e.before) or "‸", style=f"bold {colour} strike" if e.before else f"bold {colour}")
-    line.append("→", style="dim")
-    line.append(visible(e.after) or "∅", style="bold reverse green" if e.after.strip() else "bold green")
+    if e.question:
+        line.append("?", style=f"bold {colour}")
+    else:
+        line.append("→", style="dim")
+        line.append(visible(e.after) or "∅", style="bold reverse green" if e.after.strip() else "bold green")
     line.append(right)
     line.append("…" if e.end + CONTEXT_CHARS < len(src) else "")
     head = Text.assemble(
