@@ -3,7 +3,7 @@
 For each damaged copy (`repair corrupt` writes the text and its answer key) and the
 edit list `repair fix` wrote for it, the reviewer goes through the content edits
 (substitution, gap, duplicate, stray; questions included) in the order `repair review`
-asks, pressing one key per edit through `repair.review.run_review`:
+asks, pressing one key per edit through `repair.views.review.run_review`:
 
 - accept/reject alone: ``a`` when the proposed fix is the gold one, else ``r``;
 - with alternatives: ``a`` as above, else the digit of the alternative that is the gold
@@ -24,11 +24,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from repair.corrupt import load_answers
-from repair.editlist import load_edits
+from repair.bench.corrupt import load_answers
+from repair.bench.score import TOKENIZATION, extract_edits, judge_edits
 from repair.edits import Edit, apply_edits
-from repair.review import ReviewState, run_review, start
-from repair.score import TOKENIZATION, extract_edits, judge_edits
+from repair.files.editlist import load_edits
+from repair.views.review import ReviewState, run_review, start
 
 CONTENT = ("substitution", "gap", "duplicate", "stray")
 

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.editlist import dump_edits
 from repair.edits import Edit, Evidence
-from repair.report import render_report
+from repair.files.editlist import dump_edits
+from repair.views.report import render_report
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[dev])")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
