@@ -163,6 +163,9 @@ def fix(
             chunk_progress=chunk_bar,
         )
     err.print(counts_table(done.applied, done.held))
+    if done.questions or done.with_alternatives:
+        note = f"{done.with_alternatives} held edits offer alternatives, {done.questions} flagged spans are questions"
+        err.print(f"[dim]{note} (counted as not applied): repair review INPUT EDITS[/]", highlight=False)
     if done.streamed:
         skipped = f"the input has {done.streamed:,} chars (streamed in chunks)"
         err.print(f"        report: skipped: {skipped}", highlight=False)
@@ -233,7 +236,16 @@ def report(
         text, meta, edits = load_edit_list(input_path, edits_path)
         target = out_path or default_outputs(input_path)[2]
         doc, alignment = realign(text, saved_refs(input_path, ref, meta))
-        page = render_report(text, edits, (), alignment, title=f"repair: {input_path.name}", doc=doc)
+        page = render_report(
+            text,
+            edits,
+            (),
+            alignment,
+            title=f"repair: {input_path.name}",
+            doc=doc,
+            min_confidence=float(meta.get("min_confidence") or 0.0),
+            input_name=str(meta.get("input") or input_path),
+        )
         write_all({target: page}, protect=(input_path, edits_path, *(ref or [])))
     err.print(f"report: {target}", highlight=False)
 
@@ -292,18 +304,32 @@ def review(
         list[str] | None,
         typer.Option("--kind", "-k", help="Ask only about edits of this kind (e.g. substitution); repeat for more."),
     ] = None,
+    decisions_path: Annotated[
+        Path | None,
+        typer.Option("--decisions", help="Where decisions are kept as made. Default: INPUT's stem + .decisions.json."),
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over: forget the decisions saved by an earlier review.")
+    ] = False,
+    apply_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--apply",
+            help="Apply a decisions file (saved by a review or downloaded from the HTML report) without asking.",
+        ),
+    ] = None,
 ) -> None:
-    """Accept or reject edits one by one: a accept, r reject, s skip, u undo, q quit.
+    """Review edits one by one: a accept, r reject, 1-9 choose an alternative, t type one, s skip, u undo, q quit.
 
     Example: [bold]repair review article.txt article.edits.json[/]
 
-    The text and the edit list are saved after every decision, so quitting loses nothing.
+    The text, the edit list and the decisions are saved after every key, so quitting loses
+    nothing and the next `repair review` goes on where this one stopped (--restart: from the start).
     """
     import click
 
-    from repair.edits import apply_edits
-    from repair.files.editlist import dump_edits
-    from repair.views.review import ReviewState, run_review, start
+    from repair.files.reviewed import review_files
+    from repair.views.review import run_review, seen, start
 
     def read_key() -> str:
         if sys.stdin.isatty():
@@ -311,38 +337,37 @@ def review(
         line = sys.stdin.readline()
         return line if line else "q"  # the end of scripted input ends the review
 
+    def read_line() -> str:
+        return input("> ") if sys.stdin.isatty() else sys.stdin.readline()
+
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
-        stem = input_path.with_suffix("") if input_path.suffix else input_path
-        target = out_path or stem.with_name(stem.name + ".reviewed.txt")
-        list_target = edits_out or stem.with_name(stem.name + ".reviewed.edits.json")
-        if target.resolve() == list_target.resolve():
-            raise UserError("--out and --edits-out must be two different files")
-
-        def save(state: ReviewState) -> None:
-            listing = dump_edits(
-                text,
-                state.edits,
-                input_name=str(meta.get("input") or input_path),
-                refs=[str(r) for r in meta.get("references") or []],
-                model=str(meta.get("model") or ""),
-                min_confidence=float(meta.get("min_confidence") or 0.0),
-            )
-            write_all({target: apply_edits(text, state.edits), list_target: listing}, protect=(input_path,))
-
-        state = start(text, edits, kind or ())
+        files = review_files(input_path, text, meta, out=out_path, edits_out=edits_out, decisions=decisions_path)
+        if apply_path is not None:
+            given = files.read_decisions(apply_path)
+            state = start(text, edits, (), given)
+            files.save(state.edits, with_decisions=False)
+            made_by = sum(1 for e in state.edits if e.decision)
+            err.print(f"applied {len(given)} decisions from {apply_path}: {made_by} edits decided", highlight=False)
+            err.print(f"  repaired text: {files.text}\n      edit list: {files.edits}", highlight=False)
+            return
+        state = start(text, edits, kind or (), [] if restart else files.saved_decisions())
         if not state.queue:
             err.print("no edits to review" + (f" of kind {', '.join(kind)}" if kind else ""), highlight=False)
             return
+        if state.index:
+            going_on = f"going on from edit {state.index + 1} ({files.decisions}; --restart starts over)"
+            err.print(going_on, highlight=False)
+        first = state.index
         try:
-            state = run_review(state, read_key, out.print, save)
+            state = run_review(state, read_key, out.print, lambda s: files.save(s.edits, seen(s)), read_line)
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: the decisions made so far are saved")
             raise typer.Exit(130) from None
-    decided = len(state.history)
-    err.print(f"reviewed {decided} of {len(state.queue)} edits", highlight=False)
-    if decided:
-        err.print(f"  repaired text: {target}\n      edit list: {list_target}", highlight=False)
+    err.print(f"reviewed {state.index} of {len(state.queue)} edits", highlight=False)
+    if state.index > first or state.history:
+        saved = f"  repaired text: {files.text}\n      edit list: {files.edits}\n      decisions: {files.decisions}"
+        err.print(saved, highlight=False)
 
 
 @app.command("export")
@@ -363,7 +388,15 @@ def export_cmd(
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
         refs = [str(r) for r in meta.get("references") or []]
-        result = export(text, edits, fmt.value, input_name=str(meta.get("input") or input_path), refs=refs)
+        result = export(
+            text,
+            edits,
+            fmt.value,
+            input_name=str(meta.get("input") or input_path),
+            refs=refs,
+            model=str(meta.get("model") or ""),
+            min_confidence=float(meta.get("min_confidence") or 0.0),
+        )
         if out_path is not None:
             write_all({out_path: result}, protect=(input_path, edits_path))
     if out_path is None:

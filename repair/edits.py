@@ -21,6 +21,9 @@ KINDS: tuple[str, ...] = (
     "substitution",
 )
 
+# the decisions only a reviewer makes; ``applied`` and ``held`` are the threshold's
+REVIEWER_DECISIONS: tuple[str, ...] = ("accepted", "rejected", "chosen")
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -68,9 +71,26 @@ class Edit:
     confidence: float
     evidence: tuple[Evidence, ...] = ()
     applied: bool = True
+    # what a reviewer may choose instead of ``after``: (replacement of before, calibrated share), best first
+    alternatives: tuple[tuple[str, float], ...] = ()
+    decision: str = ""  # "" while the tool's threshold decides, else the reviewer's: one of REVIEWER_DECISIONS
+
+    @property
+    def question(self) -> bool:
+        """A flagged span with no confident fix: it changes nothing until a reviewer picks an alternative."""
+        return self.before == self.after and bool(self.alternatives)
+
+    @property
+    def decided_by(self) -> str:
+        """Who decided: ``applied`` / ``held`` by the threshold, or the reviewer's decision.
+
+        >>> Edit(0, 1, "a", "b", "x", .2, applied=False).decided_by
+        'held'
+        """
+        return self.decision or ("applied" if self.applied else "held")
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "start": self.start,
             "end": self.end,
             "before": self.before,
@@ -78,12 +98,17 @@ class Edit:
             "kind": self.kind,
             "confidence": round(self.confidence, 4),
             "applied": self.applied,
+            "decision": self.decided_by,
             "evidence": [e.to_json() for e in self.evidence],
         }
+        if self.alternatives:
+            out["alternatives"] = [{"text": t, "share": round(s, 4)} for t, s in self.alternatives]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Edit:
         ev = data.get("evidence") or []
+        decision = str(data.get("decision") or "")
         return cls(
             start=int(data["start"]),  # type: ignore[call-overload]
             end=int(data["end"]),  # type: ignore[call-overload]
@@ -93,6 +118,11 @@ class Edit:
             confidence=float(data["confidence"]),  # type: ignore[arg-type]
             applied=bool(data.get("applied", True)),
             evidence=tuple(Evidence.from_json(e) for e in ev),  # type: ignore[attr-defined]
+            alternatives=tuple(
+                (str(a["text"]), float(a["share"]))
+                for a in data.get("alternatives") or []  # type: ignore[attr-defined]
+            ),
+            decision=decision if decision in REVIEWER_DECISIONS else "",
         )
 
 
@@ -139,3 +169,14 @@ def apply_edits(text: str, edits: Iterable[Edit], *, only_applied: bool = True) 
     return "".join(parts)
 
 
+def overlaps(a: Edit, b: Edit) -> bool:
+    """Whether two edits cannot both be applied (the rule `check_edits` enforces).
+
+    >>> overlaps(Edit(0, 3, "abc", "", "x", 1), Edit(2, 2, "", "d", "x", 1))
+    True
+    >>> overlaps(Edit(0, 3, "abc", "", "x", 1), Edit(3, 3, "", "d", "x", 1))
+    False
+    """
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start
+    return a.start < b.end and b.start < a.end

@@ -31,13 +31,16 @@ class Fixed:
     """What a fix wrote: its outputs by what they hold, and the counts of its edits by kind.
 
     ``streamed`` is the input's size in chars when it was too big to hold and went chunk by chunk
-    (then there is no report), else 0.
+    (then there is no report), else 0. ``with_alternatives`` held edits offer a reviewer alternatives,
+    ``questions`` flagged spans are asked about (both counted in ``held``; not counted when streamed).
     """
 
     targets: dict[str, Path]
     applied: Counter[str]
     held: Counter[str]
     streamed: int = 0
+    with_alternatives: int = 0
+    questions: int = 0
 
 
 def fix_targets(
@@ -56,6 +59,12 @@ def fix_targets(
 def counts(edits: Sequence[Edit]) -> tuple[Counter[str], Counter[str]]:
     """Edits by kind: applied, and held back."""
     return Counter(e.kind for e in edits if e.applied), Counter(e.kind for e in edits if not e.applied)
+
+
+def review_counts(edits: Sequence[Edit]) -> tuple[int, int]:
+    """How many held edits offer alternatives to choose from, and how many flagged spans are questions."""
+    asked = sum(1 for e in edits if e.question)
+    return sum(1 for e in edits if not e.applied and not e.question and len(e.alternatives) > 1), asked
 
 
 def fix_file(
@@ -84,17 +93,16 @@ def fix_file(
     text, ref_texts = read_inputs(input_path, refs)
     lm = load_lm()
     result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=progress)
+    names, model = [str(r) for r in refs], lm.name if lm is not None else ""
     if fmt == "json":
         edit_list = dump_edits(
-            text,
-            result.edits,
-            input_name=str(input_path),
-            refs=[str(r) for r in refs],
-            model=lm.name if lm is not None else "",
-            min_confidence=min_confidence,
+            text, result.edits, input_name=str(input_path), refs=names, model=model, min_confidence=min_confidence
         )
     else:
-        edit_list = export_edits(text, result.edits, fmt, input_name=str(input_path), refs=[str(r) for r in refs])
+        # the run's model and threshold travel with the export as with the edit list
+        edit_list = export_edits(
+            text, result.edits, fmt, input_name=str(input_path), refs=names, model=model, min_confidence=min_confidence
+        )
     page = render_report(
         text,
         result.edits,
@@ -102,12 +110,14 @@ def fix_file(
         result.alignment,
         title=f"repair: {input_path.name}",
         doc=result.doc,
+        min_confidence=min_confidence,
+        input_name=str(input_path),
     )
     write_all(
         {targets["repaired text"]: result.output, targets["edit list"]: edit_list, targets["report"]: page},
         protect=(input_path, *refs),
     )
-    return Fixed(targets, *counts(result.edits))
+    return Fixed(targets, *counts(result.edits), 0, *review_counts(result.edits))
 
 
 def _fix_streamed(

@@ -173,7 +173,7 @@ def check_result(text: str, r: Result) -> None:
         assert text[e.start : e.end] == e.before, e
         assert e.kind in KINDS, e
         assert 0.0 <= e.confidence <= 1.0, e
-        assert e.before != e.after, f"an edit that changes nothing: {e}"
+        assert e.before != e.after or (e.question and not e.applied), f"an edit that changes nothing: {e}"
     applied = [e for e in r.edits if e.applied]
     check_edits(text, applied)  # raises on overlap
     assert apply_edits(text, []) == text
@@ -314,7 +314,10 @@ def test_chunked_run_gives_the_same_edits(paragraphs: list[str], crlf: bool) -> 
     size = max(len(p.strip() or "x") for p in paragraphs) + len(sep)
     chunks = split_text(text, size)
     parts = list(repair_stream(chunks, [], None))
-    assert [edit_key(e) for p in parts for e in p.edits] == [edit_key(e) for e in whole.edits]
+    # questions (flagged spans no fix beat) hang on how many times a name occurs, which a chunk sees less of
+    assert [edit_key(e) for p in parts for e in p.edits if not e.question] == [
+        edit_key(e) for e in whole.edits if not e.question
+    ]
     assert "".join(p.output for p in parts) == whole.output
 
 

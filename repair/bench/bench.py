@@ -318,6 +318,7 @@ def run_bench(
         error = ""
         try:
             output, edits = run(case.input, case.refs)
+            edits = tuple(e for e in edits if not e.question)  # a question proposes nothing to judge
         except Exception as exc:  # a crash is a result of the benchmark, not the end of it
             output, edits, error = case.input, (), f"{type(exc).__name__}: {exc}"
         took = time.perf_counter() - started

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from repair.edits import Edit, Evidence, apply_edits
+from repair.stages.alternatives import questions, ranked_shares
 from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, margin_of
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Proposal
@@ -56,7 +57,8 @@ def content_edits(doc: Normalized, proposals: Sequence[Proposal], cmap: Calibrat
         refs = len({ev.source for ev in evidence if ev.source.startswith("ref:")})
         source = SOURCE_NAMES.get(best.source, best.source)
         f = Features(s.kind, source, round(confidence_of(p), 4), margin_of(ranked), refs)
-        out.append(calibrated(Edit(s.start, s.end, before, best.text, s.kind, f.raw, evidence), f, cmap))
+        edit = calibrated(Edit(s.start, s.end, before, best.text, s.kind, f.raw, evidence), f, cmap)
+        out.append(replace(edit, alternatives=ranked_shares(p.candidates, before, 0, edit.confidence)))
     return out
 
 
@@ -79,7 +81,8 @@ def decide(
     swallowed = {id(a) for e in applied for a in doc.layer.absorbed_by(e.start, e.end)}
     rules = [_calibrate_rule(e, cmap) for e in doc.edits if id(e) not in swallowed]
     surface = [e if e.confidence >= min_confidence else replace(e, applied=False) for e in rules]
-    shown = [doc.layer.lift(e) for e in rejected]
+    asked = [doc.layer.lift(q) for q in questions(doc.text, proposals, found, cmap)]
+    shown = [doc.layer.lift(e) for e in rejected] + [replace(q, after=q.before) for q in asked]
     edits = hold_layout_changes(doc.source, surface + lifted + shown)
     return tuple(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)))
 

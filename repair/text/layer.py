@@ -132,10 +132,33 @@ class Layer:
             after = apply_edits(self.text[ds:de], local, only_applied=False)
             absorbed = self.absorbed_by(ds, de)
             lead = max(members, key=lambda m: m.confidence)
+            at = members.index(lead)
+            # each alternative of the lead, in base terms: the group's text with the lead's replacement swapped
+            alternatives = tuple(
+                (
+                    apply_edits(
+                        self.text[ds:de],
+                        [*local[:at], replace(local[at], after=t), *local[at + 1 :]],
+                        only_applied=False,
+                    ),
+                    sh,
+                )
+                for t, sh in lead.alternatives
+            )
             evidence = tuple(ev for a in absorbed for ev in a.evidence) + tuple(
                 ev for m in members for ev in m.evidence
             )
-            out.append(replace(lead, start=bs, end=be, before=self.base[bs:be], after=after, evidence=evidence))
+            out.append(
+                replace(
+                    lead,
+                    start=bs,
+                    end=be,
+                    before=self.base[bs:be],
+                    after=after,
+                    evidence=evidence,
+                    alternatives=alternatives,
+                )
+            )
         return out
 
 

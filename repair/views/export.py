@@ -37,10 +37,12 @@ def export(
     input_name: str = "input",
     refs: Sequence[str] = (),
     title: str = "",
+    model: str = "",
+    min_confidence: float = 0.0,
 ) -> str:
-    """The edit list as ``fmt`` (json, m2 or tei)."""
+    """The edit list as ``fmt`` (json, m2 or tei); ``model`` and ``min_confidence`` are the run's."""
     if fmt == "json":
-        return dump_edits(source, edits, input_name=input_name, refs=refs)
+        return dump_edits(source, edits, input_name=input_name, refs=refs, model=model, min_confidence=min_confidence)
     if fmt == "m2":
         return to_m2(source, edits)
     if fmt == "tei":
@@ -185,11 +187,17 @@ def to_tei(
                 lem = el(app, "lem", x.after)
                 if supporting:
                     lem.set("wit", " ".join("#" + w for w in supporting))
+                if x.decision:
+                    lem.set("type", x.decision)  # the reviewer's reading: accepted, or chosen among the alternatives
                 el(app, "rdg", x.before, wit="#input")
             else:
-                app.set("subtype", "not-applied")
+                app.set("subtype", "rejected" if x.decision == "rejected" else "not-applied")
                 el(app, "lem", x.before, wit="#input")
-                el(app, "rdg", x.after, type="suggestion")
+                if not x.question:
+                    el(app, "rdg", x.after, type="suggestion")
+            for text, share in x.alternatives:
+                if text not in (x.after, x.before):
+                    el(app, "rdg", text, type="alternative", cert=f"{share:.2f}")
             last = app
             pos = x.end
         _put(para, last, source[pos:e].rstrip("\r\n"))

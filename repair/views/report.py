@@ -16,12 +16,21 @@ from dataclasses import dataclass
 import jinja2
 
 from repair.edits import KINDS, Edit, Evidence
+from repair.files.editlist import sha256
 from repair.stages.align import Alignment, Reference
 from repair.stages.normalize import Normalized, normalize
 from repair.views.sidebyside import View, build_view
 
 # the reference text an evidence span points at is shown up to this length
 SNIPPET_CHARS = 160
+# fixes of the surface, not the wording: listed after the content edits, one collapsed line per kind
+SURFACE_KINDS: tuple[str, ...] = ("tokenization", "whitespace", "mojibake")
+CONTEXT_CHARS = 40  # of the text either side of an edit, on its card
+SURFACE_HELP = {
+    "tokenization": "spaces put back where a tokenizer split words and punctuation",
+    "whitespace": "runs of spaces and stray line-end spaces",
+    "mojibake": "text decoded with the wrong encoding, decoded again",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,32 @@ def kind_counts(edits: Sequence[Edit]) -> list[KindCount]:
     seen = set(applied) | set(held)
     kinds = [k for k in KINDS if k in seen] + sorted(seen - set(KINDS))
     return [KindCount(k, kind_class(k), applied[k], held[k]) for k in kinds]
+
+
+def card_order(edits: Sequence[Edit]) -> tuple[list[int], list[tuple[str, list[int]]]]:
+    """Indexes of the content edits in text order, then of the surface fixes grouped by kind.
+
+    >>> card_order([Edit(0, 1, "a", "b", "tokenization", 1.0), Edit(1, 2, "b", "c", "gap", 1.0)])
+    ([1], [('tokenization', [0])])
+    """
+    content = [i for i, e in enumerate(edits) if e.kind not in SURFACE_KINDS]
+    groups = [(k, [i for i, e in enumerate(edits) if e.kind == k]) for k in SURFACE_KINDS]
+    return content, [(k, members) for k, members in groups if members]
+
+
+def around(source: str, e: Edit, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
+    """A few words either side of an edit, cut at spaces, so a card can be read without the columns.
+
+    >>> around("one two three four five", Edit(8, 13, "three", "3", "x", 1.0), chars=6)
+    ('two ', ' four')
+    """
+    left = source[max(0, e.start - chars) : e.start]
+    right = source[e.end : e.end + chars]
+    if e.start > chars and " " in left:
+        left = left[left.index(" ") + 1 :]
+    if e.end + chars < len(source) and " " in right:
+        right = right[: right.rindex(" ")]
+    return " ".join(left.split("\n")[-1:]), right.split("\n")[0]
 
 
 def snippet(refs: Sequence[Reference], ev: Evidence) -> str:
@@ -83,16 +118,29 @@ def render_report(
     *,
     title: str = "repair report",
     doc: Normalized | None = None,
+    min_confidence: float = 0.0,
+    input_name: str = "input",
 ) -> str:
     """A self-contained HTML page: input, repaired text and covering reference side by side.
 
     ``doc`` is the normalized input the alignment was made on; without it the input
-    is normalized again (the normalizer is deterministic).
+    is normalized again (the normalizer is deterministic). The confidence filter starts
+    at ``min_confidence``, the run's threshold; decisions made on the page download as a
+    decisions file for ``input_name`` (see `repair.files.decisions`).
     """
     view: View = build_view(source, edits, alignment, doc)
     shown_refs = tuple(alignment.refs) if alignment is not None else tuple(refs)
     template = _environment().get_template("report.html")
+    content, surface = card_order(view.edits)
     return template.render(
+        content=content,
+        surface=surface,
+        min_confidence=min_confidence,
+        input_name=input_name,
+        input_sha256=sha256(source),
+        applied_ids=[i for i, e in enumerate(view.edits) if e.applied],
+        surface_help=SURFACE_HELP,
+        around=lambda e: around(source, e),
         title=title,
         view=view,
         edits=view.edits,

@@ -1,4 +1,4 @@
-"""Accept or reject edits one by one: a small state machine, and the terminal loop that drives it.
+"""Accept, reject or choose an alternative edit by edit: a small state machine, and the terminal loop that drives it.
 
 Each decision makes a new `ReviewState` (edits are frozen; nothing is changed in
 place), and the state remembers the ones before it so ``u`` can undo. The loop
@@ -16,11 +16,12 @@ from rich.panel import Panel
 from rich.text import Text
 
 from repair.edits import Edit
+from repair.files.decisions import Decision, apply_decisions, decide_edit, key_of
 from repair.views.diffview import kind_style
-from repair.views.sidebyside import overlaps
 
 CONTEXT_CHARS = 90
-PROMPT = "[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit"
+PROMPT = "[a]ccept  [r]eject  [1-9] choose  [t]ype a replacement  [s]kip  [u]ndo  [q]uit"
+QUESTION_PROMPT = "[1-9] choose  [t]ype a replacement  [r] keep the text  [s]kip  [u]ndo  [q]uit"
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,19 @@ class ReviewState:
         return replace(self, edits=edits, index=self.index + 1, history=(*self.history, (self.edits, self.index)))
 
 
-def start(source: str, edits: Sequence[Edit], kinds: Sequence[str] = ()) -> ReviewState:
-    """A review of ``edits`` in text order; with ``kinds``, only edits of those kinds are asked about."""
-    ordered = tuple(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)))
+def start(
+    source: str, edits: Sequence[Edit], kinds: Sequence[str] = (), decisions: Sequence[Decision] = ()
+) -> ReviewState:
+    """A review of ``edits`` in text order; with ``kinds``, only edits of those kinds are asked about.
+
+    ``decisions`` made before (a saved review) are applied first and the review goes on
+    from the first edit they leave undecided.
+    """
+    ordered = apply_decisions(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)), decisions)
     queue = tuple(i for i, e in enumerate(ordered) if not kinds or e.kind in kinds)
-    return ReviewState(source, ordered, queue)
+    done = {d.key for d in decisions}
+    index = next((n for n, i in enumerate(queue) if key_of(ordered[i]) not in done), len(queue))
+    return ReviewState(source, ordered, queue, index)
 
 
 def accept(state: ReviewState) -> ReviewState:
@@ -65,20 +74,24 @@ def accept(state: ReviewState) -> ReviewState:
     >>> [e.applied for e in accept(s).edits]
     [True, False]
     """
-    chosen = state.current
-    edits = tuple(
-        replace(e, applied=True)
-        if i == state.at
-        else (replace(e, applied=False) if e.applied and overlaps(e, chosen) else e)
-        for i, e in enumerate(state.edits)
-    )
-    return state._next(edits)
+    return state._next(decide_edit(state.edits, state.at, "accepted"))
 
 
 def reject(state: ReviewState) -> ReviewState:
     """Leave the input's reading where the current edit would change it."""
-    edits = tuple(replace(e, applied=False) if i == state.at else e for i, e in enumerate(state.edits))
-    return state._next(edits)
+    return state._next(decide_edit(state.edits, state.at, "rejected"))
+
+
+def choose(state: ReviewState, text: str) -> ReviewState:
+    """Apply the current edit with ``text`` (an alternative, or the reviewer's own) in place of its proposal.
+
+    >>> s = start("Assad", [Edit(0, 5, "Assad", "influence", "substitution", .1, applied=False,
+    ...                          alternatives=(("its", .5), ("influence", .1)))])
+    >>> e = choose(s, s.current.alternatives[0][0]).edits[0]
+    >>> e.after, e.applied, e.decided_by
+    ('its', True, 'chosen')
+    """
+    return state._next(decide_edit(state.edits, state.at, "chosen", text))
 
 
 def skip(state: ReviewState) -> ReviewState:
@@ -98,14 +111,19 @@ def stop(state: ReviewState) -> ReviewState:
     return replace(state, quit=True)
 
 
-# what each key does, and whether the edit list must be saved after it
-ACTIONS: dict[str, tuple[Callable[[ReviewState], ReviewState], bool]] = {
-    "a": (accept, True),
-    "r": (reject, True),
-    "s": (skip, False),
-    "u": (undo, True),
-    "q": (stop, False),
+# what each key does (the digits and ``t`` choose, see `run_review`)
+ACTIONS: dict[str, Callable[[ReviewState], ReviewState]] = {
+    "a": accept,
+    "r": reject,
+    "s": skip,
+    "u": undo,
+    "q": stop,
 }
+
+
+def seen(state: ReviewState) -> tuple[int, ...]:
+    """Indexes into ``edits`` of the edits the reviewer has passed, decided or skipped."""
+    return state.queue[: state.index]
 
 
 def visible(text: str) -> str:
@@ -127,18 +145,30 @@ def show_edit(state: ReviewState) -> RenderableType:
     line = Text("…" if e.start > CONTEXT_CHARS else "")
     line.append(left)
     line.append(visible(e.before) or "‸", style=f"bold {colour} strike" if e.before else f"bold {colour}")
-    line.append("→", style="dim")
-    line.append(visible(e.after) or "∅", style="bold reverse green" if e.after.strip() else "bold green")
+    if e.question:
+        line.append("?", style=f"bold {colour}")
+    else:
+        line.append("→", style="dim")
+        line.append(visible(e.after) or "∅", style="bold reverse green" if e.after.strip() else "bold green")
     line.append(right)
     line.append("…" if e.end + CONTEXT_CHARS < len(src) else "")
     head = Text.assemble(
         (f"edit {state.index + 1} of {len(state.queue)}  ", "bold"),
         (e.kind, f"bold {colour}"),
-        f"  confidence {e.confidence:.2f}  ",
-        ("applied" if e.applied else "not applied", "green" if e.applied else "yellow"),
+        ("  question: no fix beat the text" if e.question else f"  confidence {e.confidence:.2f}  "),
+        ("" if e.question else (e.decided_by, "green" if e.applied else "yellow")),
         f"  chars {e.start}–{e.end}",
     )
-    change = Text.assemble((repr(e.before), "red"), " → ", (repr(e.after), "green"))
+    if e.question:
+        change = Text.assemble(("is ", "bold"), (repr(e.before), "yellow"), (" right?", "bold"))
+    else:
+        change = Text.assemble((repr(e.before), "red"), " → ", (repr(e.after), "green"))
+    if e.alternatives:
+        change.append("\n")
+        for k, (text, share) in enumerate(e.alternatives, 1):
+            change.append(f"  {k} ", style="bold cyan")
+            change.append(repr(text), style="green" if text == e.after and not e.question else "")
+            change.append(f" {share:.2f}", style="dim")
     evidence = Text()
     for ev in e.evidence:
         evidence.append(f"• {ev.source}", style="cyan")
@@ -162,20 +192,40 @@ def run_review(
     read_key: Callable[[], str],
     show: Callable[[RenderableType], None],
     save: Callable[[ReviewState], None],
+    read_text: Callable[[], str] | None = None,
 ) -> ReviewState:
-    """Ask about each edit until the end or ``q``; ``save`` runs after every accept, reject and undo."""
+    """Ask about each edit until the end or ``q``; ``save`` runs after every decision, skip and undo.
+
+    A digit picks that alternative, ``t`` asks ``read_text`` (default ``read_key``) for a replacement.
+    """
+    ask_text = read_text or read_key
     while not state.done:
         show(show_edit(state))
-        show(Text(PROMPT, style="bold"))
+        show(Text(QUESTION_PROMPT if state.current.question else PROMPT, style="bold"))
         key = read_key().strip().lower()[:1]
-        if key not in ACTIONS:
-            show(Text(f"unknown key {key!r}: press one of a, r, s, u, q", style="yellow"))
+        alternatives = state.current.alternatives
+        if key.isdigit() and 1 <= int(key) <= len(alternatives):
+            state = choose(state, alternatives[int(key) - 1][0])
+        elif key == "t":
+            show(Text("replacement (the whole span; empty to delete it):", style="bold"))
+            state = choose(state, ask_text().rstrip("\r\n"))
+        elif key == "a" and state.current.question:
+            show(
+                Text(
+                    "a question proposes no change: pick an alternative, type one, or r to keep the text",
+                    style="yellow",
+                )
+            )
             continue
-        action, changes = ACTIONS[key]
-        if key == "u" and not state.history:
-            show(Text("nothing to undo", style="yellow"))
+        elif key in ACTIONS:
+            if key == "u" and not state.history:
+                show(Text("nothing to undo", style="yellow"))
+                continue
+            state = ACTIONS[key](state)
+        else:
+            digits = f", 1-{len(alternatives)}" if alternatives else ""
+            show(Text(f"unknown key {key!r}: press one of a, r, s, t, u, q{digits}", style="yellow"))
             continue
-        state = action(state)
-        if changes:
+        if key != "q":
             save(state)
     return state

@@ -16,7 +16,7 @@ from itertools import accumulate, pairwise
 
 from rapidfuzz.distance import Levenshtein
 
-from repair.edits import Edit
+from repair.edits import Edit, overlaps
 from repair.stages.align import Alignment, Passage, Reference
 from repair.stages.normalize import Normalized, normalize
 from repair.text.layer import Layer
@@ -156,19 +156,6 @@ def _merge(runs: list[Run]) -> tuple[Run, ...]:
         else:
             out.append(r)
     return tuple(out)
-
-
-def overlaps(a: Edit, b: Edit) -> bool:
-    """Whether two edits cannot both be applied (the rule `check_edits` enforces).
-
-    >>> overlaps(Edit(0, 3, "abc", "", "x", 1), Edit(2, 2, "", "d", "x", 1))
-    True
-    >>> overlaps(Edit(0, 3, "abc", "", "x", 1), Edit(3, 3, "", "d", "x", 1))
-    False
-    """
-    if a.start == a.end and b.start == b.end:
-        return a.start == b.start
-    return a.start < b.end and b.start < a.end
 
 
 def split_primary(edits: Sequence[Edit]) -> tuple[list[int], list[int]]:
