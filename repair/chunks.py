@@ -202,24 +202,28 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
 
 @dataclass(frozen=True)
 class Scan:
-    """What one pass over a file found: its text's hash and length."""
+    """What one pass over a file found: its text's hash, length and words."""
 
     sha256: str
     chars: int
+    words: int = 0
 
 
 def scan_file(path: Path, *, what: str = "input") -> Scan:
     """Check a file is non-empty UTF-8 text without holding it, and hash its text as `editlist` does."""
     digest = hashlib.sha256()
-    chars = 0
+    chars = words = 0
     blank = True
+    joined = False  # whether the last piece ended inside a word the next one may go on with
     for piece in decoded_pieces(path, what=what):
         digest.update(piece.encode("utf-8"))
         chars += len(piece)
         blank = blank and not piece.strip(" \t\n\r\x0b\x0c")
+        words += len(piece.split()) - (joined and not piece[0].isspace())
+        joined = not piece[-1].isspace()
     if blank:
         raise InputError(f"{what} file is empty: {path}")
-    return Scan(digest.hexdigest(), chars)
+    return Scan(digest.hexdigest(), chars, words)
 
 
 def check_outputs(paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:

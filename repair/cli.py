@@ -48,6 +48,13 @@ ModelOpt = Annotated[
         help="Language model: 'smollm2' (the embedded default) or a Hugging Face masked-LM folder or name.",
     ),
 ]
+NoModelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-model",
+        help="No language model: only the rule repairs and the references' readings, thousands of words a second.",
+    ),
+]
 
 
 class ExportFormat(StrEnum):
@@ -109,6 +116,15 @@ def status(message: str) -> Callable[[str], None]:
     return say
 
 
+def announce(words: int, processes: int = 1) -> None:
+    """Say before a long model run how long it will take, and what --no-model would do instead."""
+    from repair.estimate import model_time_note
+
+    note = model_time_note(words, processes)
+    if note is not None:
+        err.print(f"[yellow]{note}[/]", highlight=False)
+
+
 def load_lm(spec: str | None) -> Any:
     from repair.lm import load_model
 
@@ -165,6 +181,7 @@ def fix(
             help="Edit list format: json (read by report, diff and review), m2 (ERRANT) or tei (TEI apparatus).",
         ),
     ] = ExportFormat.json,
+    no_model: NoModelOpt = False,
 ) -> None:
     """Repair INPUT and write the repaired text, the edit list and a review report beside it.
 
@@ -191,13 +208,17 @@ def fix(
         if len({p.resolve() for p in targets.values()}) < len(targets):
             raise UserError("--out, --edits and --report must be three different files")
         check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
+        if no_model and model is not None:
+            raise UserError("give --model or --no-model, not both")
         if is_big(input_path) and fmt is not ExportFormat.json:
             raise UserError(f"--format {fmt.value} is not available for inputs this big (streamed in chunks): use json")
         if is_big(input_path):
-            fix_streamed(input_path, refs, targets, model, min_confidence)
+            fix_streamed(input_path, refs, targets, None if no_model else model, min_confidence, no_model=no_model)
             return
         text, ref_texts = read_inputs(input_path, refs)
-        lm = load_lm(model)
+        if not no_model:
+            announce(len(text.split()))
+        lm = None if no_model else load_lm(model)
         result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=status("repair"))
         edits_json = dump_edits(
             text,
@@ -235,7 +256,13 @@ def fix(
 
 
 def fix_streamed(
-    input_path: Path, refs: Sequence[Path], targets: dict[str, Path], model: str | None, min_confidence: float
+    input_path: Path,
+    refs: Sequence[Path],
+    targets: dict[str, Path],
+    model: str | None,
+    min_confidence: float,
+    *,
+    no_model: bool = False,
 ) -> None:
     """`fix` for an input too big to hold: read, repaired and written chunk by chunk, with a progress bar.
 
@@ -251,7 +278,9 @@ def fix_streamed(
             raise UserError(f"reference is the input file itself: {r}")
     ref_texts = [(str(r), read_text(r, what="reference")) for r in refs]
     outputs = [targets["repaired text"], targets["edit list"]]
-    lm = load_lm(model)
+    if not no_model:
+        announce(scan.words)
+    lm = None if no_model else load_lm(model)
     columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("repair", total=scan.chars)
@@ -685,6 +714,7 @@ def batch(
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Run on the Dask cluster whose scheduler is at this address.")
     ] = None,
+    no_model: NoModelOpt = False,
 ) -> None:
     """Repair every document of INPUT into OUT: repaired text and edit list per document, and a summary.
 
@@ -695,16 +725,22 @@ def batch(
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
     from repair.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
+    from repair.batch import no_model as no_model_factory
 
     with user_errors():
-        plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)
+        if no_model and model is not None:
+            raise UserError("give --model or --no-model, not both")
+        name = "none" if no_model else model  # recorded: a rerun with the model must not resume this run
+        plan = plan_batch(input_path, out_dir, refs_path=refs, model=name, min_confidence=min_confidence, top_k=top_k)
         bad = sum(1 for d in plan.docs if d.problem)
         err.print(
             f"{len(plan.docs)} documents: {len(plan.done)} finished before,"
             f" {len(plan.tasks)} to repair, {bad} unreadable",
             highlight=False,
         )
-        factory = default_lm_factory(model)
+        factory = no_model_factory if no_model else default_lm_factory(model)
+        if not no_model:
+            announce(plan.words, workers if cluster is None else 1)
         try:
             with (
                 open_runner(workers=workers, cluster=cluster, scheduler=scheduler, lm_factory=factory) as runner,
