@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -757,30 +756,15 @@ def run_batch(
 
 @contextmanager
 def progress_bar(plan: Plan, console: Any) -> Iterator[Callable[[Outcome], None]]:
-    """A rich progress bar on ``console`` (stderr): documents, words per second, time left."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    """Progress on ``console`` (stderr): documents, words per second, time left; plain lines off a terminal."""
+    from repair.progress import Meter
 
-    total_docs = len(plan.tasks)
-    with Progress(
-        TextColumn("[bold]repairing"),
-        BarColumn(),
-        TextColumn("{task.fields[docs]}/{task.fields[total_docs]} docs"),
-        TextColumn("{task.fields[rate]} words/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        job = bar.add_task("batch", total=max(plan.words, 1), docs=0, total_docs=total_docs, rate="–")
-        started = time.perf_counter()
-        state = {"docs": 0, "words": 0}
+    docs = [0]
+    with Meter("repairing", plan.words, console) as meter:
 
         def advance(o: Outcome) -> None:
-            state["docs"] += 1
-            state["words"] += o.words
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            bar.update(job, advance=o.words, docs=state["docs"], rate=f"{state['words'] / elapsed:,.0f}")
+            docs[0] += 1
+            meter.update(meter.done + o.words, f"{docs[0]}/{len(plan.tasks)} docs")
 
         yield advance
 

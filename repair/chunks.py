@@ -25,7 +25,7 @@ from typing import IO, NamedTuple
 from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.editlist import FORMAT_VERSION
 from repair.lm import LanguageModel
-from repair.pipeline import repair_stream
+from repair.pipeline import Progress, repair_stream
 from repair.textio import InputError
 
 DEFAULT_CHUNK_CHARS = 64_000
@@ -315,11 +315,12 @@ def repair_file(
     protect: Sequence[Path] = (),
     scan: Scan | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> StreamSummary:
     """Repair a file chunk by chunk, writing the repaired text and the edit list as they come.
 
-    ``on_chunk(done, total)`` reports progress in chars. Bad input is refused before
-    any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
+    ``on_chunk(done, total)`` reports progress in chars, ``progress`` the stages inside each chunk.
+    Bad input is refused before any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
     half-way leaves no output behind.
     """
     scan = scan or scan_file(input_path)
@@ -336,7 +337,7 @@ def repair_file(
         edits_fh.write(head)
         sep = "\n  "
         chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
-        for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence):
+        for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence, progress=progress):
             text_fh.write(part.output)
             for e in part.edits:
                 edits_fh.write(sep + json.dumps(e.to_json(), ensure_ascii=False))

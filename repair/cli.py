@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -107,15 +107,6 @@ def default_outputs(input_path: Path) -> tuple[Path, Path, Path]:
     )
 
 
-def status(message: str) -> Callable[[str], None]:
-    """A progress callback that shows the current stage on stderr."""
-
-    def say(stage: str) -> None:
-        err.print(f"[dim]{message}: {stage}…[/]", highlight=False)
-
-    return say
-
-
 def announce(words: int, processes: int = 1) -> None:
     """Say before a long model run how long it will take, and what --no-model would do instead."""
     from repair.estimate import model_time_note
@@ -193,6 +184,7 @@ def fix(
     from repair.chunks import check_outputs, is_big
     from repair.editlist import dump_edits
     from repair.pipeline import repair_text
+    from repair.progress import Meter, text_progress
     from repair.report import render_report
 
     refs = list(ref or [])
@@ -219,7 +211,10 @@ def fix(
         if not no_model:
             announce(len(text.split()))
         lm = None if no_model else load_lm(model)
-        result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=status("repair"))
+        words = len(text.split())
+        with Meter("repair", words, err) as meter:
+            progress = text_progress(meter, words)
+            result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=progress)
         edits_json = dump_edits(
             text,
             result.edits,
@@ -268,9 +263,9 @@ def fix_streamed(
 
     Every check runs before the model loads; no HTML report (a browser cannot show one this big).
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+    import repair.chunks
     from repair.chunks import repair_file, scan_file
+    from repair.progress import Meter, stream_progress
 
     scan = scan_file(input_path)
     for r in refs:
@@ -281,9 +276,8 @@ def fix_streamed(
     if not no_model:
         announce(scan.words)
     lm = None if no_model else load_lm(model)
-    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("repair", total=scan.chars)
+    with Meter("repair", scan.words, err) as meter:
+        on_chunk, progress = stream_progress(meter, scan.chars, repair.chunks.DEFAULT_CHUNK_CHARS)
         done = repair_file(
             input_path,
             targets["repaired text"],
@@ -294,7 +288,8 @@ def fix_streamed(
             model_name=getattr(lm, "name", ""),
             protect=refs,
             scan=scan,
-            on_chunk=lambda n, _total: bar.update(task, completed=n),
+            on_chunk=on_chunk,
+            progress=progress,
         )
     err.print(counts_table(done.applied, done.held))
     err.print(f"        report: skipped: the input has {scan.chars:,} chars (streamed in chunks)", highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Protocol
 
 from repair.align import Alignment, Reference, align
 from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
@@ -15,7 +16,19 @@ from repair.normalize import Normalized, normalize
 from repair.propose import propose
 from repair.spans import Proposal, Suspect
 
-Progress = Callable[[str], None]
+# suspects proposed for between two progress reports: the model's own wave (lm.TOGETHER_TASKS), so the
+# merged passes are the ones a single call makes
+PROPOSE_WAVE = 32
+
+
+class Progress(Protocol):
+    """Told each stage as it starts and, in the long ones, how many of its ``total`` items are ``done``."""
+
+    def __call__(self, stage: str, done: int = 0, total: int = 0, /) -> None: ...
+
+
+def _quiet(stage: str, done: int = 0, total: int = 0, /) -> None:
+    """A progress callback that shows nothing."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ def _repair(
     min_confidence: float,
     progress: Progress | None,
 ) -> Result:
-    say = progress or (lambda _msg: None)
+    say = progress or _quiet
     say("normalizing")
     doc = normalize(text)
     say("aligning")
@@ -62,26 +75,36 @@ def _repair(
     say("detecting")
     suspects = detect(doc, alignment, lm)
     say("proposing")
-    proposals = propose_all(doc, suspects, alignment, lm)
+    proposals = propose_all(doc, suspects, alignment, lm, say)
     say("deciding")
     edits = decide(doc, proposals, min_confidence)
     return Result(text, apply_edits(text, edits), edits, doc, alignment)
 
 
 def propose_all(
-    doc: Normalized, suspects: Sequence[Suspect], alignment: Alignment, lm: LanguageModel | None
+    doc: Normalized,
+    suspects: Sequence[Suspect],
+    alignment: Alignment,
+    lm: LanguageModel | None,
+    progress: Progress = _quiet,
 ) -> tuple[Proposal, ...]:
     """`propose` for every suspect; with a model that can, the suspects are worked on side by side.
 
     Each suspect's candidates depend on it alone, so proposing one at a time gives what one call
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
+    ``progress`` hears ("proposing", done, total) after each wave of suspects.
     """
     together: Callable[[Sequence[Callable[[], tuple[Proposal, ...]]]], list[tuple[Proposal, ...]]] | None
     together = getattr(lm, "run_together", None)
     if together is None or len(suspects) < 2:
         return propose(doc, suspects, alignment, lm)
-    parts = together([partial(propose, doc, (s,), alignment, lm) for s in suspects])
-    return tuple(p for part in parts for p in part)
+    out: list[Proposal] = []
+    for i in range(0, len(suspects), PROPOSE_WAVE):
+        wave = suspects[i : i + PROPOSE_WAVE]
+        parts = together([partial(propose, doc, (s,), alignment, lm) for s in wave])
+        out += (p for part in parts for p in part)
+        progress("proposing", i + len(wave), len(suspects))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -100,14 +123,16 @@ def repair_stream(
     lm: LanguageModel | None = None,
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    progress: Progress | None = None,
 ) -> Iterator[ChunkResult]:
     """Repair a text given as (offset, chunk) pairs one chunk at a time, for texts too big to hold.
 
     The references are normalized once; each chunk is repaired as `repair_text` would,
     so memory holds one chunk's results (see `repair.chunks` for cutting a file).
+    ``progress`` hears each chunk's stages.
     """
     references = make_references(refs)
     for start, text in chunks:
-        r = _repair(text, references, lm, min_confidence=min_confidence, progress=None)
+        r = _repair(text, references, lm, min_confidence=min_confidence, progress=progress)
         shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in r.edits)
         yield ChunkResult(start, text, r.output, shifted)

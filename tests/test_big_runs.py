@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -70,3 +71,67 @@ def test_batch_without_the_model_never_loads_it(monkeypatch: pytest.MonkeyPatch,
     assert run.exit_code == 0, run.stderr
     assert (out / "d1.repaired.txt").read_text(encoding="utf-8").startswith("The U.S. said")
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["settings"]["model"] == "none"
+
+
+# --- progress: counts from inside the stages, a plain line when stderr is no terminal ------------------
+
+
+class PlainConsole:
+    """Stands for stderr redirected to a log: not a terminal, every line kept."""
+
+    is_terminal = False
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def print(self, line: str, **_: object) -> None:
+        self.lines.append(line)
+
+
+def test_off_a_terminal_progress_is_a_plain_line_every_few_seconds() -> None:
+    from repair.progress import Meter
+
+    now = [0.0]
+    console = PlainConsole()
+    with Meter("repair", 1_000, console, every=5.0, clock=lambda: now[0]) as meter:
+        for step in range(1, 11):
+            now[0] = step * 2.0
+            meter.update(step * 50, "proposing")
+    # 10 updates over 20 s: a line at 6, 12 and 18 s, then the closing one
+    assert len(console.lines) == 4
+    assert console.lines[0] == "repair:  15%, 150/1,000 words, 25 words/s, ETA 34 s, proposing"
+    assert console.lines[-1] == "repair: done, 1,000 words in 20 s"
+
+
+def test_proposing_reports_suspects_done_and_gives_what_one_call_gives(damaged_text: str) -> None:
+    from test_invariants import FakeLM
+
+    from repair.pipeline import repair_text
+
+    class SideBySide(FakeLM):
+        def run_together(self, tasks: list[Any]) -> list[Any]:
+            return [t() for t in tasks]
+
+    heard: list[tuple[str, int, int]] = []
+    text = "\n\n".join([damaged_text] * 2)
+    waves = repair_text(text, [], SideBySide(), progress=lambda s, d=0, t=0, /: heard.append((s, d, t)))
+    one_call = repair_text(text, [], FakeLM())
+    assert waves.edits == one_call.edits
+    counts = [(d, t) for s, d, t in heard if s == "proposing" and t]
+    assert len(counts) > 1 and counts[-1][0] == counts[-1][1]
+    assert [d for d, _ in counts] == sorted(d for d, _ in counts)
+    assert [s for s, _, _ in heard if s != "proposing"] == ["normalizing", "aligning", "detecting", "deciding"]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+def test_fix_into_a_log_ends_with_a_plain_progress_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damaged_text: str, streamed: bool
+) -> None:
+    if streamed:
+        monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
+        monkeypatch.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+    src = tmp_path / "story.txt"
+    src.write_text(damaged_text, encoding="utf-8")
+    run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--no-model"])
+    assert run.exit_code == 0, run.stderr
+    assert f"repair: done, {len(damaged_text.split()):,} words in" in run.stderr
