@@ -38,6 +38,10 @@ LINE_END = r"(?:\r\n|\r(?!\n)|\n)"  # CRLF is one line end, never CR then LF
 # a blank line (spaces and tabs allowed on it) and any further ones; a chunk ends right after it
 PARAGRAPH_BREAK_RE = re.compile(rf"{LINE_END}(?:[ \t]*{LINE_END})+")
 LINE_END_RE = re.compile(LINE_END)
+# a sentence's end and the spaces after it, for lines too long to cut at a line end: two lowercase
+# letters before the stop (re-tokenized text puts a space between) keep "U. S." and "Mr." whole;
+# CJK stops need no space after them
+SENTENCE_END_RE = re.compile(r"(?:(?<=[a-z]{2}[.!?])|(?<=[a-z]{2} [.!?]))[\"'”’»)\]]*[ \t]+|[。！？]")
 SPACE_RE = re.compile(r"\s+")
 # characters that belong to the character before them: a cut must not fall in front of one
 JOINERS = frozenset("\u200d\u034f\ufe0e\ufe0f")
@@ -97,19 +101,22 @@ def _safe_cut(text: str, start: int, pos: int) -> int:
 
 def cut_point(text: str, start: int, size: int) -> int:
     """Where a chunk starting at ``text[start]`` ends: after the last paragraph break within ``size``
-    chars, else the last line end, else the last space, else a hard cut that splits no character.
+    chars, else the last line end, else the last sentence end, else the last space, else a hard cut
+    that splits no character.
 
     >>> cut_point("one two.\\n\\nthree four.\\nfive six", 0, 22)
     10
     >>> cut_point("one two.\\nthree four", 0, 12)
     9
+    >>> cut_point("The U. S. said so. Mr. Lee and Dr. Lee", 0, 30)
+    19
     >>> cut_point("abcdefgh", 2, 3)
     5
     """
     limit = start + size
     if len(text) <= limit:
         return len(text)
-    for pattern in (PARAGRAPH_BREAK_RE, LINE_END_RE, SPACE_RE):
+    for pattern in (PARAGRAPH_BREAK_RE, LINE_END_RE, SENTENCE_END_RE, SPACE_RE):
         pos = _last_end(pattern, text, start, limit)
         if pos > start:
             return pos

@@ -135,3 +135,58 @@ def test_fix_into_a_log_ends_with_a_plain_progress_line(
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--no-model"])
     assert run.exit_code == 0, run.stderr
     assert f"repair: done, {len(damaged_text.split()):,} words in" in run.stderr
+
+
+# --- big single inputs: long lines cut at sentences, SIGINT leaves nothing -------------------------------
+
+
+def test_a_long_line_is_cut_at_sentence_ends(damaged_text: str) -> None:
+    from repair.chunks import rechunk
+
+    line = (" ".join(damaged_text.split()) + " ") * 3
+    pieces = [line[i : i + 997] for i in range(0, len(line), 997)]  # as a file is read, in blocks
+    chunks = list(rechunk(pieces, 2_000))
+    assert "".join(c.text for c in chunks) == "".join(pieces)
+    assert len(chunks) > 5 and all(len(c.text) <= 2_000 for c in chunks)
+    for c in chunks[:-1]:
+        assert c.text.rstrip()[-1] in ".!?\"'”’", c.text[-40:]
+
+
+CHILD = """
+import sys
+import repair.chunks, repair.cli, repair.pipeline
+repair.chunks.BIG_INPUT_BYTES = 0
+repair.chunks.DEFAULT_CHUNK_CHARS = 500
+real = repair.pipeline._repair
+
+def slow(*args, **kwargs):
+    import time
+    time.sleep(0.2)
+    return real(*args, **kwargs)
+
+repair.pipeline._repair = slow
+sys.argv = ["repair", "fix", "--no-model", *sys.argv[1:]]
+repair.cli.main()
+"""
+
+
+def test_sigint_half_way_through_a_streamed_file_leaves_nothing_written(tmp_path: Path, damaged_text: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "big.txt"
+    src.write_text(damaged_text * 4, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(src)], stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)  # some chunks are in the temp files now
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "nothing was written" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt"]
