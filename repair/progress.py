@@ -7,6 +7,7 @@ items are done); `text_progress` turns those into a share of one text's work, so
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +36,11 @@ def share_done(stage: str, done: int = 0, total: int = 0) -> float:
 
 
 class Meter:
-    """Words done of a total, shown as they move: a rich bar on a terminal, else a plain line now and then."""
+    """Words done of a total, shown as they move: a rich bar on a terminal, else a plain line now and then.
+
+    Off a terminal a line comes every ``every`` seconds even while a stage reports nothing
+    (a log then shows the run is alive, and its ETA drifts as the rate falls).
+    """
 
     def __init__(
         self,
@@ -57,6 +62,9 @@ class Meter:
         self.note = ""
         self._bar: Any = None
         self._task: Any = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
 
     def __enter__(self) -> Meter:
         if self.console.is_terminal:
@@ -73,13 +81,23 @@ class Meter:
             )
             self._bar.__enter__()
             self._task = self._bar.add_task(self.label, total=self.total, line="")
+        else:
+            self._beat = threading.Thread(target=self._heartbeat, daemon=True)
+            self._beat.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
         if self._bar is not None:
             self._bar.__exit__(*exc)
         elif exc[0] is None:
             self._say(final=True)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.every):
+            self._say_if_due()
 
     def rate(self) -> float:
         """Words per second so far."""
@@ -108,10 +126,19 @@ class Meter:
             self.note = note
         if self._bar is not None:
             self._bar.update(self._task, completed=self.done, line=self.status())
-        elif self.clock() - self.last_line >= self.every:
-            self._say()
+        else:
+            self._say_if_due()
+
+    def _say_if_due(self) -> None:
+        with self._lock:
+            if self.clock() - self.last_line >= self.every:
+                self._say_locked(final=False)
 
     def _say(self, *, final: bool = False) -> None:
+        with self._lock:
+            self._say_locked(final=final)
+
+    def _say_locked(self, *, final: bool) -> None:
         self.last_line = self.clock()
         percent = 100.0 if final else 100.0 * self.done / self.total
         line = f"{self.label}: {percent:3.0f}%, {self.status()}"

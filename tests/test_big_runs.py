@@ -103,6 +103,19 @@ def test_off_a_terminal_progress_is_a_plain_line_every_few_seconds() -> None:
     assert console.lines[-1] == "repair: done, 1,000 words in 20 s"
 
 
+def test_off_a_terminal_a_line_comes_even_while_nothing_moves() -> None:
+    import time
+
+    from repair.progress import Meter
+
+    console = PlainConsole()
+    with Meter("repair", 1_000, console, every=0.05) as meter:
+        meter.update(10, "detecting")
+        time.sleep(0.5)
+    assert len(console.lines) >= 3
+    assert all("10/1,000 words" in line and "detecting" in line for line in console.lines[:-1])
+
+
 def test_proposing_reports_suspects_done_and_gives_what_one_call_gives(damaged_text: str) -> None:
     from test_invariants import FakeLM
 
