@@ -70,8 +70,18 @@ def seconds_of(eta: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def run_with_model(path: Path, refs: list[Path], run_for: float) -> dict[str, float | int | str]:
-    """`repair fix` with the model, interrupted after ``run_for`` s of repair: the last ETA and peak memory."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (from /proc: Linux only)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_with_model(path: Path, refs: list[Path], run_for: float, cap: float = 3600) -> dict[str, float | int | str]:
+    """`repair fix` with the model, interrupted after ``run_for`` s of repair: the last ETA and peak memory.
+
+    The clock starts at the first progress line (the model is loaded); if no line has an
+    ETA yet after ``run_for`` s (nothing finished: a loaded machine), it runs on until one has.
+    """
     args = [str(path)]
     for r in refs:
         args += ["--ref", str(r)]
@@ -84,30 +94,38 @@ def run_with_model(path: Path, refs: list[Path], run_for: float) -> dict[str, fl
         while "repair:" not in log.read_text() and child.poll() is None:  # the model is loaded
             time.sleep(0.5)
         repair_started = time.perf_counter()
-        while time.perf_counter() - repair_started < run_for and child.poll() is None:
+        cpu_at_start = cpu_seconds(child.pid)
+        while child.poll() is None:
+            ran = time.perf_counter() - repair_started
+            if (ran >= run_for and PROGRESS_RE.search(log.read_text())) or ran > cap:
+                break
             time.sleep(1)
+        cpu_of_repair = cpu_seconds(child.pid) - cpu_at_start
         ran = time.perf_counter() - repair_started
         child.send_signal(signal.SIGINT)
         child.wait()
     lines = PROGRESS_RE.findall(log.read_text())
     if not lines:
-        raise SystemExit(f"no progress line in {run_for} s:\n{log.read_text()[-3000:]}")
+        raise SystemExit(f"no progress line with an ETA in {ran:.0f} s:\n{log.read_text()[-3000:]}")
     percent, done, total, rate, eta = lines[-1]
-    peak_kb, cpu = peak_file.read_text().split()
+    words_done, words = int(done.replace(",", "")), int(total.replace(",", ""))
+    peak_kb, _cpu = peak_file.read_text().split()
     return {
         "input_mb": round(path.stat().st_size / 2**20, 1),
         "model_load_seconds": round(repair_started - started, 1),
         "repair_seconds": round(ran, 1),
-        "cpu_seconds": round(float(cpu), 1),
+        "repair_cpu_seconds": round(cpu_of_repair, 1),
         "percent_done": int(percent),
-        "words_done": int(done.replace(",", "")),
-        "words": int(total.replace(",", "")),
+        "words_done": words_done,
+        "words": words,
         "words_per_s": int(rate.replace(",", "")),
+        "words_per_cpu_s": round(words_done / max(cpu_of_repair, 1e-9), 1),
         "eta": eta,
         "projected_hours": round((ran + seconds_of(eta)) / 3600, 1),
+        "projected_cpu_hours": round(words / max(words_done, 1) * cpu_of_repair / 3600, 1),
         "peak_rss_mb": round(int(peak_kb) / 1024, 1),
         "exit_code": child.returncode,
-        "outputs_left": sorted(p.name for p in path.parent.iterdir() if ".repaired" in p.name or ".edits" in p.name),
+        "outputs_left": ", ".join(p.name for p in path.parent.iterdir() if ".repaired" in p.name or ".edits" in p.name),
     }
 
 
