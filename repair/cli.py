@@ -5,6 +5,7 @@ Diagnostics go to stderr; a user error prints one line and exits 2, never a trac
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -754,8 +755,16 @@ def batch(
     )
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the `repair` script."""
+    # a `kill` (SIGTERM) ends a run the way Ctrl-C does: temp files removed, nothing half-written; and
+    # Ctrl-C works even when the shell that started us made background jobs ignore it
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app()
     except SystemExit:

@@ -183,7 +183,10 @@ repair.cli.main()
 """
 
 
-def test_sigint_half_way_through_a_streamed_file_leaves_nothing_written(tmp_path: Path, damaged_text: str) -> None:
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_signal_half_way_through_a_streamed_file_leaves_nothing_written(
+    tmp_path: Path, damaged_text: str, signum: str
+) -> None:
     import signal
     import subprocess
     import sys
@@ -198,7 +201,7 @@ def test_sigint_half_way_through_a_streamed_file_leaves_nothing_written(tmp_path
     while not list(tmp_path.glob(".*.tmp")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(0.5)  # some chunks are in the temp files now
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, signum))
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "nothing was written" in stderr
