@@ -206,13 +206,13 @@ def fix(
         if is_big(input_path) and fmt is not ExportFormat.json:
             raise UserError(f"--format {fmt.value} is not available for inputs this big (streamed in chunks): use json")
         if is_big(input_path):
-            fix_streamed(input_path, refs, targets, None if no_model else model, min_confidence, no_model=no_model)
+            fix_streamed(input_path, refs, targets, model, min_confidence, no_model=no_model)
             return
         text, ref_texts = read_inputs(input_path, refs)
-        if not no_model:
-            announce(len(text.split()))
-        lm = None if no_model else load_lm(model)
         words = len(text.split())
+        if not no_model:
+            announce(words)
+        lm = None if no_model else load_lm(model)
         with Meter("repair", words, err) as meter:
             progress = text_progress(meter, words)
             result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=progress)
