@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import make_corpus
 
-from repair.batch import Outcome, no_model, run_batch
-from repair.cluster import dask_runner
+from repair.corpus.batch import run_batch
+from repair.corpus.cluster import dask_runner
+from repair.corpus.runners import Outcome, no_model
 
 
 def children(pid: int) -> list[tuple[int, str]]:

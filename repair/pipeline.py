@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol
 
-from repair.align import Alignment, Reference, align
-from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.detect import detect
 from repair.edits import Edit, apply_edits
 from repair.lm import LanguageModel
-from repair.normalize import Normalized, normalize
-from repair.propose import propose
-from repair.spans import Proposal, Suspect
+from repair.stages.align import Alignment, Reference, align
+from repair.stages.calibrate import CalibrationMap, default_map
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
+from repair.stages.detect import detect
+from repair.stages.normalize import Normalized, normalize
+from repair.stages.propose import propose
+from repair.stages.spans import Proposal, Suspect
+from repair.text.document import Document
 
-# suspects proposed for between two progress reports: the model's own wave (lm.TOGETHER_TASKS), so the
+# suspects proposed for between two progress reports: the model's own wave (lm/causal.py TOGETHER_TASKS), so the
 # merged passes are the ones a single call makes
 PROPOSE_WAVE = 32
 
@@ -54,9 +56,15 @@ def repair_text(
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: Progress | None = None,
+    calibration: CalibrationMap | None = None,
 ) -> Result:
-    """Repair ``text`` using the references (name, text) and the language model, if any."""
-    return _repair(text, make_references(refs), lm, min_confidence=min_confidence, progress=progress)
+    """Repair ``text`` using the references (name, text) and the language model, if any.
+
+    ``calibration`` maps raw confidences to the share of edits like them that were right; by default
+    the shipped map, or the one ``REPAIR_CALIBRATION`` names, read here once for the whole run.
+    """
+    cmap = default_map() if calibration is None else calibration
+    return _repair(text, make_references(refs), lm, min_confidence=min_confidence, progress=progress, cmap=cmap)
 
 
 def _repair(
@@ -66,23 +74,26 @@ def _repair(
     *,
     min_confidence: float,
     progress: Progress | None,
+    cmap: CalibrationMap,
 ) -> Result:
     say = progress or _quiet
     say("normalizing")
     doc = normalize(text)
+    document = Document.of(doc.text)  # tokens, sentences and names, found once for every stage
     say("aligning")
     alignment = align(doc, references)
     say("detecting")
-    suspects = detect(doc, alignment, lm)
+    suspects = detect(doc, alignment, lm, document)
     say("proposing")
-    proposals = propose_all(doc, suspects, alignment, lm, say)
+    proposals = propose_all(doc, document, suspects, alignment, lm, say)
     say("deciding")
-    edits = decide(doc, proposals, min_confidence)
+    edits = decide(doc, proposals, min_confidence, cmap)
     return Result(text, apply_edits(text, edits), edits, doc, alignment)
 
 
 def propose_all(
     doc: Normalized,
+    document: Document,
     suspects: Sequence[Suspect],
     alignment: Alignment,
     lm: LanguageModel | None,
@@ -94,14 +105,12 @@ def propose_all(
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
     ``progress`` hears ("proposing", done, total) after each wave of suspects.
     """
-    together: Callable[[Sequence[Callable[[], tuple[Proposal, ...]]]], list[tuple[Proposal, ...]]] | None
-    together = getattr(lm, "run_together", None)
-    if together is None or len(suspects) < 2:
-        return propose(doc, suspects, alignment, lm)
+    if lm is None or len(suspects) < 2:
+        return propose(doc, suspects, alignment, lm, document)
     out: list[Proposal] = []
     for i in range(0, len(suspects), PROPOSE_WAVE):
         wave = suspects[i : i + PROPOSE_WAVE]
-        parts = together([partial(propose, doc, (s,), alignment, lm) for s in wave])
+        parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document) for s in wave])
         out += (p for part in parts for p in part)
         progress("proposing", i + len(wave), len(suspects))
     return tuple(out)
@@ -124,15 +133,18 @@ def repair_stream(
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: Progress | None = None,
+    calibration: CalibrationMap | None = None,
 ) -> Iterator[ChunkResult]:
     """Repair a text given as (offset, chunk) pairs one chunk at a time, for texts too big to hold.
 
     The references are normalized once; each chunk is repaired as `repair_text` would,
-    so memory holds one chunk's results (see `repair.chunks` for cutting a file).
-    ``progress`` hears each chunk's stages.
+    so memory holds one chunk's results (see `repair.corpus.chunks` for cutting a file).
+    The calibration map is read once, as the references are normalized once; ``progress`` hears
+    each chunk's stages.
     """
+    cmap = default_map() if calibration is None else calibration
     references = make_references(refs)
     for start, text in chunks:
-        r = _repair(text, references, lm, min_confidence=min_confidence, progress=progress)
+        r = _repair(text, references, lm, min_confidence=min_confidence, progress=progress, cmap=cmap)
         shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in r.edits)
         yield ChunkResult(start, text, r.output, shifted)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import repair.chunks
 import repair.cli
+import repair.corpus.chunks
 
 
 def no_loading(spec: str | None) -> None:
@@ -23,8 +23,8 @@ def test_fix_without_the_model_repairs_the_surface_and_never_loads_it(
 ) -> None:
     monkeypatch.setattr(repair.cli, "load_lm", no_loading)
     if streamed:
-        monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
-        monkeypatch.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
+        monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
     src = tmp_path / "story.txt"
     src.write_text(damaged_text, encoding="utf-8")
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--no-model"])
@@ -49,7 +49,7 @@ def test_a_long_input_says_how_long_the_model_takes_and_how_to_go_faster(
 ) -> None:
     monkeypatch.setattr(repair.cli, "load_lm", lambda spec: None)
     if streamed:
-        monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
+        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
     src = tmp_path / "long.txt"
     src.write_text("\n\n".join([damaged_text] * 4), encoding="utf-8")
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src)])
@@ -89,7 +89,7 @@ class PlainConsole:
 
 
 def test_off_a_terminal_progress_is_a_plain_line_every_few_seconds() -> None:
-    from repair.progress import Meter
+    from repair.views.progress import Meter
 
     now = [0.0]
     console = PlainConsole()
@@ -106,7 +106,7 @@ def test_off_a_terminal_progress_is_a_plain_line_every_few_seconds() -> None:
 def test_off_a_terminal_a_line_comes_even_while_nothing_moves() -> None:
     import time
 
-    from repair.progress import Meter
+    from repair.views.progress import Meter
 
     console = PlainConsole()
     with Meter("repair", 1_000, console, every=0.05) as meter:
@@ -141,8 +141,8 @@ def test_fix_into_a_log_ends_with_a_plain_progress_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damaged_text: str, streamed: bool
 ) -> None:
     if streamed:
-        monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
-        monkeypatch.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
+        monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
     src = tmp_path / "story.txt"
     src.write_text(damaged_text, encoding="utf-8")
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--no-model"])
@@ -154,7 +154,7 @@ def test_fix_into_a_log_ends_with_a_plain_progress_line(
 
 
 def test_a_long_line_is_cut_at_sentence_ends(damaged_text: str) -> None:
-    from repair.chunks import rechunk
+    from repair.corpus.chunks import rechunk
 
     line = (" ".join(damaged_text.split()) + " ") * 3
     pieces = [line[i : i + 997] for i in range(0, len(line), 997)]  # as a file is read, in blocks
@@ -167,9 +167,9 @@ def test_a_long_line_is_cut_at_sentence_ends(damaged_text: str) -> None:
 
 CHILD = """
 import sys
-import repair.chunks, repair.cli, repair.pipeline
-repair.chunks.BIG_INPUT_BYTES = 0
-repair.chunks.DEFAULT_CHUNK_CHARS = 500
+import repair.corpus.chunks, repair.cli, repair.pipeline
+repair.corpus.chunks.BIG_INPUT_BYTES = 0
+repair.corpus.chunks.DEFAULT_CHUNK_CHARS = 500
 real = repair.pipeline._repair
 
 def slow(*args, **kwargs):

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from repair.batch import no_model, run_batch
+from repair.corpus.batch import run_batch
+from repair.corpus.runners import no_model
 from repair.pipeline import Result, repair_text
 
 KILL_MARKER = "REPAIR_TEST_KILL_MARKER"  # a file: absent, the next document named KILL kills its worker
@@ -38,7 +39,7 @@ def corpus(path: Path, n: int) -> Path:
 
 def test_a_worker_killed_mid_way_loses_and_repeats_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    from repair.cluster import dask_runner
+    from repair.corpus.cluster import dask_runner
 
     marker = tmp_path / "killed"
     monkeypatch.setenv(KILL_MARKER, str(marker))

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.editlist import dump_edits, load_edits
 from repair.edits import Edit, Evidence, apply_edits
-from repair.export import export, to_m2, to_tei
+from repair.files.editlist import dump_edits, load_edits
+from repair.views.export import export, to_m2, to_tei
 
 CASES = Path(__file__).parent / "cases" / "export_m2.jsonl"
 TEI = "{http://www.tei-c.org/ns/1.0}"
