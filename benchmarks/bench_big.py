@@ -1,14 +1,18 @@
 """A 50 MB input through `repair fix`: time, peak memory, and that the layout survives.
 
-    python benchmarks/bench_big.py                 # 2, 5 and 50 MB, no model, no references
+    python benchmarks/bench_big.py                 # 2, 5 and 50 MB, --no-model, no references
     python benchmarks/bench_big.py --mb 50 --refs  # with the four other outlets as references
+    python benchmarks/bench_big.py --mb 5 --one-line            # one 5 MB line, no line end at all
+    OMP_NUM_THREADS=1 python benchmarks/bench_big.py --mb 50 --model --for 120
+        # with the model: stopped (SIGINT) after 120 s of repair; the projected time is
+        # the time so far plus the ETA of the last progress line
 
-The input is the bundled example's texts repeated, paragraphs apart. Each run is a
-fresh process running the real `repair fix` command (the streamed path big inputs
-take) with the model replaced by none, so the numbers are the pipeline's own. Peak
-memory is the child's maximum resident set; if the path streams, it stays about
-the same whatever the input's size (2 MB is under the streaming threshold: read whole,
-for comparison).
+The input is the bundled example's texts repeated, paragraphs apart (or spaces apart,
+with --one-line). Each run is a fresh process running the real `repair fix` command (the
+streamed path big inputs take), so the numbers are the pipeline's own. Peak memory is the
+child's maximum resident set; if the path streams, it stays about the same whatever the
+input's size (2 MB is under the streaming threshold: read whole, for comparison). Its
+stderr is not a terminal, so it gets the plain progress lines, one every few seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +34,6 @@ EXAMPLE = ROOT / "examples" / "ap-syria"
 CHILD = """
 import os, resource, sys
 import repair.cli as cli
-cli.load_lm = lambda spec: None
 sys.argv = ["repair", "fix", *sys.argv[1:]]
 try:
     cli.main()
@@ -39,10 +44,17 @@ finally:
 """
 
 
-def make_input(path: Path, megabytes: float) -> int:
+PROGRESS_RE = re.compile(r"^repair: +(\d+)%, ([\d,]+)/([\d,]+) words, ([\d,]+) words/s, ETA ([^,]+)", re.M)
+UNITS = {"s": 1, "min": 60, "hours": 3600, "days": 86_400}
+
+
+def make_input(path: Path, megabytes: float, *, one_line: bool = False) -> int:
     """Write the example's texts again and again, a blank line apart, up to ``megabytes``; return the bytes."""
     seeds = [p.read_text(encoding="utf-8").strip() for p in sorted(EXAMPLE.glob("*.txt"))]
-    block = ("\n\n".join(seeds) + "\n\n").encode("utf-8")
+    if one_line:
+        seeds = [" ".join(s.split()) for s in seeds]
+    sep = " " if one_line else "\n\n"
+    block = (sep.join(seeds) + sep).encode("utf-8")
     target = int(megabytes * 1024 * 1024)
     with path.open("wb") as fh:
         written = 0
@@ -52,9 +64,74 @@ def make_input(path: Path, megabytes: float) -> int:
     return written
 
 
-def run_fix(path: Path, refs: list[Path]) -> dict[str, float | int | str]:
-    """Run `repair fix` on ``path`` in a child process; time it and read its peak memory."""
+def seconds_of(eta: str) -> float:
+    """The seconds of a progress line's ETA ("42 s", "3 min", "2.0 hours", "2.3 days")."""
+    number, unit = eta.split()
+    return float(number) * UNITS[unit]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (from /proc: Linux only)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_with_model(path: Path, refs: list[Path], run_for: float, cap: float = 3600) -> dict[str, float | int | str]:
+    """`repair fix` with the model, interrupted after ``run_for`` s of repair: the last ETA and peak memory.
+
+    The clock starts at the first progress line (the model is loaded); if no line has an
+    ETA yet after ``run_for`` s (nothing finished: a loaded machine), it runs on until one has.
+    """
     args = [str(path)]
+    for r in refs:
+        args += ["--ref", str(r)]
+    peak_file = path.with_suffix(".peak")
+    env = {**os.environ, "REPAIR_PEAK_FILE": str(peak_file)}
+    log = path.with_suffix(".log")
+    with log.open("w") as err:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, *args], stderr=err, env=env)
+        started = time.perf_counter()
+        while "repair:" not in log.read_text() and child.poll() is None:  # the model is loaded
+            time.sleep(0.5)
+        repair_started = time.perf_counter()
+        cpu_at_start = cpu_seconds(child.pid)
+        while child.poll() is None:
+            ran = time.perf_counter() - repair_started
+            if (ran >= run_for and PROGRESS_RE.search(log.read_text())) or ran > cap:
+                break
+            time.sleep(1)
+        cpu_of_repair = cpu_seconds(child.pid) - cpu_at_start
+        ran = time.perf_counter() - repair_started
+        child.send_signal(signal.SIGINT)
+        child.wait()
+    lines = PROGRESS_RE.findall(log.read_text())
+    if not lines:
+        raise SystemExit(f"no progress line with an ETA in {ran:.0f} s:\n{log.read_text()[-3000:]}")
+    percent, done, total, rate, eta = lines[-1]
+    words_done, words = int(done.replace(",", "")), int(total.replace(",", ""))
+    peak_kb, _cpu = peak_file.read_text().split()
+    return {
+        "input_mb": round(path.stat().st_size / 2**20, 1),
+        "model_load_seconds": round(repair_started - started, 1),
+        "repair_seconds": round(ran, 1),
+        "repair_cpu_seconds": round(cpu_of_repair, 1),
+        "percent_done": int(percent),
+        "words_done": words_done,
+        "words": words,
+        "words_per_s": int(rate.replace(",", "")),
+        "words_per_cpu_s": round(words_done / max(cpu_of_repair, 1e-9), 1),
+        "eta": eta,
+        "projected_hours": round((ran + seconds_of(eta)) / 3600, 1),
+        "projected_cpu_hours": round(words / max(words_done, 1) * cpu_of_repair / 3600, 1),
+        "peak_rss_mb": round(int(peak_kb) / 1024, 1),
+        "exit_code": child.returncode,
+        "outputs_left": ", ".join(p.name for p in path.parent.iterdir() if ".repaired" in p.name or ".edits" in p.name),
+    }
+
+
+def run_fix(path: Path, refs: list[Path]) -> dict[str, float | int | str]:
+    """Run `repair fix --no-model` on ``path`` in a child process; time it and read its peak memory."""
+    args = [str(path), "--no-model"]
     for r in refs:
         args += ["--ref", str(r)]
     peak_file = path.with_suffix(".peak")
@@ -91,6 +168,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, nargs="+", default=[2, 5, 50], help="input sizes (2 MB: read whole)")
     ap.add_argument("--refs", action="store_true", help="give the four other outlets as references")
+    ap.add_argument("--one-line", action="store_true", help="the input is one line, no line end at all")
+    ap.add_argument("--model", action="store_true", help="with the embedded model, stopped after --for seconds")
+    ap.add_argument("--for", dest="run_for", type=float, default=120.0, help="seconds of repair with --model")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     refs = sorted(EXAMPLE.glob("00[1-9]_*.txt")) if args.refs else []
@@ -98,8 +178,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-big-") as tmp:
         for mb in args.mb:
             path = Path(tmp) / f"big-{mb:g}mb.txt"
-            make_input(path, mb)
-            result = run_fix(path, refs)
+            make_input(path, mb, one_line=args.one_line)
+            result = run_with_model(path, refs, args.run_for) if args.model else run_fix(path, refs)
+            result["one_line"] = args.one_line
             result["refs"] = len(refs)
             results.append(result)
             print(json.dumps(result), flush=True)

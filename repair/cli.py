@@ -5,9 +5,10 @@ Diagnostics go to stderr; a user error prints one line and exits 2, never a trac
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -49,6 +50,13 @@ ModelOpt = Annotated[
         help="Language model: 'smollm2' (the embedded default) or a Hugging Face masked-LM folder or name.",
     ),
 ]
+NoModelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-model",
+        help="No language model: only the rule repairs and the references' readings, thousands of words a second.",
+    ),
+]
 
 
 class ExportFormat(StrEnum):
@@ -78,13 +86,10 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def status(message: str) -> Callable[[str], None]:
-    """A progress callback that shows the current stage on stderr."""
-
-    def say(stage: str) -> None:
-        err.print(f"[dim]{message}: {stage}…[/]", highlight=False)
-
-    return say
+def warn(note: str | None) -> None:
+    """Print a note the library gave (say, how long a model run will take) in yellow; nothing for None."""
+    if note is not None:
+        err.print(f"[yellow]{note}[/]", highlight=False)
 
 
 def load_lm(spec: str | None) -> Any:
@@ -139,6 +144,7 @@ def fix(
             help="Edit list format: json (read by report, diff and review), m2 (ERRANT) or tei (TEI apparatus).",
         ),
     ] = ExportFormat.json,
+    no_model: NoModelOpt = False,
 ) -> None:
     """Repair INPUT and write the repaired text, the edit list and a review report beside it.
 
@@ -148,19 +154,22 @@ def fix(
     they cover are restored to their wording where the input's is damaged.
     """
     from repair.fix import fix_file
+    from repair.views.progress import Meter
 
     with user_errors():
+        if no_model and model is not None:
+            raise UserError("give --model or --no-model, not both")
         done = fix_file(
             input_path,
             list(ref or []),
-            lambda: load_lm(model),
+            (lambda: None) if no_model else (lambda: load_lm(model)),
             out=out_path,
             edits=edits_path,
             report=report_path,
             fmt=fmt.value,
             min_confidence=min_confidence,
-            progress=status("repair"),
-            chunk_progress=chunk_bar,
+            progress=lambda words: Meter("repair", words, err),
+            notify=None if no_model else warn,
         )
     err.print(counts_table(done.applied, done.held))
     if done.questions or done.with_alternatives:
@@ -171,17 +180,6 @@ def fix(
         err.print(f"        report: skipped: {skipped}", highlight=False)
     for what, path in done.targets.items():
         err.print(f"{what:>14}: {path}", highlight=False)
-
-
-@contextmanager
-def chunk_bar(total: int) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr for a fix streamed in chunks; yields the callback that moves it."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("repair", total=total)
-        yield lambda n, _total: bar.update(task, completed=n)
 
 
 EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list written by `repair fix` (JSON).")]
@@ -592,6 +590,7 @@ def batch(
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Run on the Dask cluster whose scheduler is at this address.")
     ] = None,
+    no_model: NoModelOpt = False,
 ) -> None:
     """Repair every document of INPUT into OUT: repaired text and edit list per document, and a summary.
 
@@ -601,23 +600,29 @@ def batch(
     several outlets' copies of a story repairs itself; with --refs they are the most
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
-    from repair.corpus.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
+    from repair.corpus.batch import execute, lm_choice, open_runner, plan_batch, summary_tables
+    from repair.views.estimate import model_time_note
+    from repair.views.progress import documents_progress
 
     with user_errors():
-        plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)
+        if no_model and model is not None:
+            raise UserError("give --model or --no-model, not both")
+        name, factory = lm_choice(model, no_model=no_model)
+        plan = plan_batch(input_path, out_dir, refs_path=refs, model=name, min_confidence=min_confidence, top_k=top_k)
         bad = sum(1 for d in plan.docs if d.problem)
         err.print(
             f"{len(plan.docs)} documents: {len(plan.done)} finished before,"
             f" {len(plan.tasks)} to repair, {bad} unreadable",
             highlight=False,
         )
-        factory = default_lm_factory(model)
+        if not no_model:
+            warn(model_time_note(plan.words, workers if cluster is None else 1))
         try:
             with (
                 open_runner(workers=workers, cluster=cluster, scheduler=scheduler, lm_factory=factory) as runner,
-                progress_bar(plan, err) as advance,
+                documents_progress(plan.words, len(plan.tasks), err) as advance,
             ):
-                summary = execute(plan, runner, advance)
+                summary = execute(plan, runner, lambda o: advance(o.words))
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: finished documents are saved; run the same command again to resume")
             raise typer.Exit(130) from None
@@ -630,8 +635,16 @@ def batch(
     )
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the `repair` script."""
+    # a `kill` (SIGTERM) ends a run the way Ctrl-C does: temp files removed, nothing half-written; and
+    # Ctrl-C works even when the shell that started us made background jobs ignore it
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app()
     except SystemExit:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from repair.corpus import chunks
 from repair.corpus.chunks import is_big, repair_file, scan_file
 from repair.edits import Edit
 from repair.files.editlist import dump_edits
@@ -17,13 +18,16 @@ from repair.files.textio import InputError, read_text, write_all
 from repair.lm import LanguageModel
 from repair.pipeline import repair_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.tokens import count_words
+from repair.views.estimate import model_time_note
 from repair.views.export import export as export_edits
+from repair.views.progress import Meter, stream_progress, text_progress
 from repair.views.report import render_report
 
 EXPORT_SUFFIXES = {"json": ".json", "m2": ".m2", "tei": ".tei.xml"}
 LoadModel = Callable[[], LanguageModel | None]
-# a progress display for a streamed fix: opened with the total chars, it yields the callback told how many are done
-ChunkProgress = Callable[[int], AbstractContextManager[Callable[[int, int], None]]]
+# a progress display: given the words of the run, the `Meter` to open and move through it
+OpenMeter = Callable[[int], Meter]
 
 
 @dataclass(frozen=True)
@@ -77,22 +81,29 @@ def fix_file(
     report: Path | None = None,
     fmt: str = "json",
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-    progress: Callable[[str], None] | None = None,
-    chunk_progress: ChunkProgress | None = None,
+    progress: OpenMeter | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Fixed:
     """Repair ``input_path`` into the three outputs of `fix_targets`; the model is loaded (``load_lm``) only
     once every input and output has passed its checks. An input too big to hold goes chunk by chunk
-    (`repair.corpus.chunks.repair_file`) with no report; ``chunk_progress(total)`` then gives the
-    callback told how many of the ``total`` chars are done."""
+    (`repair.corpus.chunks.repair_file`) with no report.
+
+    ``progress(words)`` gives the meter the run moves, whole or streamed; ``notify`` hears, before the
+    model loads, how long a long model run will take and what --no-model would do instead (pass it
+    only when a model is to be loaded)."""
     targets = fix_targets(input_path, out, edits, report, fmt)
     check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
     if is_big(input_path):
         if fmt != "json":
             raise InputError(f"--format {fmt} is not available for inputs this big (streamed in chunks): use json")
-        return _fix_streamed(input_path, refs, targets, load_lm, min_confidence, chunk_progress)
+        return _fix_streamed(input_path, refs, targets, load_lm, min_confidence, progress, notify)
     text, ref_texts = read_inputs(input_path, refs)
+    words = count_words(text)
+    _tell_time(words, notify)
     lm = load_lm()
-    result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=progress)
+    with progress(words) if progress else nullcontext(None) as meter:
+        say = text_progress(meter, words) if meter is not None else None
+        result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=say)
     names, model = [str(r) for r in refs], lm.name if lm is not None else ""
     if fmt == "json":
         edit_list = dump_edits(
@@ -126,7 +137,8 @@ def _fix_streamed(
     targets: dict[str, Path],
     load_lm: LoadModel,
     min_confidence: float,
-    chunk_progress: ChunkProgress | None,
+    progress: OpenMeter | None,
+    notify: Callable[[str], None] | None,
 ) -> Fixed:
     """`fix_file` for an input too big to hold: read, repaired and written chunk by chunk.
 
@@ -137,8 +149,11 @@ def _fix_streamed(
         if r.exists() and r.resolve() == input_path.resolve():
             raise InputError(f"reference is the input file itself: {r}")
     ref_texts = [(str(r), read_text(r, what="reference")) for r in refs]
+    _tell_time(scan.words, notify)
     lm = load_lm()
-    with chunk_progress(scan.chars) if chunk_progress else nullcontext(None) as on_chunk:
+    with progress(scan.words) if progress else nullcontext(None) as meter:
+        size = chunks.DEFAULT_CHUNK_CHARS  # looked up now: a test may make the chunks small
+        on_chunk, say = (None, None) if meter is None else stream_progress(meter, scan.chars, size)
         done = repair_file(
             input_path,
             targets["repaired text"],
@@ -150,6 +165,13 @@ def _fix_streamed(
             protect=refs,
             scan=scan,
             on_chunk=on_chunk,
+            progress=say,
         )
     written = {what: path for what, path in targets.items() if what != "report"}
     return Fixed(written, done.applied, done.held, streamed=scan.chars)
+
+
+def _tell_time(words: int, notify: Callable[[str], None] | None) -> None:
+    """Tell ``notify`` how long the model will take over ``words`` words, when that is worth saying."""
+    if notify is not None and (note := model_time_note(words)) is not None:
+        notify(note)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Protocol
 
 from repair.edits import Edit, apply_edits
 from repair.lm import LanguageModel
@@ -17,7 +18,19 @@ from repair.stages.propose import propose
 from repair.stages.spans import Proposal, Suspect
 from repair.text.document import Document
 
-Progress = Callable[[str], None]
+# suspects proposed for between two progress reports: the model's own wave (lm/causal.py TOGETHER_TASKS), so the
+# merged passes are the ones a single call makes
+PROPOSE_WAVE = 32
+
+
+class Progress(Protocol):
+    """Told each stage as it starts and, in the long ones, how many of its ``total`` items are ``done``."""
+
+    def __call__(self, stage: str, done: int = 0, total: int = 0, /) -> None: ...
+
+
+def _quiet(stage: str, done: int = 0, total: int = 0, /) -> None:
+    """A progress callback that shows nothing."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ def _repair(
     progress: Progress | None,
     cmap: CalibrationMap,
 ) -> Result:
-    say = progress or (lambda _msg: None)
+    say = progress or _quiet
     say("normalizing")
     doc = normalize(text)
     document = Document.of(doc.text)  # tokens, sentences and names, found once for every stage
@@ -72,7 +85,7 @@ def _repair(
     say("detecting")
     suspects = detect(doc, alignment, lm, document)
     say("proposing")
-    proposals = propose_all(doc, document, suspects, alignment, lm)
+    proposals = propose_all(doc, document, suspects, alignment, lm, say)
     say("deciding")
     edits = decide(doc, proposals, min_confidence, cmap)
     return Result(text, apply_edits(text, edits), edits, doc, alignment)
@@ -84,16 +97,23 @@ def propose_all(
     suspects: Sequence[Suspect],
     alignment: Alignment,
     lm: LanguageModel | None,
+    progress: Progress = _quiet,
 ) -> tuple[Proposal, ...]:
     """`propose` for every suspect; with a model that can, the suspects are worked on side by side.
 
     Each suspect's candidates depend on it alone, so proposing one at a time gives what one call
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
+    ``progress`` hears ("proposing", done, total) after each wave of suspects.
     """
     if lm is None or len(suspects) < 2:
         return propose(doc, suspects, alignment, lm, document)
-    parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document) for s in suspects])
-    return tuple(p for part in parts for p in part)
+    out: list[Proposal] = []
+    for i in range(0, len(suspects), PROPOSE_WAVE):
+        wave = suspects[i : i + PROPOSE_WAVE]
+        parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document) for s in wave])
+        out += (p for part in parts for p in part)
+        progress("proposing", i + len(wave), len(suspects))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -112,17 +132,19 @@ def repair_stream(
     lm: LanguageModel | None = None,
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    progress: Progress | None = None,
     calibration: CalibrationMap | None = None,
 ) -> Iterator[ChunkResult]:
     """Repair a text given as (offset, chunk) pairs one chunk at a time, for texts too big to hold.
 
     The references are normalized once; each chunk is repaired as `repair_text` would,
     so memory holds one chunk's results (see `repair.corpus.chunks` for cutting a file).
-    The calibration map is read once, as the references are normalized once.
+    The calibration map is read once, as the references are normalized once; ``progress`` hears
+    each chunk's stages.
     """
     cmap = default_map() if calibration is None else calibration
     references = make_references(refs)
     for start, text in chunks:
-        r = _repair(text, references, lm, min_confidence=min_confidence, progress=None, cmap=cmap)
+        r = _repair(text, references, lm, min_confidence=min_confidence, progress=progress, cmap=cmap)
         shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in r.edits)
         yield ChunkResult(start, text, r.output, shifted)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from repair.corpus.runners import LMFactory, Outcome, RepairFn, Runner, Task, local_runner, no_model, threads_per_worker
+from repair.corpus.runners import no_model as no_model_factory
 from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
 from repair.edits import KINDS, Edit
 from repair.files.editlist import dump_edits
@@ -154,6 +154,12 @@ def default_lm_factory(model: str | None) -> LMFactory:
     from repair.lm import load_model
 
     return partial(load_model, model)
+
+
+def lm_choice(model: str | None, *, no_model: bool = False) -> tuple[str | None, LMFactory]:
+    """The model's name as a run records it, and the factory that loads it; with ``no_model``, none at all,
+    recorded as "none" so that a rerun with the model does not resume this run."""
+    return ("none", no_model_factory) if no_model else (model, default_lm_factory(model))
 
 
 # ---------------------------------------------------------------- reading the corpus
@@ -564,36 +570,6 @@ def run_batch(
 
 
 # ---------------------------------------------------------------- showing
-
-
-@contextmanager
-def progress_bar(plan: Plan, console: Any) -> Iterator[Callable[[Outcome], None]]:
-    """A rich progress bar on ``console`` (stderr): documents, words per second, time left."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    total_docs = len(plan.tasks)
-    with Progress(
-        TextColumn("[bold]repairing"),
-        BarColumn(),
-        TextColumn("{task.fields[docs]}/{task.fields[total_docs]} docs"),
-        TextColumn("{task.fields[rate]} words/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        job = bar.add_task("batch", total=max(plan.words, 1), docs=0, total_docs=total_docs, rate="–")
-        started = time.perf_counter()
-        state = {"docs": 0, "words": 0}
-
-        def advance(o: Outcome) -> None:
-            state["docs"] += 1
-            state["words"] += o.words
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            bar.update(job, advance=o.words, docs=state["docs"], rate=f"{state['words'] / elapsed:,.0f}")
-
-        yield advance
 
 
 def summary_tables(summary: Summary) -> list[Any]:

@@ -25,9 +25,9 @@ from repair.files.editlist import EditListWriter
 from repair.files.outputs import check_outputs
 from repair.files.textio import InputError
 from repair.lm import LanguageModel
-from repair.pipeline import repair_stream
+from repair.pipeline import Progress, repair_stream
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
-from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
+from repair.text.sentences import CUT_END_RE, LINE_END_RE, PARAGRAPH_BREAK_RE
 
 DEFAULT_CHUNK_CHARS = 64_000
 # inputs above this size are streamed chunk by chunk instead of read whole
@@ -94,19 +94,22 @@ def _safe_cut(text: str, start: int, pos: int) -> int:
 
 def cut_point(text: str, start: int, size: int) -> int:
     """Where a chunk starting at ``text[start]`` ends: after the last paragraph break within ``size``
-    chars, else the last line end, else the last space, else a hard cut that splits no character.
+    chars, else the last line end, else the last sentence end, else the last space, else a hard cut
+    that splits no character.
 
     >>> cut_point("one two.\\n\\nthree four.\\nfive six", 0, 22)
     10
     >>> cut_point("one two.\\nthree four", 0, 12)
     9
+    >>> cut_point("The U. S. said so. Mr. Lee and Dr. Lee", 0, 30)
+    19
     >>> cut_point("abcdefgh", 2, 3)
     5
     """
     limit = start + size
     if len(text) <= limit:
         return len(text)
-    for pattern in (PARAGRAPH_BREAK_RE, LINE_END_RE, SPACE_RE):
+    for pattern in (PARAGRAPH_BREAK_RE, LINE_END_RE, CUT_END_RE, SPACE_RE):
         pos = _last_end(pattern, text, start, limit)
         if pos > start:
             return pos
@@ -199,24 +202,28 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
 
 @dataclass(frozen=True)
 class Scan:
-    """What one pass over a file found: its text's hash and length."""
+    """What one pass over a file found: its text's hash, length and words."""
 
     sha256: str
     chars: int
+    words: int = 0
 
 
 def scan_file(path: Path, *, what: str = "input") -> Scan:
     """Check a file is non-empty UTF-8 text without holding it, and hash its text as `editlist` does."""
     digest = hashlib.sha256()
-    chars = 0
+    chars = words = 0
     blank = True
+    joined = False  # whether the last piece ended inside a word the next one may go on with
     for piece in decoded_pieces(path, what=what):
         digest.update(piece.encode("utf-8"))
         chars += len(piece)
         blank = blank and not piece.strip(" \t\n\r\x0b\x0c")
+        words += len(piece.split()) - (joined and not piece[0].isspace())
+        joined = not piece[-1].isspace()
     if blank:
         raise InputError(f"{what} file is empty: {path}")
-    return Scan(digest.hexdigest(), chars)
+    return Scan(digest.hexdigest(), chars, words)
 
 
 class StreamedOutputs:
@@ -284,11 +291,12 @@ def repair_file(
     protect: Sequence[Path] = (),
     scan: Scan | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> StreamSummary:
     """Repair a file chunk by chunk, writing the repaired text and the edit list as they come.
 
-    ``on_chunk(done, total)`` reports progress in chars. Bad input is refused before
-    any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
+    ``on_chunk(done, total)`` reports progress in chars, ``progress`` the stages inside each chunk.
+    Bad input is refused before any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
     half-way leaves no output behind.
     """
     scan = scan or scan_file(input_path)
@@ -304,7 +312,7 @@ def repair_file(
             min_confidence=min_confidence,
         )
         chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
-        for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence):
+        for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence, progress=progress):
             text_fh.write(part.output)
             for e in part.edits:
                 writer.add(e)

@@ -27,6 +27,10 @@ WINDOW_BREAK_RE = re.compile(rf"{MARK}{CLOSERS}*\s+|\n\s*")
 CLAUSE_BREAK_RE = re.compile(r"[.!?;:\n]")
 # a sentence end a tokenizer spaced out ("Syria . The"), between two words
 SPACED_END_RE = re.compile(rf"(?<=[^\W\d_]{{2}}) ?{MARK} (?=[A-Z][a-z])")
+# a line too long for one chunk is cut after a mark with two lower-case letters before it (or a space
+# between, as a tokenizer leaves "word ."), its closers and spaces, so "U. S." and "Mr." stay whole;
+# CJK stops need no space after them
+CUT_END_RE = re.compile(rf"(?:(?<=[a-z]{{2}}{MARK})|(?<=[a-z]{{2}} {MARK})){CLOSERS}*[ \t]+|[。！？]")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
