@@ -170,7 +170,6 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
         raise InputError(f"{what} is a directory, not a file: {path}")
     decoder = codecs.getincrementaldecoder("utf-8")()
     consumed = 0
-    first = True
     try:
         with path.open("rb") as fh:
             while True:
@@ -187,9 +186,6 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
                         f"{what} file is not UTF-8: invalid byte 0x{bad:02x} at byte offset {offset}: {path}"
                     ) from exc
                 consumed += len(data)
-                if first and piece:
-                    first = False
-                    piece = piece.removeprefix("\ufeff")
                 if piece:
                     yield piece
                 if not data:
@@ -216,7 +212,7 @@ def scan_file(path: Path, *, what: str = "input") -> Scan:
     for piece in decoded_pieces(path, what=what):
         digest.update(piece.encode("utf-8"))
         chars += len(piece)
-        blank = blank and not piece.strip(" \t\n\r\x0b\x0c")
+        blank = blank and not piece.strip(" \t\n\r\x0b\x0c\ufeff")
     if blank:
         raise InputError(f"{what} file is empty: {path}")
     return Scan(digest.hexdigest(), chars)

@@ -19,6 +19,7 @@ def _current_umask() -> int:
 
 _UMASK = _current_umask()
 MAX_BYTES = 200 * 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def read_text(path: Path, *, what: str = "input") -> str:
@@ -40,8 +41,12 @@ def read_text(path: Path, *, what: str = "input") -> str:
 
 
 def decode(data: bytes, path: Path | str, *, what: str = "input") -> str:
-    """Decode UTF-8 bytes (a BOM is dropped), refusing empty and binary data."""
-    if not data.strip():
+    """Decode UTF-8 bytes, refusing empty and binary data.
+
+    A BOM stays in the text, so that the output keeps it and offsets count it: with no
+    edit applied the output is the input byte for byte.
+    """
+    if not data.removeprefix(UTF8_BOM).strip():
         raise InputError(f"{what} file is empty: {path}")
     if b"\x00" in data[:65536]:
         raise InputError(f"{what} file looks binary (it holds NUL bytes), not text: {path}")
@@ -51,7 +56,7 @@ def decode(data: bytes, path: Path | str, *, what: str = "input") -> str:
         raise InputError(
             f"{what} file is not UTF-8: invalid byte 0x{data[exc.start]:02x} at byte offset {exc.start}: {path}"
         ) from exc
-    return text[1:] if text.startswith("\ufeff") else text
+    return text
 
 
 def write_all(outputs: dict[Path, str], *, protect: tuple[Path, ...] = ()) -> None:

@@ -144,6 +144,20 @@ def test_good_input_writes_every_output(fix: Callable[..., Run], folder: Path) -
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_byte_order_mark_is_kept(fix: Callable[..., Run], folder: Path) -> None:
+    """No edit applied gives the input byte for byte, BOM included; repaired, the BOM stays too."""
+    data = b"\xef\xbb\xbf" + GOOD.encode("utf-8")
+    (folder / "bom.txt").write_bytes(data)
+    run = fix(folder / "bom.txt", "--min-confidence", "1.0", "--out", folder / "none.txt")
+    assert run.code == 0, run.stderr
+    assert (folder / "none.txt").read_bytes() == data
+    run = fix(folder / "bom.txt", "--ref", folder / "ref.txt")
+    assert run.code == 0, run.stderr
+    repaired = (folder / "bom.repaired.txt").read_bytes()
+    assert repaired.startswith(b"\xef\xbb\xbfThe U.S. said") and repaired != data
+    assert (folder / "bom.txt").read_bytes() == data
+
+
 def test_streamed_run_equals_the_whole_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damaged_text: str) -> None:
     """On a text that fits in one chunk, the streamed path writes exactly what the ordinary one does."""
     monkeypatch.setattr(repair.cli, "load_lm", lambda spec: None)
