@@ -26,7 +26,7 @@ from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.editlist import FORMAT_VERSION
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
-from repair.textio import InputError
+from repair.textio import InputError, wide_encoding, wide_message
 
 DEFAULT_CHUNK_CHARS = 64_000
 # inputs above this size are streamed chunk by chunk instead of read whole
@@ -172,6 +172,10 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
     consumed = 0
     try:
         with path.open("rb") as fh:
+            wide = wide_encoding(fh.read(4096))
+            if wide:
+                raise InputError(wide_message(wide, path, what))
+            fh.seek(0)
             while True:
                 data = fh.read(block)
                 if b"\x00" in data:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 from pathlib import Path
@@ -46,6 +47,9 @@ def decode(data: bytes, path: Path | str, *, what: str = "input") -> str:
     A BOM stays in the text, so that the output keeps it and offsets count it: with no
     edit applied the output is the input byte for byte.
     """
+    wide = wide_encoding(data)
+    if wide:
+        raise InputError(wide_message(wide, path, what))
     if not data.removeprefix(UTF8_BOM).strip():
         raise InputError(f"{what} file is empty: {path}")
     if b"\x00" in data[:65536]:
@@ -57,6 +61,43 @@ def decode(data: bytes, path: Path | str, *, what: str = "input") -> str:
             f"{what} file is not UTF-8: invalid byte 0x{data[exc.start]:02x} at byte offset {exc.start}: {path}"
         ) from exc
     return text
+
+
+# longest first: UTF-32-LE's BOM begins with UTF-16-LE's; named as iconv reads them (the BOM tells the byte order)
+WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def wide_encoding(head: bytes) -> str:
+    """The UTF-16 or UTF-32 encoding the first bytes of a file show (a BOM, or ASCII text's NUL halves), or "".
+
+    >>> wide_encoding(codecs.BOM_UTF16_LE + "hi".encode("utf-16-le")), wide_encoding("hello".encode("utf-16-be"))
+    ('UTF-16', 'UTF-16BE')
+    >>> wide_encoding(b"plain text"), wide_encoding(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00")
+    ('', '')
+    """
+    for bom, name in WIDE_BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:4096]
+    if len(sample) >= 8 and len(sample) % 2 == 0:
+        # Windows tools often write UTF-16 without a BOM: every other byte of ASCII text is NUL
+        for name, nuls, chars in (("UTF-16LE", sample[1::2], sample[0::2]), ("UTF-16BE", sample[0::2], sample[1::2])):
+            if not nuls.strip(b"\x00") and b"\x00" not in chars:
+                return name
+    return ""
+
+
+def wide_message(encoding: str, path: Path | str, what: str) -> str:
+    """Why a UTF-16/32 file is refused, and the command that converts it."""
+    return (
+        f"{what} file is {encoding}, not UTF-8: convert it first, e.g."
+        f" `iconv -f {encoding} -t UTF-8 {path} > converted.txt`: {path}"
+    )
 
 
 def write_all(outputs: dict[Path, str], *, protect: tuple[Path, ...] = ()) -> None:
