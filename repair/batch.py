@@ -35,7 +35,7 @@ from repair.edits import KINDS, Edit
 from repair.lm import LanguageModel
 from repair.pipeline import Result, repair_text
 from repair.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
-from repair.textio import InputError, decode, read_text, write_all, write_atomic
+from repair.textio import InputError, check_writable, decode, read_text, write_all, write_atomic
 
 LMFactory = Callable[[], LanguageModel | None]
 RepairFn = Callable[..., Result]
@@ -401,7 +401,9 @@ def plan_batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from exc
+    check_writable(out_dir / "summary.json")  # before any document is repaired, not after them all
     check_settings(out_dir, settings)
+    check_writable(_marker(out_dir, "probe"))
     good = [d for d in docs if not d.problem]
     done = _jsonl_done(out_dir) if jsonl else _folder_done(out_dir, good)
     todo = [d for d in good if d.key not in done]

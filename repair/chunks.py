@@ -26,7 +26,7 @@ from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.editlist import FORMAT_VERSION
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
-from repair.textio import InputError, wide_encoding, wide_message
+from repair.textio import InputError, check_writable, wide_encoding, wide_message
 
 DEFAULT_CHUNK_CHARS = 64_000
 # inputs above this size are streamed chunk by chunk instead of read whole
@@ -231,6 +231,7 @@ def check_outputs(paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> Non
             raise InputError(f"output folder does not exist: {path.parent}")
         if path.is_dir():
             raise InputError(f"output path is a directory: {path}")
+        check_writable(path)
 
 
 class StreamedOutputs:

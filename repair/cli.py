@@ -393,6 +393,7 @@ def review(
     """
     import click
 
+    from repair.chunks import check_outputs
     from repair.editlist import dump_edits
     from repair.edits import apply_edits
     from repair.review import ReviewState, run_review, start
@@ -410,6 +411,7 @@ def review(
         list_target = edits_out or stem.with_name(stem.name + ".reviewed.edits.json")
         if target.resolve() == list_target.resolve():
             raise UserError("--out and --edits-out must be two different files")
+        check_outputs([target, list_target], protect=(input_path,))  # before the first decision, not at it
 
         def save(state: ReviewState) -> None:
             listing = dump_edits(
@@ -450,9 +452,12 @@ def export_cmd(
 
     Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
     """
+    from repair.chunks import check_outputs
     from repair.export import export
 
     with user_errors():
+        if out_path is not None:
+            check_outputs([out_path], protect=(input_path, edits_path))
         text, meta, edits = load_edit_list(input_path, edits_path)
         refs = [str(r) for r in meta.get("references") or []]
         result = export(text, edits, fmt.value, input_name=str(meta.get("input") or input_path), refs=refs)
@@ -610,8 +615,10 @@ def bench(
         text_table,
         write_bytes,
     )
+    from repair.chunks import check_outputs
 
     with user_errors():
+        check_outputs([p for p in (json_path, plot, fit_calibration) if p is not None])  # before the long run
         old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
         extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in fit_with or []]
         cases = (

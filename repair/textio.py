@@ -100,6 +100,20 @@ def wide_message(encoding: str, path: Path | str, what: str) -> str:
     )
 
 
+def check_writable(path: Path) -> None:
+    """Create a file beside ``path`` and remove it, so that an unwritable output is found before the work.
+
+    Trying is the only test that sees a read-only folder or mount, a full disk of inodes,
+    or permissions for whoever runs it (`os.access` answers yes to root).
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write output file {path}: {exc.strerror}") from exc
+    os.close(fd)
+    Path(tmp).unlink(missing_ok=True)
+
+
 def write_all(outputs: dict[Path, str], *, protect: tuple[Path, ...] = ()) -> None:
     """Write several files all or nothing: every temp file is written before any is renamed.
 

@@ -134,7 +134,60 @@ def test_unwritable_output_leaves_nothing_behind(fix: Callable[..., Run], folder
     assert run.code == 2, run.stderr
     lines = run.stderr.strip().splitlines()  # after the progress lines, one error line
     assert lines[-1].startswith("error: cannot write") and sum("error" in line for line in lines) == 1
+    assert run.model_loads == 0, "the output is checked before the model loads"
     assert snapshot(folder) == before, "an edit list was written though the text could not be"
+
+
+@pytest.fixture
+def read_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A folder that refuses new files, as a read-only one does to a user (root writes anywhere, so it is faked)."""
+    import tempfile
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if kwargs.get("dir") is not None and Path(kwargs["dir"]).resolve().is_relative_to(folder.resolve()):
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    return folder
+
+
+WRITERS = {
+    "fix": ["fix", "{d}/in.txt", "--out", "{ro}/out.txt"],
+    "fix streamed": ["fix", "{d}/in.txt", "--edits", "{ro}/e.json"],
+    "review": ["review", "{d}/in.txt", "{d}/in.edits.json", "--out", "{ro}/reviewed.txt"],
+    "export": ["export", "{d}/in.txt", "{d}/in.edits.json", "--out", "{ro}/e.m2"],
+    "batch": ["batch", "{d}/docs", "--out", "{ro}"],
+    "bench": ["bench", "--no-model", "--json", "{ro}/b.json"],
+}
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_an_unwritable_output_is_found_before_any_work(
+    command: str, folder: Path, read_only: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[str | None] = []
+    monkeypatch.setattr(repair.cli, "load_lm", loads.append)
+    monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0 if command == "fix streamed" else 10**9)
+    assert CliRunner().invoke(repair.cli.app, ["fix", str(folder / "in.txt")]).exit_code == 0
+    (folder / "docs").mkdir()
+    (folder / "docs" / "a.txt").write_text(GOOD, encoding="utf-8")
+    loads.clear()
+    worked: list[str] = []
+    monkeypatch.setattr("repair.pipeline.repair_text", lambda *a, **k: worked.append("repair"))
+    monkeypatch.setattr("repair.bench.run_bench", lambda *a, **k: worked.append("bench"))
+    before = snapshot(folder)
+    args = [a.format(d=folder, ro=read_only) for a in WRITERS[command]]
+    run = CliRunner().invoke(repair.cli.app, args, input="a\n")
+    assert run.exit_code == 2, run.output
+    assert run.stderr.strip().splitlines()[-1].startswith(f"error: cannot write output file {read_only}"), run.stderr
+    assert "Traceback" not in run.stderr
+    assert not loads and not worked, "the work began before the output was found unwritable"
+    assert snapshot(folder) == before
 
 
 def test_good_input_writes_every_output(fix: Callable[..., Run], folder: Path) -> None:
