@@ -108,7 +108,7 @@ def detect(doc: Normalized, alignment: Alignment, lm: LanguageModel | None) -> t
     found: list[Suspect] = list(doc.suspects)
     for detector in DETECTORS:
         found.extend(detector(text, toks, alignment, surprisal))
-    return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
+    return tuple(sorted(_dedupe(gaps_take_readings(found)), key=lambda s: (s.start, s.end, s.kind)))
 
 
 def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list[float]:
@@ -392,6 +392,36 @@ DETECTORS: tuple[Detector, ...] = (
     mention_suspects,
     surprisal_suspects,
 )
+
+
+def gaps_take_readings(found: Sequence[Suspect]) -> list[Suspect]:
+    """A reference's insertion at a run of spaces becomes that gap's reading: one suspect spanning the run.
+
+    The aligner places an insertion after the word before it, so kept apart it would fill
+    the gap beside the run of spaces and leave the run ("pressed    governments"), and the
+    gap itself would be filled by the model with words no witness read. Merged, the
+    reference's words are the gap's first candidate and replace the run (`propose` spaces them).
+    """
+    gaps = [s for s in found if s.kind == "gap" and s.start < s.end and not s.readings]
+    taken: dict[Suspect, list[Suspect]] = {}
+    rest: list[Suspect] = []
+    for s in found:
+        g = next((g for g in gaps if s.readings and s.start == s.end and g.start <= s.start <= g.end), None)
+        if g is None:
+            rest.append(s)
+        else:
+            taken.setdefault(g, []).append(s)
+    merged = [
+        replace(
+            g,
+            score=max(g.score, *(r.score for r in refs)),
+            reason=refs[0].reason,
+            evidence=g.evidence + tuple(ev for r in refs for ev in r.evidence),
+            readings=tuple(w.strip() for r in refs for w in r.readings),
+        )
+        for g, refs in taken.items()
+    ]
+    return [s for s in rest if s not in taken] + merged
 
 
 def _squash(cues: dict[str, float]) -> float:

@@ -1,0 +1,39 @@
+"""A dropped word leaves a run of spaces: a fill replaces the whole run, and a reference's words come first."""
+
+from __future__ import annotations
+
+import pytest
+
+from repair.pipeline import repair_text
+from tests.test_invariants import FakeLM
+
+# a story of our own, and another outlet's wording of it
+DAMAGED = (
+    "The ferry to Harwick ran late all week after a storm damaged the pier on Sunday. "
+    "Passengers waited every    minutes for a boat that never came, the harbour office said. "
+    "Repairs to the pier will    at least a month, and the council has asked    for help to pay for them. "
+    "Until then the ferry will stop at the old quay, a short walk from the town square.\n"
+)
+REFERENCE = (
+    "A storm damaged the pier on Sunday, and the ferry to Harwick ran late all week. "
+    "Passengers waited every ten minutes for a boat that never came, the harbour office said. "
+    "Repairs to the pier will take at least a month, and the council has asked the county for help to pay for them. "
+    "Until then the ferry will stop at the old quay, a short walk from the town square.\n"
+)
+
+
+def test_a_filled_gap_replaces_its_run_of_spaces() -> None:
+    result = repair_text(DAMAGED, [("other.txt", REFERENCE)], None)
+    assert "  " not in result.output, result.output
+    assert "every ten minutes" in result.output
+    assert "will take at least" in result.output
+    assert "asked the county for help" in result.output
+
+
+@pytest.mark.parametrize("refs", [[], [("other.txt", REFERENCE)]], ids=["model only", "reference"])
+def test_every_gap_fill_takes_the_whole_run(refs: list[tuple[str, str]]) -> None:
+    result = repair_text(DAMAGED, refs, FakeLM())
+    for e in result.edits:
+        if e.kind == "gap":
+            assert not e.before.strip() and len(e.before) == 4, e  # the whole run, not a point beside it
+            assert e.after.startswith(" ") and e.after.endswith(" ") and "  " not in e.after, e
