@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from repair.pipeline import repair_text
@@ -37,3 +39,24 @@ def test_every_gap_fill_takes_the_whole_run(refs: list[tuple[str, str]]) -> None
         if e.kind == "gap":
             assert not e.before.strip() and len(e.before) == 4, e  # the whole run, not a point beside it
             assert e.after.startswith(" ") and e.after.endswith(" ") and "  " not in e.after, e
+
+
+def test_a_reference_covering_a_gap_gives_its_words() -> None:
+    result = repair_text(DAMAGED, [("other.txt", REFERENCE)], None)
+    fill = next(e for e in result.edits if e.kind == "gap" and e.start == DAMAGED.index("every ") + 5)
+    assert fill.after == " ten " and fill.applied
+    assert any(ev.source == "ref:other.txt" for ev in fill.evidence)
+    ranked = next(ev for ev in fill.evidence if ev.candidates).candidates
+    assert ranked[0][0] == " ten "
+
+
+def test_without_a_reference_the_gap_is_only_filled_by_the_model() -> None:
+    result = repair_text(DAMAGED, [], None)
+    assert "every    minutes" in result.output  # no witness and no model: nothing to fill it with
+
+
+@pytest.mark.model
+def test_the_model_takes_the_references_gap_word(default_lm: Any) -> None:
+    result = repair_text(DAMAGED, [("other.txt", REFERENCE)], default_lm)
+    assert "every ten minutes" in result.output and "will take at least" in result.output
+    assert {e.after.strip() for e in result.edits if e.kind == "gap"} <= {"ten", "take", "the county"}
