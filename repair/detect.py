@@ -108,7 +108,8 @@ def detect(doc: Normalized, alignment: Alignment, lm: LanguageModel | None) -> t
     found: list[Suspect] = list(doc.suspects)
     for detector in DETECTORS:
         found.extend(detector(text, toks, alignment, surprisal))
-    return tuple(sorted(_dedupe(gaps_take_readings(found)), key=lambda s: (s.start, s.end, s.kind)))
+    found = gaps_take_readings(overruling(found))
+    return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
 
 
 def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list[float]:
@@ -392,6 +393,38 @@ DETECTORS: tuple[Detector, ...] = (
     mention_suspects,
     surprisal_suspects,
 )
+
+
+# kinds whose reference reading the aligner gives only where the input shows the damage itself:
+# doubled words, a name alone inside a long verbatim stretch
+SHOWN_BY_ALIGNMENT = frozenset({"duplicate", "stray"})
+MIN_AGREEING_REFS = 2
+
+
+def overruling(found: Sequence[Suspect]) -> list[Suspect]:
+    """The suspects, less a reference's reading where the input shows no damage and one reference alone says so.
+
+    Outlets reword ("wind, waves" / "wind speed, wave heights", "Brooks said" / "the mayor
+    said"), so one reference differing is no sign of damage: it may overrule the input only
+    where a detector of the input itself found something there (a gap, a pasted name, a
+    misfit word, a duplicate), or where two references agree against the input.
+    """
+    shown = [s for s in found if not s.readings]
+    return [
+        s
+        for s in found
+        if not s.readings
+        or s.kind in SHOWN_BY_ALIGNMENT
+        or len({ev.source for ev in s.evidence if ev.source.startswith("ref:")}) >= MIN_AGREEING_REFS
+        or any(_touches(s, d) for d in shown)
+    ]
+
+
+def _touches(s: Suspect, d: Suspect) -> bool:
+    """Whether two spans overlap, a point counting as inside a span it lies in or at the edge of."""
+    if s.start == s.end or d.start == d.end:
+        return d.start <= s.end and s.start <= d.end
+    return d.start < s.end and s.start < d.end
 
 
 def gaps_take_readings(found: Sequence[Suspect]) -> list[Suspect]:
