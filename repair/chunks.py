@@ -26,7 +26,7 @@ from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.editlist import FORMAT_VERSION
 from repair.lm import LanguageModel
 from repair.pipeline import repair_stream
-from repair.textio import InputError, check_writable, wide_encoding, wide_message
+from repair.textio import InputError, blank_message, check_writable, wide_encoding, wide_message
 
 DEFAULT_CHUNK_CHARS = 64_000
 # inputs above this size are streamed chunk by chunk instead of read whole
@@ -213,12 +213,14 @@ def scan_file(path: Path, *, what: str = "input") -> Scan:
     digest = hashlib.sha256()
     chars = 0
     blank = True
+    bom = 0
     for piece in decoded_pieces(path, what=what):
+        bom = bom or int(not chars and piece.startswith("\ufeff"))
         digest.update(piece.encode("utf-8"))
         chars += len(piece)
         blank = blank and not piece.strip(" \t\n\r\x0b\x0c\ufeff")
     if blank:
-        raise InputError(f"{what} file is empty: {path}")
+        raise InputError(blank_message(" " * (chars - bom), path, what))
     return Scan(digest.hexdigest(), chars)
 
 

@@ -15,13 +15,53 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.edits import KINDS, Edit
+from repair.modelspec import ModelSpecError, check_model_spec
 from repair.textio import InputError, read_text, write_all
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a value out of range, an unknown option) on one line and exit 2, as every user error is.
+
+    Typer draws them as a boxed block of usage; scripts and logs want one line to read.
+    Asked for no command, the help is shown as before.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        extra.update(complete_var=complete_var, windows_expand_args=windows_expand_args)
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except TyperException as exc:  # typer's own click raises these: ClickException and its kind
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                return super().main(args, prog_name, **extra)  # prints the help, the ordinary way
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            err.print(f"[bold red]error:[/] {escape(exc.format_message())}{see}", highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err.print("aborted", highlight=False)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help=(
         "Find where a text was damaged by a machine (re-tokenized, words pasted over, dropped or doubled,"
         " mojibake) and repair it, with the evidence for every change.\n\n"
@@ -72,7 +112,7 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (InputError, UserError, ModelError) as exc:
+    except (InputError, UserError, ModelError, ModelSpecError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
@@ -180,6 +220,7 @@ def fix(
 
     refs = list(ref or [])
     with user_errors():
+        check_model_spec(model)  # seconds before the model libraries would load and find it wrong
         d_out, d_edits, d_report = default_outputs(input_path)
         if fmt is not ExportFormat.json:
             d_edits = d_edits.with_name(d_edits.name.removesuffix(".json") + EXPORT_SUFFIXES[fmt.value])
@@ -619,6 +660,8 @@ def bench(
 
     with user_errors():
         check_outputs([p for p in (json_path, plot, fit_calibration) if p is not None])  # before the long run
+        if not no_model:
+            check_model_spec(model)
         old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
         extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in fit_with or []]
         cases = (
@@ -687,7 +730,7 @@ def batch(
     top_k: Annotated[int, typer.Option("--top-k", min=0, help="At most this many references per document.")] = 4,
     cluster: Annotated[
         str | None,
-        typer.Option("--cluster", help="Run on a local Dask cluster: local:N (pip install repair[cluster])."),
+        typer.Option("--cluster", help="Run on a local Dask cluster: local:N (pip install repair\\[cluster])."),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Run on the Dask cluster whose scheduler is at this address.")
@@ -704,6 +747,7 @@ def batch(
     from repair.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
 
     with user_errors():
+        check_model_spec(model)
         plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)
         bad = sum(1 for d in plan.docs if d.problem)
         err.print(

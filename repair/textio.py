@@ -51,7 +51,7 @@ def decode(data: bytes, path: Path | str, *, what: str = "input") -> str:
     if wide:
         raise InputError(wide_message(wide, path, what))
     if not data.removeprefix(UTF8_BOM).strip():
-        raise InputError(f"{what} file is empty: {path}")
+        raise InputError(blank_message(data.removeprefix(UTF8_BOM), path, what))
     if b"\x00" in data[:65536]:
         raise InputError(f"{what} file looks binary (it holds NUL bytes), not text: {path}")
     try:
@@ -70,6 +70,11 @@ WIDE_BOMS = (
     (codecs.BOM_UTF16_LE, "UTF-16"),
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
+
+
+def blank_message(data: bytes | str, path: Path | str, what: str) -> str:
+    """Why a file with no text is refused: nothing at all, or only whitespace."""
+    return f"{what} file holds only whitespace: {path}" if data else f"{what} file is empty: {path}"
 
 
 def wide_encoding(head: bytes) -> str:

@@ -80,7 +80,9 @@ def folder(tmp_path: Path) -> Path:
 BAD_CASES: list[tuple[str, dict[str, bytes], list[str], list[str]]] = [
     ("missing input", {}, ["{d}/nope.txt"], ["not found", "nope.txt"]),
     ("empty input", {"e.txt": b""}, ["{d}/e.txt"], ["empty"]),
-    ("blank input", {"e.txt": b" \n\r\n\t\n"}, ["{d}/e.txt"], ["empty"]),
+    ("blank input", {"e.txt": b" \n\r\n\t\n"}, ["{d}/e.txt"], ["only whitespace"]),
+    ("only a BOM", {"e.txt": b"\xef\xbb\xbf"}, ["{d}/e.txt"], ["is empty"]),
+    ("a BOM and spaces", {"e.txt": b"\xef\xbb\xbf \n"}, ["{d}/e.txt"], ["only whitespace"]),
     ("binary input", {"b.bin": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"}, ["{d}/b.bin"], ["binary"]),
     (
         "latin-1 input",
@@ -349,3 +351,59 @@ def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
         from repair.lm import cache_is_valid, find_gguf, source_id
 
         assert cache_is_valid(folder, source_id(find_gguf())), "the corrupt cache was not rebuilt"
+
+
+# --- messages: one line each, whole, and early -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["fix", "{d}/in.txt", "--min-confidence", "2"], ["'--min-confidence'", "less than or equal to 1"]),
+        (["fix", "{d}/in.txt", "--no-such-option"], ["No such option: --no-such-option"]),
+        (["bench", "--seeds", "0"], ["'--seeds'"]),
+        (["fix"], ["Missing argument 'INPUT'"]),
+    ],
+)
+def test_a_usage_error_is_one_line(folder: Path, args: list[str], words: list[str]) -> None:
+    run = CliRunner().invoke(repair.cli.app, [a.format(d=folder) for a in args])
+    assert run.exit_code == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].endswith("--help)"), run.stderr
+    for w in words:
+        assert w in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [
+        ("{d}/sub", ["holds no Hugging Face model", "config.json and weights", "embedded default)"]),
+        ("{d}/a-file", ["not a file", "a-file"]),
+        ("{d}/no-such-folder", ["model folder not found"]),
+    ],
+    ids=["empty folder", "a file", "missing folder"],
+)
+def test_a_bad_model_path_is_told_whole_before_the_model_loads(
+    fix: Callable[..., Run], folder: Path, model: str, words: list[str]
+) -> None:
+    run = fix(folder / "in.txt", "--model", model.format(d=folder))
+    assert run.code == 2 and run.model_loads == 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def test_a_bad_model_path_is_found_without_importing_torch(folder: Path) -> None:
+    script = (
+        "import sys; from typer.testing import CliRunner; from repair.cli import app; "
+        f"r = CliRunner().invoke(app, ['fix', {str(folder / 'in.txt')!r}, '--model', {str(folder / 'sub')!r}]); "
+        "print(r.exit_code, 'torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["2", "False"], proc.stderr
+
+
+def test_the_cluster_extra_shows_in_the_help() -> None:
+    run = CliRunner().invoke(repair.cli.app, ["batch", "--help"], env={"COLUMNS": "200"})
+    assert "pip install repair[cluster]" in run.output

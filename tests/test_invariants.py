@@ -341,7 +341,7 @@ def test_streamed_decoding_names_the_bad_byte(
     try:
         expected = decode(data, path)
     except InputError as exc:
-        if "empty" in str(exc):
+        if "empty" in str(exc) or "only whitespace" in str(exc):
             return
         with pytest.raises(InputError) as streamed:
             "".join(decoded_pieces(path, block=block))
