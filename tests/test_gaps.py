@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_invariants import FakeLM
 
 from repair.pipeline import repair_text
-from tests.test_invariants import FakeLM
 
 # a story of our own, and another outlet's wording of it
 DAMAGED = (
