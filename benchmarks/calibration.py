@@ -18,11 +18,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from repair.bench import Judged, fit_calibration_map, load_judged
-from repair.calibrate import CalibrationMap, ece
-from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.score import TOKENIZATION
-from repair.textio import write_all
+from repair.bench.bench import Judged, fit_calibration_map, load_judged
+from repair.bench.score import TOKENIZATION
+from repair.files.textio import write_all
+from repair.stages.calibrate import CalibrationMap, ece
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 
 def load(paths: list[Path]) -> tuple[list[Judged], set[str]]:

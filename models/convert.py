@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from repair.lm import ModelError, convert_to_cache, default_cache_dir
+from repair.lm import ModelError
+from repair.lm.load import convert_to_cache, default_cache_dir
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,10 +20,10 @@ from rich.table import Table
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.edits import KINDS, Edit
-from repair.modelspec import ModelSpecError, check_model_spec
-from repair.textio import InputError, read_text, write_all
+from repair.files.outputs import default_outputs, read_inputs
+from repair.files.textio import InputError, read_text, write_all
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 
 class OneLineErrors(TyperGroup):
@@ -98,9 +98,6 @@ class ExportFormat(StrEnum):
     tei = "tei"
 
 
-EXPORT_SUFFIXES = {"json": ".json", "m2": ".m2", "tei": ".tei.xml"}
-
-
 class UserError(Exception):
     """Raised inside commands for anything the user can fix; exits 2."""
 
@@ -112,32 +109,12 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (InputError, UserError, ModelError, ModelSpecError) as exc:
+    except (InputError, UserError, ModelError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: nothing was written")
         raise typer.Exit(130) from None
-
-
-def read_inputs(input_path: Path, refs: Sequence[Path]) -> tuple[str, list[tuple[str, str]]]:
-    """Read the input and the references, refusing a reference that is the input itself."""
-    text = read_text(input_path, what="input")
-    ref_texts: list[tuple[str, str]] = []
-    for r in refs:
-        if r.exists() and input_path.exists() and r.resolve() == input_path.resolve():
-            raise UserError(f"reference is the input file itself: {r}")
-        ref_texts.append((str(r), read_text(r, what="reference")))
-    return text, ref_texts
-
-
-def default_outputs(input_path: Path) -> tuple[Path, Path, Path]:
-    stem = input_path.with_suffix("") if input_path.suffix else input_path
-    return (
-        stem.with_name(stem.name + ".repaired.txt"),
-        stem.with_name(stem.name + ".edits.json"),
-        stem.with_name(stem.name + ".report.html"),
-    )
 
 
 def status(message: str) -> Callable[[str], None]:
@@ -153,10 +130,6 @@ def load_lm(spec: str | None) -> Any:
     from repair.lm import load_model
 
     return load_model(spec, progress=lambda msg: err.print(f"[dim]{msg}[/]", highlight=False))
-
-
-def summary_table(edits: Sequence[Edit]) -> Table:
-    return counts_table(Counter(e.kind for e in edits if e.applied), Counter(e.kind for e in edits if not e.applied))
 
 
 def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
@@ -213,105 +186,39 @@ def fix(
     Without --ref the language model is the only witness; with references, passages
     they cover are restored to their wording where the input's is damaged.
     """
-    from repair.chunks import check_outputs, is_big
-    from repair.editlist import dump_edits
-    from repair.pipeline import repair_text
-    from repair.report import render_report
+    from repair.fix import fix_file
 
-    refs = list(ref or [])
     with user_errors():
-        check_model_spec(model)  # seconds before the model libraries would load and find it wrong
-        d_out, d_edits, d_report = default_outputs(input_path)
-        if fmt is not ExportFormat.json:
-            d_edits = d_edits.with_name(d_edits.name.removesuffix(".json") + EXPORT_SUFFIXES[fmt.value])
-        targets = {
-            "repaired text": out_path or d_out,
-            "edit list": edits_path or d_edits,
-            "report": report_path or d_report,
-        }
-        if len({p.resolve() for p in targets.values()}) < len(targets):
-            raise UserError("--out, --edits and --report must be three different files")
-        check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
-        if is_big(input_path) and fmt is not ExportFormat.json:
-            raise UserError(f"--format {fmt.value} is not available for inputs this big (streamed in chunks): use json")
-        if is_big(input_path):
-            fix_streamed(input_path, refs, targets, model, min_confidence)
-            return
-        text, ref_texts = read_inputs(input_path, refs)
-        lm = load_lm(model)
-        result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=status("repair"))
-        edits_json = dump_edits(
-            text,
-            result.edits,
-            input_name=str(input_path),
-            refs=[str(r) for r in refs],
-            model=getattr(lm, "name", ""),
-            min_confidence=min_confidence,
-        )
-        if fmt is not ExportFormat.json:
-            from repair.export import export as export_edits
-
-            edits_json = export_edits(
-                text, result.edits, fmt.value, input_name=str(input_path), refs=[str(r) for r in refs]
-            )
-        page = render_report(
-            text,
-            result.edits,
-            result.alignment.refs,
-            result.alignment,
-            title=f"repair: {input_path.name}",
-            doc=result.doc,
-        )
-        write_all(
-            {
-                targets["repaired text"]: result.output,
-                targets["edit list"]: edits_json,
-                targets["report"]: page,
-            },
-            protect=(input_path, *refs),
-        )
-    err.print(summary_table(result.edits))
-    for what, path in targets.items():
-        err.print(f"{what:>14}: {path}", highlight=False)
-
-
-def fix_streamed(
-    input_path: Path, refs: Sequence[Path], targets: dict[str, Path], model: str | None, min_confidence: float
-) -> None:
-    """`fix` for an input too big to hold: read, repaired and written chunk by chunk, with a progress bar.
-
-    Every check runs before the model loads; no HTML report (a browser cannot show one this big).
-    """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from repair.chunks import repair_file, scan_file
-
-    scan = scan_file(input_path)
-    for r in refs:
-        if r.exists() and r.resolve() == input_path.resolve():
-            raise UserError(f"reference is the input file itself: {r}")
-    ref_texts = [(str(r), read_text(r, what="reference")) for r in refs]
-    outputs = [targets["repaired text"], targets["edit list"]]
-    lm = load_lm(model)
-    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("repair", total=scan.chars)
-        done = repair_file(
+        done = fix_file(
             input_path,
-            targets["repaired text"],
-            targets["edit list"],
-            ref_texts,
-            lm,
+            list(ref or []),
+            lambda: load_lm(model),
+            model=model,
+            out=out_path,
+            edits=edits_path,
+            report=report_path,
+            fmt=fmt.value,
             min_confidence=min_confidence,
-            model_name=getattr(lm, "name", ""),
-            protect=refs,
-            scan=scan,
-            on_chunk=lambda n, _total: bar.update(task, completed=n),
+            progress=status("repair"),
+            chunk_progress=chunk_bar,
         )
     err.print(counts_table(done.applied, done.held))
-    err.print(f"        report: skipped: the input has {scan.chars:,} chars (streamed in chunks)", highlight=False)
-    for what, path in zip(("repaired text", "edit list"), outputs, strict=True):
+    if done.streamed:
+        skipped = f"the input has {done.streamed:,} chars (streamed in chunks)"
+        err.print(f"        report: skipped: {skipped}", highlight=False)
+    for what, path in done.targets.items():
         err.print(f"{what:>14}: {path}", highlight=False)
+
+
+@contextmanager
+def chunk_bar(total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for a fix streamed in chunks; yields the callback that moves it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("repair", total=total)
+        yield lambda n, _total: bar.update(task, completed=n)
 
 
 EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list written by `repair fix` (JSON).")]
@@ -319,8 +226,8 @@ EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list wr
 
 def load_edit_list(input_path: Path, edits_path: Path) -> tuple[str, dict[str, Any], list[Edit]]:
     """The input and a saved edit list made for it (its hash is checked), refusing edits that clash."""
-    from repair.editlist import load_edits
     from repair.edits import EditError, apply_edits
+    from repair.files.editlist import load_edits
 
     text = read_text(input_path, what="input")
     meta, edits = load_edits(read_text(edits_path, what="edit list"), text, name=str(edits_path))
@@ -360,7 +267,7 @@ def report(
 
     Without --ref, the references recorded in the edit list are used where they can be read.
     """
-    from repair.report import realign, render_report
+    from repair.views.report import realign, render_report
 
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
@@ -386,9 +293,9 @@ def diff(
     """
     import os
 
-    from repair.diffview import render_diff
-    from repair.report import realign
-    from repair.sidebyside import build_view
+    from repair.views.diffview import render_diff
+    from repair.views.report import realign
+    from repair.views.sidebyside import build_view
 
     with user_errors():
         if edits_path is None:
@@ -434,10 +341,10 @@ def review(
     """
     import click
 
-    from repair.chunks import check_outputs
-    from repair.editlist import dump_edits
     from repair.edits import apply_edits
-    from repair.review import ReviewState, run_review, start
+    from repair.files.editlist import dump_edits
+    from repair.files.outputs import check_outputs
+    from repair.views.review import ReviewState, run_review, start
 
     def read_key() -> str:
         if sys.stdin.isatty():
@@ -493,8 +400,8 @@ def export_cmd(
 
     Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
     """
-    from repair.chunks import check_outputs
-    from repair.export import export
+    from repair.files.outputs import check_outputs
+    from repair.views.export import export
 
     with user_errors():
         if out_path is not None:
@@ -524,10 +431,10 @@ def align(
     import json
     import time
 
-    from repair.align import align as align_texts
-    from repair.align import alignment_json, alignment_tables
-    from repair.normalize import normalize
     from repair.pipeline import make_references
+    from repair.stages.align import align as align_texts
+    from repair.stages.normalize import normalize
+    from repair.views.alignment import alignment_json, alignment_tables
 
     refs = list(ref or [])
     with user_errors():
@@ -575,8 +482,8 @@ def corrupt(
     Names of the text are pasted over words, words are doubled or dropped (leaving
     spaces), stray tokens appear, and the text is re-tokenized ("U. S.", " , ").
     """
-    from repair.corrupt import ALL_KINDS, CORRUPTION_KINDS
-    from repair.corrupt import corrupt as damage
+    from repair.bench.corrupt import ALL_KINDS, CORRUPTION_KINDS
+    from repair.bench.corrupt import corrupt as damage
 
     chosen = [k.strip() for spec in (kinds or []) for k in spec.split(",") if k.strip()] or list(CORRUPTION_KINDS)
     with user_errors():
@@ -640,66 +547,29 @@ def bench(
 
     Fast check: [bold]repair bench --seeds 1 --limit 2[/]
     """
-    import time
+    from repair.bench.bench import BenchOptions, bench_run, bench_table, compare_table, text_table
 
-    from repair.bench import (
-        EXAMPLE,
-        bench_table,
-        calibration_png,
-        compare_table,
-        example_cases,
-        fit_calibration_map,
-        load_cases,
-        load_judged,
-        load_metrics,
-        run_bench,
-        text_table,
-        write_bytes,
+    options = BenchOptions(
+        cases_dir=cases_dir,
+        seeds=seeds,
+        first_seed=first_seed,
+        refs=refs,
+        limit=limit,
+        min_confidence=min_confidence,
+        json_path=json_path,
+        plot=plot,
+        fit_calibration=fit_calibration,
+        fit_with=tuple(fit_with or []),
+        compare=compare,
+        model=None if no_model else model,
     )
-    from repair.chunks import check_outputs
-
     with user_errors():
-        check_outputs([p for p in (json_path, plot, fit_calibration) if p is not None])  # before the long run
-        if not no_model:
-            check_model_spec(model)
-        old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
-        extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in fit_with or []]
-        cases = (
-            load_cases(cases_dir, refs=refs)
-            if cases_dir
-            else example_cases(EXAMPLE, seeds=seeds, refs=refs, first_seed=first_seed)
-        )
-        cases = cases[:limit] if limit else cases
-        started = time.perf_counter()
-        lm = None if no_model else load_lm(model)
-        loaded = time.perf_counter() - started
-        settings = {
-            "cases": str(cases_dir or EXAMPLE),
-            "seeds": None if cases_dir else seeds,
-            "first_seed": None if cases_dir else first_seed,
-            "refs": refs,
-            "limit": limit,
-            "model": getattr(lm, "name", None),
-            "min_confidence": min_confidence,
-        }
-        result = run_bench(
-            cases,
-            lm=lm,
-            min_confidence=min_confidence,
+        run = bench_run(
+            options,
+            lambda: None if no_model else load_lm(model),
             progress=lambda msg: err.print(f"[dim]bench {msg}[/]", highlight=False),
-            settings=settings,
-            load_seconds=loaded if lm is not None else 0.0,
         )
-        if json_path is not None:
-            write_all({json_path: result.to_json()})
-        if plot is not None:
-            write_bytes(plot, calibration_png(result))
-        if fit_calibration is not None:
-            judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
-            kinds = result.damaged_kinds().union(*(k for _, k in extra))
-            sources = ["this run", *(str(p) for p in fit_with or [])]
-            cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
-            write_all({fit_calibration: cmap.to_json()})
+    result, old = run.result, run.before
     for c in result.cases:
         if c.error:
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
@@ -744,10 +614,9 @@ def batch(
     several outlets' copies of a story repairs itself; with --refs they are the most
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
-    from repair.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
+    from repair.corpus.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
 
     with user_errors():
-        check_model_spec(model)
         plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)
         bad = sum(1 for d in plan.docs if d.problem)
         err.print(

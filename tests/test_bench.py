@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repair.bench import (
+from repair.bench.bench import (
     BenchResult,
     Case,
     Repairer,
@@ -25,10 +25,10 @@ from repair.bench import (
     run_bench,
     text_table,
 )
-from repair.calibrate import ALL, CalibrationMap, default_map
+from repair.bench.corrupt import corrupt
 from repair.cli import app
-from repair.corrupt import corrupt
 from repair.edits import Edit, Evidence, apply_edits
+from repair.stages.calibrate import ALL, CalibrationMap, default_map
 
 GOLD = (
     "Tillerson said Russia can keep its alliance with Syria, but the U.S. sees no role for Assad.\n"

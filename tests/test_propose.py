@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from repair.pipeline import repair_text
-from repair.propose import _names, pronouns_for
-from repair.sentences import sentence_spans
+from repair.stages.propose import _names, pronouns_for
+from repair.text.sentences import sentence_spans
 
 
 def offered(text: str, name: str, nth: int, *, agreeing: bool = False) -> tuple[str, ...]:

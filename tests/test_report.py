@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repair.align import Alignment, Passage, Reference
 from repair.cli import app
-from repair.editlist import dump_edits
 from repair.edits import Edit, Evidence, apply_edits
-from repair.normalize import normalize
-from repair.report import render_report
-from repair.sidebyside import build_view
+from repair.files.editlist import dump_edits
+from repair.stages.align import Alignment, Passage, Reference
+from repair.stages.normalize import normalize
+from repair.views.report import render_report
+from repair.views.sidebyside import build_view
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = (

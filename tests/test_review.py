@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.editlist import dump_edits
 from repair.edits import Edit, Evidence, apply_edits
-from repair.review import ReviewState, run_review, start
+from repair.files.editlist import dump_edits
+from repair.views.review import ReviewState, run_review, start
 
 SOURCE = "He said Assad Assad must go , and Russia alliance held .\n"
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repair.corrupt import corrupt
+from repair.bench.corrupt import corrupt
+from repair.bench.score import Score, Tally, extract_edits, judge_edits, score_texts
 from repair.edits import Edit, apply_edits
-from repair.score import Score, Tally, extract_edits, judge_edits, score_texts
 
 CLEAN = (
     "U.S. Secretary of State Rex Tillerson said Russia doesn’t want to lose its alliance with Syria, "

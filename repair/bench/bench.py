@@ -1,0 +1,636 @@
+"""The benchmark: damage clean texts, repair them, score each repair against its original.
+
+By default the cases come from the bundled example: every clean version of the
+story is damaged at a few seeds (`repair.bench.corrupt`) and repaired with the *other*
+clean versions as references, and each clean version is also repaired as it is,
+to count the edits the tool makes on text that needs none. A folder of cases
+(``CASE/input.txt``, ``CASE/gold.txt``, ``CASE/refs/*.txt``, optionally
+``CASE/answers.json``) can be used instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+from repair.bench.corrupt import corrupt, load_answers
+from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
+from repair.edits import KINDS, Edit
+from repair.files.outputs import check_outputs
+from repair.files.textio import InputError, read_text, write_all
+from repair.lm import LanguageModel
+from repair.lm.modelspec import check_model_spec
+from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.tokens import tokenize
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ap-syria"
+DEFAULT_SEEDS = 3
+DEFAULT_RATE = 1.0
+DAMAGED_PREFIX = "000_"  # in the bundled example, the damaged article; every other file is a clean version
+CALIBRATION_BINS = 10
+FORMAT_VERSION = 2  # 2: every edit's calibration features (kind, source, raw confidence, margin, refs)
+
+Repairer = Callable[[str, Sequence[tuple[str, str]]], tuple[str, Sequence[Edit]]]
+"""Repairs (input, references) into (output, every edit found, applied or not)."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One text to repair, the clean original it should come back to, and its references."""
+
+    name: str
+    input: str
+    gold: str
+    refs: tuple[tuple[str, str], ...] = ()  # (name, text)
+    answers: tuple[Edit, ...] = ()  # the answer key, when the damage was made by `repair corrupt`
+
+    @property
+    def clean(self) -> bool:
+        """A clean text run unchanged: every edit the tool makes on it is a false edit."""
+        return self.input == self.gold
+
+
+def example_cases(
+    folder: Path = EXAMPLE,
+    *,
+    seeds: int = DEFAULT_SEEDS,
+    refs: bool = True,
+    rate: float = DEFAULT_RATE,
+    first_seed: int = 0,
+) -> list[Case]:
+    """Cases from a folder of clean versions of one story: each damaged at ``seeds`` seeds, and each as it is.
+
+    The seeds are ``first_seed`` .. ``first_seed + seeds - 1`` (fit a calibration on
+    some, measure it on others). Per clean text the order is: the first seed, the clean
+    run, then the other seeds, so the first two cases already measure both repair and
+    false edits.
+    """
+    paths = sorted(p for p in folder.glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
+    if not paths:
+        raise InputError(f"no clean texts (*.txt) in {folder}")
+    texts = {p: read_text(p, what="clean text") for p in paths}
+    cases: list[Case] = []
+    for p in paths:
+        others = tuple((q.name, texts[q]) for q in paths if q != p) if refs else ()
+        runs: list[Case] = []
+        for seed in range(first_seed, first_seed + seeds):
+            d = corrupt(texts[p], seed, rate=rate)
+            runs.append(Case(f"{p.stem}@{seed}", d.damaged, d.clean, others, d.answers))
+        runs.insert(min(1, len(runs)), Case(f"{p.stem}@clean", texts[p], texts[p], others))
+        cases.extend(runs)
+    return cases
+
+
+def load_cases(folder: Path, *, refs: bool = True) -> list[Case]:
+    """Cases from a folder of case folders, each with input.txt, gold.txt and optionally refs/ and answers.json."""
+    if not folder.is_dir():
+        raise InputError(f"cases folder not found: {folder}")
+    cases = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if not (sub / "input.txt").exists() or not (sub / "gold.txt").exists():
+            raise InputError(f"case folder {sub} needs input.txt and gold.txt")
+        text = read_text(sub / "input.txt", what="case input")
+        gold = read_text(sub / "gold.txt", what="case gold")
+        ref_texts = tuple(
+            (p.name, read_text(p, what="case reference")) for p in sorted((sub / "refs").glob("*.txt")) if refs
+        )
+        answers: tuple[Edit, ...] = ()
+        key = sub / "answers.json"
+        if key.exists():
+            try:
+                clean, answers = load_answers(key.read_text(encoding="utf-8"))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"{key} is not an answer key written by `repair corrupt`: {exc}") from exc
+            if clean != gold:
+                raise InputError(f"{key} was made for another text than {sub / 'gold.txt'}")
+        cases.append(Case(sub.name, text, gold, ref_texts, answers))
+    if not cases:
+        raise InputError(f"no case folders (with input.txt and gold.txt) in {folder}")
+    return cases
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One edit the tool found, applied or not, and whether it was right (for calibration)."""
+
+    confidence: float
+    correct: bool
+    applied: bool
+    kind: str
+    source: str = "rule"  # where the winning candidate came from: rule | reference | pronoun | delete | model
+    raw: float | None = None  # the confidence before calibration (None: the same as ``confidence``)
+    margin: float | None = None  # nats from the winning candidate to the runner-up
+    refs: int = 0  # references agreeing with the edit
+
+    @classmethod
+    def of(cls, edit: Edit, correct: bool) -> Judged:
+        f = features(edit)
+        return cls(edit.confidence, correct, edit.applied, edit.kind, f.source, f.raw, f.margin, f.refs)
+
+    @property
+    def observation(self) -> Observation:
+        """What fitting a calibration map needs: the raw confidence, not the calibrated one."""
+        raw = self.confidence if self.raw is None else self.raw
+        return Observation(Features(self.kind, self.source, raw, self.margin, self.refs), self.correct)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "confidence": round(self.confidence, 4),
+            "raw": None if self.raw is None else round(self.raw, 4),
+            "margin": None if self.margin is None else round(self.margin, 3),
+            "refs": self.refs,
+            "correct": self.correct,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Judged:
+        """One edit of a --json result; version 1 results hold [confidence, correct, applied, kind]."""
+        if isinstance(data, list):
+            return cls(float(data[0]), bool(data[1]), bool(data[2]), str(data[3]))
+        margin = data.get("margin")
+        raw = data.get("raw")
+        return cls(
+            float(data["confidence"]),
+            bool(data["correct"]),
+            bool(data["applied"]),
+            str(data["kind"]),
+            str(data.get("source", "rule")),
+            None if raw is None else float(raw),
+            None if margin is None else float(margin),
+            int(data.get("refs", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    clean: bool
+    score: Score
+    seconds: float
+    words: int
+    judged: tuple[Judged, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """Every case's score, and the totals the table shows."""
+
+    cases: tuple[CaseResult, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+    load_seconds: float = 0.0  # loading the model, once
+
+    @property
+    def damaged(self) -> Score:
+        """All damaged cases added up."""
+        return sum((c.score for c in self.cases if not c.clean), Score())
+
+    @property
+    def clean(self) -> Score:
+        """All clean cases added up: their edits are false edits."""
+        return sum((c.score for c in self.cases if c.clean), Score())
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.cases)
+
+    def damaged_kinds(self) -> set[str]:
+        """The kinds of damage the gold texts undo: the only kinds whose edits can be judged right."""
+        return {k for k, t in self.damaged.correction.items() if t.gold}
+
+    @property
+    def words(self) -> int:
+        return sum(c.words for c in self.cases)
+
+    def kinds(self) -> list[str]:
+        """The kinds that occur, in the usual order."""
+        seen = set(self.damaged.correction) | set(self.damaged.detection)
+        return [k for k in KINDS if k in seen] + sorted(seen - set(KINDS))
+
+    def metrics(self) -> dict[str, float]:
+        """Flat numbers for machines and for comparing two runs."""
+        d = self.damaged
+        out: dict[str, float] = {}
+        for stage in ("detection", "correction"):
+            rows = {"overall": d.overall(stage), **getattr(d, stage)}
+            for kind, t in rows.items():
+                out[f"{stage}.{kind}.p"] = t.precision
+                out[f"{stage}.{kind}.r"] = t.recall
+                out[f"{stage}.{kind}.f05"] = t.f05
+        out.update(
+            {
+                "wer_before": d.wer_before,
+                "wer_after": d.wer_after,
+                "cer_before": d.cer_before,
+                "cer_after": d.cer_after,
+                "false_per_1k_clean": self.clean.false_per_1k,
+                "false_per_1k_damaged": d.false_per_1k,
+                "seconds": self.seconds,
+                "words_per_second": self.words / self.seconds if self.seconds else 0.0,
+                "errors": float(sum(bool(c.error) for c in self.cases)),
+            }
+        )
+        # only edits of a kind the benchmark damaged can be judged right: the rest (a clean text's
+        # own mojibake, kept in its gold) would only measure the gold's flaws
+        kinds = self.damaged_kinds()
+        judged = [j for c in self.cases for j in c.judged if j.kind in kinds]
+        content = [j for j in judged if j.kind != TOKENIZATION]
+        clean_words = sum(c.words for c in self.cases if c.clean)
+        false_judged = sum(
+            j.applied and not j.correct for c in self.cases if c.clean for j in c.judged if j.kind in kinds
+        )
+        out["false_per_1k_clean_judged"] = 1000 * false_judged / clean_words if clean_words else 0.0
+        for name, group in (("all", judged), ("content", content)):
+            out[f"ece.{name}"] = ece((j.confidence, j.correct) for j in group)
+            out[f"ece_raw.{name}"] = ece((j.observation.features.raw, j.correct) for j in group)
+        return {k: round(v, 4) for k, v in out.items()}
+
+    def to_json(self) -> str:
+        doc = {
+            "version": FORMAT_VERSION,
+            "settings": self.settings,
+            "load_seconds": round(self.load_seconds, 3),
+            "metrics": self.metrics(),
+            "calibration": [vars(b) for b in calibration(self)],
+            "calibration_content": [vars(b) for b in calibration(self, content=True)],
+            "cases": [
+                {
+                    "name": c.name,
+                    "clean": c.clean,
+                    "seconds": round(c.seconds, 3),
+                    "words": c.words,
+                    "error": c.error,
+                    "score": c.score.to_json(),
+                    "edits": [j.to_json() for j in c.judged],
+                }
+                for c in self.cases
+            ],
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def pipeline_repairer(lm: LanguageModel | None, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Repairer:
+    """The real pipeline, `repair.pipeline.repair_text`, as a repairer."""
+    from repair.pipeline import repair_text
+
+    def run(text: str, refs: Sequence[tuple[str, str]]) -> tuple[str, Sequence[Edit]]:
+        result = repair_text(text, refs, lm, min_confidence=min_confidence)
+        return result.output, result.edits
+
+    return run
+
+
+def run_bench(
+    cases: Sequence[Case],
+    repair: Repairer | None = None,
+    *,
+    lm: LanguageModel | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    progress: Progress | None = None,
+    settings: dict[str, Any] | None = None,
+    load_seconds: float = 0.0,
+) -> BenchResult:
+    """Repair every case (with ``repair``, default the pipeline with ``lm``) and score it.
+
+    A case whose repair raises is scored as left unchanged and its error is kept,
+    so one crash does not hide the rest of the numbers.
+    """
+    run = repair or pipeline_repairer(lm, min_confidence)
+    say = progress or (lambda _msg: None)
+    results = []
+    for i, case in enumerate(cases, 1):
+        say(f"[{i}/{len(cases)}] {case.name}")
+        started = time.perf_counter()
+        error = ""
+        try:
+            output, edits = run(case.input, case.refs)
+        except Exception as exc:  # a crash is a result of the benchmark, not the end of it
+            output, edits, error = case.input, (), f"{type(exc).__name__}: {exc}"
+        took = time.perf_counter() - started
+        score = score_texts(case.input, case.gold, output, case.answers)
+        verdicts = judge_edits(case.input, case.gold, edits) if edits else []
+        judged = tuple(Judged.of(e, ok) for e, ok in zip(edits, verdicts, strict=True))
+        words = sum(t.is_word for t in tokenize(case.input))
+        results.append(CaseResult(case.name, case.clean, score, took, words, judged, error))
+        f05 = score.overall("correction").f05
+        say(f"    {took:.1f} s, {words} words, {score.hyp_edits} edits" + ("" if case.clean else f", F0.5 {f05:.3f}"))
+    return BenchResult(tuple(results), dict(settings or {}), load_seconds)
+
+
+# ---- views ----------------------------------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def bench_table(result: BenchResult) -> Table:
+    """Detection and correction P/R/F0.5 per kind (percent), content overall, tokenization apart."""
+    d = result.damaged
+    table = Table(
+        title="repair quality on damaged cases (percent; counts in tokens)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for name in ("kind", "gold", "repair", "det\nP", "det\nR", "det\nF0.5", "cor\nP", "cor\nR", "cor\nF0.5"):
+        table.add_column(name, justify="left" if name == "kind" else "right", no_wrap=True)
+
+    def row(label: str, det: Tally, cor: Tally, style: str = "") -> None:
+        cells = [str(cor.gold), str(cor.hyp), _pct(det.precision), _pct(det.recall), _pct(det.f05)]
+        cells += [_pct(cor.precision), _pct(cor.recall), _pct(cor.f05)]
+        table.add_row(label, *cells, style=style)
+
+    for kind in result.kinds():
+        if kind != TOKENIZATION:
+            row(kind, d.detection.get(kind, Tally()), d.correction.get(kind, Tally()))
+    row("content, all", d.overall("detection"), d.overall("correction"), style="bold")
+    if TOKENIZATION in result.kinds():
+        row(TOKENIZATION, d.detection[TOKENIZATION], d.correction.get(TOKENIZATION, Tally()), style="dim")
+    return table
+
+
+def text_table(result: BenchResult) -> Table:
+    """Whole-text numbers: error rates before and after, false edits on clean text, time."""
+    d, m = result.damaged, result.metrics()
+    n_damaged = sum(not c.clean for c in result.cases)
+    n_clean = len(result.cases) - n_damaged
+    table = Table(title="whole text", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("measure")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_row("word error rate %", _pct(d.wer_before), _pct(d.wer_after))
+    table.add_row("char error rate %", _pct(d.cer_before), _pct(d.cer_after))
+    table.add_row("false edits / 1,000 words, clean text", "", f"{m['false_per_1k_clean']:.1f}")
+    table.add_row("edits touching no damage / 1,000 words", "", f"{m['false_per_1k_damaged']:.1f}")
+    table.add_row("cases (damaged + clean)", "", f"{n_damaged} + {n_clean}")
+    wps = m["words_per_second"]
+    table.add_row(
+        "repair time s (words/s)",
+        "",
+        f"{m['seconds']:.1f} ({wps:.0f})" if wps >= 10 else f"{m['seconds']:.1f} ({wps:.2f})",
+    )
+    if result.load_seconds:
+        table.add_row("model load s", "", f"{result.load_seconds:.1f}")
+    if m["errors"]:
+        table.add_row("[red]cases that crashed", "", f"[red]{int(m['errors'])}")
+    return table
+
+
+# metrics a comparison always shows, and whether higher is better
+HEADLINE: tuple[tuple[str, bool], ...] = (
+    ("detection.overall.f05", True),
+    ("correction.overall.p", True),
+    ("correction.overall.r", True),
+    ("correction.overall.f05", True),
+    ("correction.tokenization.f05", True),
+    ("wer_after", False),
+    ("cer_after", False),
+    ("false_per_1k_clean", False),
+    ("false_per_1k_clean_judged", False),
+    ("ece.content", False),
+    ("ece.all", False),
+    ("seconds", False),
+    ("errors", False),
+)
+
+
+RELATIVE_NOISE = {"seconds": 0.15}  # timings wobble; smaller changes are reported as the same
+
+
+def compare_table(old: dict[str, float], new: dict[str, float]) -> Table:
+    """Deltas from an earlier run's metrics: the headline numbers, and every per-kind F0.5."""
+    table = Table(title="compared with the earlier run", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("metric", "old", "new", "delta", ""):
+        table.add_column(name, justify="left" if name in ("metric", "") else "right")
+    higher = dict(HEADLINE)
+    names = [n for n, _ in HEADLINE] + sorted(
+        n for n in set(old) | set(new) if n.startswith("correction.") and n.endswith(".f05") and n not in higher
+    )
+    for name in names:
+        if name not in old and name not in new:
+            continue
+        a, b = old.get(name), new.get(name)
+        if a is None or b is None:
+            table.add_row(name, "-" if a is None else f"{a:.4f}", "-" if b is None else f"{b:.4f}", "", "")
+            continue
+        delta = b - a
+        up = higher.get(name, True)
+        noise = max(1e-4, RELATIVE_NOISE.get(name, 0.0) * abs(a))
+        verdict = "same" if abs(delta) < noise else ("[green]better" if (delta > 0) == up else "[red]worse")
+        table.add_row(name, f"{a:.4f}", f"{b:.4f}", f"{delta:+.4f}", verdict)
+    return table
+
+
+def load_metrics(text: str, *, name: str = "earlier result") -> dict[str, float]:
+    """The metrics of a result written with --json."""
+    try:
+        doc = json.loads(text)
+        return {str(k): float(v) for k, v in doc["metrics"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
+
+
+def load_judged(text: str, *, name: str = "earlier result") -> tuple[list[Judged], set[str]]:
+    """Every judged edit of a result written with --json, and the kinds of damage its gold undoes."""
+    try:
+        doc = json.loads(text)
+        judged = [Judged.from_json(e) for c in doc["cases"] for e in c["edits"]]
+        kinds = {k for c in doc["cases"] if not c["clean"] for k, t in c["score"]["correction"].items() if t["gold"]}
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
+    return judged, kinds
+
+
+def fit_calibration_map(
+    judged: Sequence[Judged],
+    damaged_kinds: Collection[str],
+    settings: dict[str, Any] | None = None,
+    *,
+    sources: Sequence[str] = (),
+) -> CalibrationMap:
+    """A calibration map fitted on judged edits (their raw confidences), with what it was fitted on.
+
+    Only edits of the kinds of damage the benchmark made are fitted: the others could
+    never be judged right (a clean text's own mojibake is kept in its gold), so their
+    kinds keep raw confidences.
+    """
+    info = {
+        "fitted_on": list(sources),
+        "settings": dict(settings or {}),
+        "edits": len(judged),
+        "right": sum(j.correct for j in judged),
+        "damaged_kinds": sorted(damaged_kinds),
+    }
+    return fit((j.observation for j in judged), info, judged_kinds=damaged_kinds)
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    low: float
+    high: float
+    edits: int
+    mean_confidence: float
+    share_correct: float
+
+
+def calibration(result: BenchResult, bins: int = CALIBRATION_BINS, *, content: bool = False) -> list[CalibrationBin]:
+    """Edits binned by confidence, with the share that was right: calibrated means the two agree.
+
+    ``content`` keeps only content edits, which the many sure tokenization edits would hide.
+    """
+    judged = [j for c in result.cases for j in c.judged if not content or j.kind != TOKENIZATION]
+    out = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [j for j in judged if low <= j.confidence < high or (b == bins - 1 and j.confidence == 1.0)]
+        if inside:
+            mean = sum(j.confidence for j in inside) / len(inside)
+            share = sum(j.correct for j in inside) / len(inside)
+            out.append(CalibrationBin(low, high, len(inside), round(mean, 4), round(share, 4)))
+    return out
+
+
+def calibration_png(result: BenchResult) -> bytes:
+    """A reliability diagram (confidence against share correct), with how many edits each bin holds."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    bins = calibration(result)
+    content = calibration(result, content=True)
+    fig = Figure(figsize=(6, 6.5))
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    for label, data, color, shift in (
+        ("all edits", bins, "tab:blue", -0.02),
+        ("content edits", content, "tab:orange", 0.02),
+    ):
+        if data:
+            xs = [b.mean_confidence for b in data]
+            top.plot(xs, [b.share_correct for b in data], marker="o", color=color, label=label)
+            bottom.bar([(b.low + b.high) / 2 + shift for b in data], [b.edits for b in data], width=0.04, color=color)
+    if not bins:
+        top.text(0.5, 0.5, "no edits", ha="center", va="center")
+    total = sum(b.edits for b in bins)
+    top.set_title(f"calibration: {total} edits, applied or not")
+    top.set_ylabel("share of edits that are right")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left")
+    bottom.set_xlabel("edit confidence")
+    bottom.set_ylabel("edits")
+    fig.tight_layout()
+    buf = BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write through a temp file and a rename, so a crash never leaves half a file."""
+    if not path.parent.is_dir():
+        raise InputError(f"output folder does not exist: {path.parent}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+# ---- the `repair bench` command as one call ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What `repair bench` was asked: which cases, how to repair them, and what to write."""
+
+    cases_dir: Path | None = None  # a folder of case folders; None: the bundled example at ``seeds`` seeds
+    seeds: int = 3
+    first_seed: int = 0
+    refs: bool = True
+    limit: int | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    json_path: Path | None = None
+    plot: Path | None = None
+    fit_calibration: Path | None = None
+    fit_with: tuple[Path, ...] = ()
+    compare: Path | None = None
+    model: str | None = None  # the --model spec the loader loads (None: the embedded default, or none at all)
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """A finished bench: its result, and the metrics of the --compare result, if one was given."""
+
+    result: BenchResult
+    before: dict[str, float] | None
+
+
+def bench_run(
+    options: BenchOptions, load_lm: Callable[[], LanguageModel | None], progress: Progress | None = None
+) -> BenchRun:
+    """Run the benchmark as asked and write its outputs (results, plot, fitted map).
+
+    The outputs, the model spec and the earlier results it reads are checked first; the model is
+    loaded (``load_lm``) only after.
+    """
+    o = options
+    check_outputs([p for p in (o.json_path, o.plot, o.fit_calibration) if p is not None])  # before the long run
+    check_model_spec(o.model)
+    old = load_metrics(read_text(o.compare, what="--compare result"), name=str(o.compare)) if o.compare else None
+    extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in o.fit_with]
+    cases = (
+        load_cases(o.cases_dir, refs=o.refs)
+        if o.cases_dir
+        else example_cases(EXAMPLE, seeds=o.seeds, refs=o.refs, first_seed=o.first_seed)
+    )
+    cases = cases[: o.limit] if o.limit else cases
+    started = time.perf_counter()
+    lm = load_lm()
+    loaded = time.perf_counter() - started
+    settings = {
+        "cases": str(o.cases_dir or EXAMPLE),
+        "seeds": None if o.cases_dir else o.seeds,
+        "first_seed": None if o.cases_dir else o.first_seed,
+        "refs": o.refs,
+        "limit": o.limit,
+        "model": lm.name if lm is not None else None,
+        "min_confidence": o.min_confidence,
+    }
+    result = run_bench(
+        cases,
+        lm=lm,
+        min_confidence=o.min_confidence,
+        progress=progress,
+        settings=settings,
+        load_seconds=loaded if lm is not None else 0.0,
+    )
+    if o.json_path is not None:
+        write_all({o.json_path: result.to_json()})
+    if o.plot is not None:
+        write_bytes(o.plot, calibration_png(result))
+    if o.fit_calibration is not None:
+        judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
+        kinds = result.damaged_kinds().union(*(k for _, k in extra))
+        sources = ["this run", *(str(p) for p in o.fit_with)]
+        cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
+        write_all({o.fit_calibration: cmap.to_json()})
+    return BenchRun(result, old)
