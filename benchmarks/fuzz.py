@@ -2,6 +2,12 @@
 
     python benchmarks/fuzz.py                      # 10,000 examples without a model, 1,000 with the fake one
     python benchmarks/fuzz.py --examples 50000 --seed 7 --json fuzz.json
+    python benchmarks/fuzz.py --examples 0 --lm-examples 0 --cli-examples 10000   # `repair fix` on random bytes
+
+The --cli examples are files (random bytes, BOMs, mixed line ends, NUL, invalid UTF-8, lines
+of up to 20,000 chars) run through `repair fix` end to end with the fake model, as
+tests/test_cli_fuzz.py does: exit 0 or 2, no traceback, inputs unchanged, and with
+``--min-confidence 1.0`` the input back byte for byte. It counts how many were refused.
 
 Reports how many examples ran, the slowest input and its time; exits 1 with the
 shrunk failing input if an invariant breaks.
@@ -14,6 +20,7 @@ import json
 import sys
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +28,9 @@ from hypothesis import HealthCheck, given, seed, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # this checkout's repair, not another one installed
 
+from test_cli_fuzz import CliCase, cli_cases, run_case  # noqa: E402
 from test_invariants import FakeLM, check_invariants, damaged_seed, text_and_refs  # noqa: E402
 
 
@@ -43,19 +52,24 @@ class Tally:
             self.slowest, self.slowest_case = took, case
 
 
-def fuzz(examples: int, use_lm: bool, rng_seed: int) -> Tally:
-    """Run ``examples`` generated cases through every invariant; raise on the first (shrunk) failure."""
-    tally = Tally()
-    lm = FakeLM() if use_lm else None
-
-    @seed(rng_seed)
-    @settings(
+def long_run(examples: int) -> settings:
+    """Hypothesis settings for a long run: no deadline, no example database, the shrunk failure printed."""
+    return settings(
         max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
         print_blob=True,
     )
+
+
+def fuzz(examples: int, use_lm: bool, rng_seed: int) -> Tally:
+    """Run ``examples`` generated cases through every invariant; raise on the first (shrunk) failure."""
+    tally = Tally()
+    lm = FakeLM() if use_lm else None
+
+    @seed(rng_seed)
+    @long_run(examples)
     @given(text_and_refs(60) | text_and_refs(400) | damaged_seed())  # short, long, and the real article
     def run(case: tuple[str, list[tuple[str, str]]]) -> None:
         started = time.perf_counter()
@@ -66,6 +80,20 @@ def fuzz(examples: int, use_lm: bool, rng_seed: int) -> Tally:
     return tally
 
 
+def fuzz_cli(examples: int, rng_seed: int, long_line: int = 20_000) -> Counter[str]:
+    """Run ``examples`` generated files through `repair fix`; count how each ended (refused, repaired; streamed)."""
+    ends: Counter[str] = Counter()
+
+    @seed(rng_seed)
+    @long_run(examples)
+    @given(cli_cases(long_line))
+    def run(case: CliCase) -> None:
+        ends[run_case(case) + (" (streamed)" if case.streamed else "")] += 1
+
+    run()
+    return ends
+
+
 def describe(case: tuple[str, list[tuple[str, str]]]) -> str:
     text, refs = case
     head = repr(text[:120]) + ("…" if len(text) > 120 else "")
@@ -73,10 +101,23 @@ def describe(case: tuple[str, list[tuple[str, str]]]) -> str:
     return f"{len(text)} chars, {len(refs)} refs ({sizes} chars): {head}"
 
 
+def report_failure(label: str, exc: Exception) -> None:
+    """The failing invariant, where it broke, and the shrunk example hypothesis found."""
+    print(f"FAILED ({label}):", file=sys.stderr)
+    for one in exc.exceptions if isinstance(exc, ExceptionGroup) else [exc]:
+        print(f"  {type(one).__name__}: {one}", file=sys.stderr)
+        tb = traceback.extract_tb(one.__traceback__)
+        print(f"    at {tb[-1].filename}:{tb[-1].lineno}", file=sys.stderr)
+        for note in getattr(one, "__notes__", []):  # hypothesis puts the shrunk example here
+            print("    " + note.replace("\n", "\n    "), file=sys.stderr)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--examples", type=int, default=10_000, help="examples without a model")
     ap.add_argument("--lm-examples", type=int, default=1_000, help="examples with the fake language model")
+    ap.add_argument("--cli-examples", type=int, default=0, help="files run through `repair fix` (try 10000)")
+    ap.add_argument("--long-line", type=int, default=20_000, help="--cli: the longest line a file may hold")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="write the summary here")
     args = ap.parse_args()
@@ -88,13 +129,7 @@ def main() -> int:
         try:
             tally = fuzz(n, use_lm, args.seed)
         except Exception as exc:
-            print(f"FAILED ({label}):", file=sys.stderr)
-            for one in exc.exceptions if isinstance(exc, ExceptionGroup) else [exc]:
-                print(f"  {type(one).__name__}: {one}", file=sys.stderr)
-                tb = traceback.extract_tb(one.__traceback__)
-                print(f"    at {tb[-1].filename}:{tb[-1].lineno}", file=sys.stderr)
-                for note in getattr(one, "__notes__", []):  # hypothesis puts the shrunk example here
-                    print("    " + note.replace("\n", "\n    "), file=sys.stderr)
+            report_failure(label, exc)
             return 1
         wall = time.perf_counter() - started
         mean_chars = sum(tally.chars) / max(1, len(tally.chars))
@@ -110,6 +145,17 @@ def main() -> int:
             "slowest_input_chars": len(tally.slowest_case[0]),
             "slowest_input_head": tally.slowest_case[0][:200],
         }
+    if args.cli_examples > 0:
+        started = time.perf_counter()
+        try:
+            ends = fuzz_cli(args.cli_examples, args.seed, args.long_line)
+        except Exception as exc:
+            report_failure("repair fix", exc)
+            return 1
+        total = sum(ends.values())
+        counts = ", ".join(f"{n} {what}" for what, n in sorted(ends.items()))
+        print(f"repair fix: {total} files passed in {time.perf_counter() - started:.1f} s: {counts}")
+        summary["repair fix"] = {"examples": total, **dict(ends)}
     if args.json:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -16,14 +16,53 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from repair.edits import KINDS, Edit
 from repair.files.outputs import default_outputs, read_inputs
 from repair.files.textio import InputError, read_text, write_all
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a value out of range, an unknown option) on one line and exit 2, as every user error is.
+
+    Typer draws them as a boxed block of usage; scripts and logs want one line to read.
+    Asked for no command, the help is shown as before.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        extra.update(complete_var=complete_var, windows_expand_args=windows_expand_args)
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except TyperException as exc:  # typer's own click raises these: ClickException and its kind
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                return super().main(args, prog_name, **extra)  # prints the help, the ordinary way
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            err.print(f"[bold red]error:[/] {escape(exc.format_message())}{see}", highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err.print("aborted", highlight=False)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help=(
         "Find where a text was damaged by a machine (re-tokenized, words pasted over, dropped or doubled,"
         " mojibake) and repair it, with the evidence for every change.\n\n"
@@ -163,6 +202,7 @@ def fix(
             input_path,
             list(ref or []),
             (lambda: None) if no_model else (lambda: load_lm(model)),
+            model=None if no_model else model,
             out=out_path,
             edits=edits_path,
             report=report_path,
@@ -326,6 +366,7 @@ def review(
     """
     import click
 
+    from repair.files.outputs import check_outputs
     from repair.files.reviewed import review_files
     from repair.views.review import run_review, seen, start
 
@@ -341,6 +382,7 @@ def review(
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
         files = review_files(input_path, text, meta, out=out_path, edits_out=edits_out, decisions=decisions_path)
+        check_outputs([files.text, files.edits, files.decisions], protect=(input_path,))  # before the first key
         if apply_path is not None:
             given = files.read_decisions(apply_path)
             state = start(text, edits, (), given)
@@ -381,9 +423,12 @@ def export_cmd(
 
     Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
     """
+    from repair.files.outputs import check_outputs
     from repair.views.export import export
 
     with user_errors():
+        if out_path is not None:
+            check_outputs([out_path], protect=(input_path, edits_path))
         text, meta, edits = load_edit_list(input_path, edits_path)
         refs = [str(r) for r in meta.get("references") or []]
         result = export(
@@ -547,6 +592,7 @@ def bench(
         fit_calibration=fit_calibration,
         fit_with=tuple(fit_with or []),
         compare=compare,
+        model=None if no_model else model,
     )
     with user_errors():
         run = bench_run(
@@ -585,7 +631,7 @@ def batch(
     top_k: Annotated[int, typer.Option("--top-k", min=0, help="At most this many references per document.")] = 4,
     cluster: Annotated[
         str | None,
-        typer.Option("--cluster", help="Run on a local Dask cluster: local:N (pip install repair[cluster])."),
+        typer.Option("--cluster", help="Run on a local Dask cluster: local:N (pip install repair\\[cluster])."),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Run on the Dask cluster whose scheduler is at this address.")

@@ -16,6 +16,7 @@ from repair.files.editlist import dump_edits
 from repair.files.outputs import check_outputs, default_outputs, read_inputs
 from repair.files.textio import InputError, read_text, write_all
 from repair.lm import LanguageModel
+from repair.lm.modelspec import check_model_spec
 from repair.pipeline import repair_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 from repair.text.tokens import count_words
@@ -76,6 +77,7 @@ def fix_file(
     refs: Sequence[Path],
     load_lm: LoadModel,
     *,
+    model: str | None = None,
     out: Path | None = None,
     edits: Path | None = None,
     report: Path | None = None,
@@ -85,12 +87,14 @@ def fix_file(
     notify: Callable[[str], None] | None = None,
 ) -> Fixed:
     """Repair ``input_path`` into the three outputs of `fix_targets`; the model is loaded (``load_lm``) only
-    once every input and output has passed its checks. An input too big to hold goes chunk by chunk
-    (`repair.corpus.chunks.repair_file`) with no report.
+    once every input and output has passed its checks. ``model`` is the --model spec ``load_lm`` loads
+    (None: the embedded default), checked first: a wrong one is told before the model libraries load.
+    An input too big to hold goes chunk by chunk (`repair.corpus.chunks.repair_file`) with no report.
 
     ``progress(words)`` gives the meter the run moves, whole or streamed; ``notify`` hears, before the
     model loads, how long a long model run will take and what --no-model would do instead (pass it
     only when a model is to be loaded)."""
+    check_model_spec(model)
     targets = fix_targets(input_path, out, edits, report, fmt)
     check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
     if is_big(input_path):

@@ -80,7 +80,9 @@ def folder(tmp_path: Path) -> Path:
 BAD_CASES: list[tuple[str, dict[str, bytes], list[str], list[str]]] = [
     ("missing input", {}, ["{d}/nope.txt"], ["not found", "nope.txt"]),
     ("empty input", {"e.txt": b""}, ["{d}/e.txt"], ["empty"]),
-    ("blank input", {"e.txt": b" \n\r\n\t\n"}, ["{d}/e.txt"], ["empty"]),
+    ("blank input", {"e.txt": b" \n\r\n\t\n"}, ["{d}/e.txt"], ["only whitespace"]),
+    ("only a BOM", {"e.txt": b"\xef\xbb\xbf"}, ["{d}/e.txt"], ["is empty"]),
+    ("a BOM and spaces", {"e.txt": b"\xef\xbb\xbf \n"}, ["{d}/e.txt"], ["only whitespace"]),
     ("binary input", {"b.bin": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"}, ["{d}/b.bin"], ["binary"]),
     (
         "latin-1 input",
@@ -92,6 +94,10 @@ BAD_CASES: list[tuple[str, dict[str, bytes], list[str], list[str]]] = [
     ("input is a folder", {}, ["{d}/sub"], ["directory"]),
     ("reference missing", {}, ["{d}/in.txt", "--ref", "{d}/gone.txt"], ["reference", "not found"]),
     ("reference empty", {"r.txt": b""}, ["{d}/in.txt", "--ref", "{d}/r.txt"], ["reference", "empty"]),
+    ("utf-16 input", {"w.txt": GOOD.encode("utf-16")}, ["{d}/w.txt"], ["UTF-16, not", "iconv -f UTF-16 -t UTF-8"]),
+    ("utf-16 no BOM", {"w.txt": GOOD.encode("utf-16-be")}, ["{d}/w.txt"], ["UTF-16BE", "iconv"]),
+    ("utf-32 input", {"w.txt": GOOD.encode("utf-32")}, ["{d}/w.txt"], ["UTF-32, not UTF-8"]),
+    ("utf-16 reference", {"r.txt": REF.encode("utf-16")}, ["{d}/in.txt", "-r", "{d}/r.txt"], ["reference", "UTF-16"]),
     ("reference binary", {"r.bin": bytes(range(256))}, ["{d}/in.txt", "-r", "{d}/r.bin"], ["reference", "binary"]),
     ("reference is a folder", {}, ["{d}/in.txt", "--ref", "{d}/sub"], ["reference", "directory"]),
     ("reference is the input", {}, ["{d}/in.txt", "--ref", "{d}/in.txt"], ["reference", "input file itself"]),
@@ -130,7 +136,61 @@ def test_unwritable_output_leaves_nothing_behind(fix: Callable[..., Run], folder
     assert run.code == 2, run.stderr
     lines = run.stderr.strip().splitlines()  # after the progress lines, one error line
     assert lines[-1].startswith("error: cannot write") and sum("error" in line for line in lines) == 1
+    assert run.model_loads == 0, "the output is checked before the model loads"
     assert snapshot(folder) == before, "an edit list was written though the text could not be"
+
+
+@pytest.fixture
+def read_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A folder that refuses new files, as a read-only one does to a user (root writes anywhere, so it is faked)."""
+    import tempfile
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if kwargs.get("dir") is not None and Path(kwargs["dir"]).resolve().is_relative_to(folder.resolve()):
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    return folder
+
+
+WRITERS = {
+    "fix": ["fix", "{d}/in.txt", "--out", "{ro}/out.txt"],
+    "fix streamed": ["fix", "{d}/in.txt", "--edits", "{ro}/e.json"],
+    "review": ["review", "{d}/in.txt", "{d}/in.edits.json", "--out", "{ro}/reviewed.txt"],
+    "export": ["export", "{d}/in.txt", "{d}/in.edits.json", "--out", "{ro}/e.m2"],
+    "batch": ["batch", "{d}/docs", "--out", "{ro}"],
+    "bench": ["bench", "--no-model", "--json", "{ro}/b.json"],
+}
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_an_unwritable_output_is_found_before_any_work(
+    command: str, folder: Path, read_only: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[str | None] = []
+    monkeypatch.setattr(repair.cli, "load_lm", loads.append)
+    monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0 if command == "fix streamed" else 10**9)
+    assert CliRunner().invoke(repair.cli.app, ["fix", str(folder / "in.txt")]).exit_code == 0
+    (folder / "docs").mkdir()
+    (folder / "docs" / "a.txt").write_text(GOOD, encoding="utf-8")
+    loads.clear()
+    worked: list[str] = []
+    monkeypatch.setattr("repair.fix.repair_text", lambda *a, **k: worked.append("repair"))
+    monkeypatch.setattr("repair.pipeline.repair_text", lambda *a, **k: worked.append("repair"))
+    monkeypatch.setattr("repair.bench.bench.run_bench", lambda *a, **k: worked.append("bench"))
+    before = snapshot(folder)
+    args = [a.format(d=folder, ro=read_only) for a in WRITERS[command]]
+    run = CliRunner().invoke(repair.cli.app, args, input="a\n")
+    assert run.exit_code == 2, run.output
+    assert run.stderr.strip().splitlines()[-1].startswith(f"error: cannot write output file {read_only}"), run.stderr
+    assert "Traceback" not in run.stderr
+    assert not loads and not worked, "the work began before the output was found unwritable"
+    assert snapshot(folder) == before
 
 
 def test_good_input_writes_every_output(fix: Callable[..., Run], folder: Path) -> None:
@@ -142,6 +202,20 @@ def test_good_input_writes_every_output(fix: Callable[..., Run], folder: Path) -
     assert out.count("\n") == GOOD.count("\n")
     assert (folder / "in.txt").read_text(encoding="utf-8") == GOOD
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_byte_order_mark_is_kept(fix: Callable[..., Run], folder: Path) -> None:
+    """No edit applied gives the input byte for byte, BOM included; repaired, the BOM stays too."""
+    data = b"\xef\xbb\xbf" + GOOD.encode("utf-8")
+    (folder / "bom.txt").write_bytes(data)
+    run = fix(folder / "bom.txt", "--min-confidence", "1.0", "--out", folder / "none.txt")
+    assert run.code == 0, run.stderr
+    assert (folder / "none.txt").read_bytes() == data
+    run = fix(folder / "bom.txt", "--ref", folder / "ref.txt")
+    assert run.code == 0, run.stderr
+    repaired = (folder / "bom.repaired.txt").read_bytes()
+    assert repaired.startswith(b"\xef\xbb\xbfThe U.S. said") and repaired != data
+    assert (folder / "bom.txt").read_bytes() == data
 
 
 def test_streamed_run_equals_the_whole_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damaged_text: str) -> None:
@@ -284,3 +358,59 @@ def test_model_cache_trouble_falls_back(
         from repair.lm.load import cache_is_valid, find_gguf, source_id
 
         assert cache_is_valid(folder, source_id(find_gguf())), "the corrupt cache was not rebuilt"
+
+
+# --- messages: one line each, whole, and early -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["fix", "{d}/in.txt", "--min-confidence", "2"], ["'--min-confidence'", "less than or equal to 1"]),
+        (["fix", "{d}/in.txt", "--no-such-option"], ["No such option: --no-such-option"]),
+        (["bench", "--seeds", "0"], ["'--seeds'"]),
+        (["fix"], ["Missing argument 'INPUT'"]),
+    ],
+)
+def test_a_usage_error_is_one_line(folder: Path, args: list[str], words: list[str]) -> None:
+    run = CliRunner().invoke(repair.cli.app, [a.format(d=folder) for a in args])
+    assert run.exit_code == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].endswith("--help)"), run.stderr
+    for w in words:
+        assert w in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [
+        ("{d}/sub", ["holds no Hugging Face model", "config.json and weights", "embedded default)"]),
+        ("{d}/a-file", ["not a file", "a-file"]),
+        ("{d}/no-such-folder", ["model folder not found"]),
+    ],
+    ids=["empty folder", "a file", "missing folder"],
+)
+def test_a_bad_model_path_is_told_whole_before_the_model_loads(
+    fix: Callable[..., Run], folder: Path, model: str, words: list[str]
+) -> None:
+    run = fix(folder / "in.txt", "--model", model.format(d=folder))
+    assert run.code == 2 and run.model_loads == 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def test_a_bad_model_path_is_found_without_importing_torch(folder: Path) -> None:
+    script = (
+        "import sys; from typer.testing import CliRunner; from repair.cli import app; "
+        f"r = CliRunner().invoke(app, ['fix', {str(folder / 'in.txt')!r}, '--model', {str(folder / 'sub')!r}]); "
+        "print(r.exit_code, 'torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["2", "False"], proc.stderr
+
+
+def test_the_cluster_extra_shows_in_the_help() -> None:
+    run = CliRunner().invoke(repair.cli.app, ["batch", "--help"], env={"COLUMNS": "200"})
+    assert "pip install repair[cluster]" in run.output

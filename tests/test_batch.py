@@ -135,7 +135,7 @@ def test_bad_documents_are_skipped_and_listed_with_the_reason(tmp_path: Path) ->
     reasons = {d["id"]: d["reason"] for d in read_summary(out)["skipped_documents"]}
     assert set(reasons) == {"image.bin", "empty.txt", "latin1.txt", "crash.txt"}
     assert "binary" in reasons["image.bin"]
-    assert "empty" in reasons["empty.txt"]
+    assert "only whitespace" in reasons["empty.txt"]
     assert "not UTF-8" in reasons["latin1.txt"]
     assert "the aligner fell over" in reasons["crash.txt"]
 

@@ -146,6 +146,19 @@ def test_json_export_is_the_edit_list() -> None:
     assert back == edits and meta["references"] == ["a.txt"]
 
 
+def test_an_edit_list_of_text_with_other_line_ends_reads_back_as_written() -> None:
+    # NEL, U+2028/2029 and a lone CR stay raw inside the JSON strings: indenting must not split at them
+    source = "one\x85two\u2028three\u2029four\rfive"
+    edits = [
+        Edit(i, i + 1, source[i], " ", "whitespace", 0.9, (Evidence("rule:test", "line end"),))
+        for i in (3, 7, 13, 18)
+    ]
+    listing = dump_edits(source, edits, input_name="x.txt")
+    _, back = load_edits(listing, source)
+    assert back == edits
+    assert listing == json.dumps(json.loads(listing), ensure_ascii=False, indent=1) + "\n"
+
+
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export(SOURCE, [], "docx")

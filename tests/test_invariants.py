@@ -334,8 +334,8 @@ def test_streamed_decoding_gives_the_text(
     path.write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"))
     if "\x00" in text:
         return
-    # one leading BOM is dropped, as textio.decode drops it
-    assert "".join(decoded_pieces(path, block=block)) == (("\ufeff" if bom else "") + text).removeprefix("\ufeff")
+    # a leading BOM is kept, as textio.decode keeps it: the output must give it back
+    assert "".join(decoded_pieces(path, block=block)) == ("\ufeff" if bom else "") + text
 
 
 @settings(deadline=None)
@@ -350,7 +350,7 @@ def test_streamed_decoding_names_the_bad_byte(
     try:
         expected = decode(data, path)
     except InputError as exc:
-        if "empty" in str(exc):
+        if "empty" in str(exc) or "only whitespace" in str(exc):
             return
         with pytest.raises(InputError) as streamed:
             "".join(decoded_pieces(path, block=block))

@@ -26,8 +26,10 @@ from rich.table import Table
 from repair.bench.corrupt import corrupt, load_answers
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
 from repair.edits import KINDS, Edit
+from repair.files.outputs import check_outputs
 from repair.files.textio import InputError, read_text, write_all
 from repair.lm import LanguageModel
+from repair.lm.modelspec import check_model_spec
 from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 from repair.text.tokens import tokenize
@@ -572,6 +574,7 @@ class BenchOptions:
     fit_calibration: Path | None = None
     fit_with: tuple[Path, ...] = ()
     compare: Path | None = None
+    model: str | None = None  # the --model spec the loader loads (None: the embedded default, or none at all)
 
 
 @dataclass(frozen=True)
@@ -587,9 +590,12 @@ def bench_run(
 ) -> BenchRun:
     """Run the benchmark as asked and write its outputs (results, plot, fitted map).
 
-    The earlier results it reads are checked first; the model is loaded (``load_lm``) only after.
+    The outputs, the model spec and the earlier results it reads are checked first; the model is
+    loaded (``load_lm``) only after.
     """
     o = options
+    check_outputs([p for p in (o.json_path, o.plot, o.fit_calibration) if p is not None])  # before the long run
+    check_model_spec(o.model)
     old = load_metrics(read_text(o.compare, what="--compare result"), name=str(o.compare)) if o.compare else None
     extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in o.fit_with]
     cases = (

@@ -29,7 +29,8 @@ from repair.corpus.runners import no_model as no_model_factory
 from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
 from repair.edits import KINDS, Edit
 from repair.files.editlist import dump_edits
-from repair.files.textio import InputError, decode, read_text, write_all, write_atomic
+from repair.files.textio import InputError, check_writable, decode, read_text, write_all, write_atomic
+from repair.lm.modelspec import check_model_spec
 from repair.pipeline import repair_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 from repair.text.tokens import count_words
@@ -158,8 +159,12 @@ def default_lm_factory(model: str | None) -> LMFactory:
 
 def lm_choice(model: str | None, *, no_model: bool = False) -> tuple[str | None, LMFactory]:
     """The model's name as a run records it, and the factory that loads it; with ``no_model``, none at all,
-    recorded as "none" so that a rerun with the model does not resume this run."""
-    return ("none", no_model_factory) if no_model else (model, default_lm_factory(model))
+    recorded as "none" so that a rerun with the model does not resume this run. A --model spec is checked
+    here, before the corpus is read or the model libraries load."""
+    if no_model:
+        return "none", no_model_factory
+    check_model_spec(model)
+    return model, default_lm_factory(model)
 
 
 # ---------------------------------------------------------------- reading the corpus
@@ -336,7 +341,10 @@ def plan_batch(
     top_k: int = DEFAULT_TOP_K,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> Plan:
-    """Read the corpus and the references, pick each document's references, and find what is left to do."""
+    """Read the corpus and the references, pick each document's references, and find what is left to do.
+
+    ``model`` is the model's name as the run records it (see `lm_choice`, which checks the spec).
+    """
     docs, jsonl = read_corpus(input_path)
     if not docs:
         raise InputError(f"input holds no documents: {input_path}")
@@ -360,7 +368,9 @@ def plan_batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from exc
+    check_writable(out_dir / "summary.json")  # before any document is repaired, not after them all
     check_settings(out_dir, settings)
+    check_writable(_marker(out_dir, "probe"))
     good = [d for d in docs if not d.problem]
     done = _jsonl_done(out_dir) if jsonl else _folder_done(out_dir, good)
     todo = [d for d in good if d.key not in done]

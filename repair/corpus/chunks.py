@@ -23,7 +23,7 @@ from typing import IO, NamedTuple
 
 from repair.files.editlist import EditListWriter
 from repair.files.outputs import check_outputs
-from repair.files.textio import InputError
+from repair.files.textio import InputError, blank_message, wide_encoding, wide_message
 from repair.lm import LanguageModel
 from repair.pipeline import Progress, repair_stream
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
@@ -170,9 +170,12 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
         raise InputError(f"{what} is a directory, not a file: {path}")
     decoder = codecs.getincrementaldecoder("utf-8")()
     consumed = 0
-    first = True
     try:
         with path.open("rb") as fh:
+            wide = wide_encoding(fh.read(4096))
+            if wide:
+                raise InputError(wide_message(wide, path, what))
+            fh.seek(0)
             while True:
                 data = fh.read(block)
                 if b"\x00" in data:
@@ -187,9 +190,6 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
                         f"{what} file is not UTF-8: invalid byte 0x{bad:02x} at byte offset {offset}: {path}"
                     ) from exc
                 consumed += len(data)
-                if first and piece:
-                    first = False
-                    piece = piece.removeprefix("\ufeff")
                 if piece:
                     yield piece
                 if not data:
@@ -215,14 +215,16 @@ def scan_file(path: Path, *, what: str = "input") -> Scan:
     chars = words = 0
     blank = True
     joined = False  # whether the last piece ended inside a word the next one may go on with
+    bom = 0
     for piece in decoded_pieces(path, what=what):
+        bom = bom or int(not chars and piece.startswith("\ufeff"))
         digest.update(piece.encode("utf-8"))
         chars += len(piece)
-        blank = blank and not piece.strip(" \t\n\r\x0b\x0c")
+        blank = blank and not piece.strip(" \t\n\r\x0b\x0c\ufeff")
         words += len(piece.split()) - (joined and not piece[0].isspace())
         joined = not piece[-1].isspace()
     if blank:
-        raise InputError(f"{what} file is empty: {path}")
+        raise InputError(blank_message(" " * (chars - bom), path, what))
     return Scan(digest.hexdigest(), chars, words)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import textwrap
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -47,7 +46,9 @@ class EditListWriter:
 
     def add(self, edit: Edit) -> None:
         body = json.dumps(edit.to_json(), ensure_ascii=False, indent=1)
-        self.out.write((",\n" if self.count else "\n") + textwrap.indent(body, "  ", lambda _line: True))
+        # split at "\n" alone: json.dumps escapes it inside strings, but leaves NEL, U+2028 and the like
+        # there raw, and str.splitlines (textwrap.indent) would indent inside an edit's text
+        self.out.write((",\n" if self.count else "\n") + "\n".join("  " + line for line in body.split("\n")))
         self.count += 1
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from repair.files.textio import InputError, read_text
+from repair.files.textio import InputError, check_writable, read_text
 
 
 def read_inputs(input_path: Path, refs: Sequence[Path]) -> tuple[str, list[tuple[str, str]]]:
@@ -43,5 +43,6 @@ def check_outputs(paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> Non
             raise InputError(f"output folder does not exist: {path.parent}")
         if path.is_dir():
             raise InputError(f"output path is a directory: {path}")
+        check_writable(path)
 
 

@@ -105,6 +105,7 @@ def detect(
     found: list[Suspect] = list(doc.suspects)
     for detector in DETECTORS:
         found.extend(detector(text, toks, alignment, surprisal, document))
+    found = gaps_take_readings(overruling(found))
     return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
 
 
@@ -411,6 +412,68 @@ DETECTORS: tuple[Detector, ...] = (
     mention_suspects,
     surprisal_suspects,
 )
+
+
+# kinds whose reference reading the aligner gives only where the input shows the damage itself:
+# doubled words, a name alone inside a long verbatim stretch
+SHOWN_BY_ALIGNMENT = frozenset({"duplicate", "stray"})
+MIN_AGREEING_REFS = 2
+
+
+def overruling(found: Sequence[Suspect]) -> list[Suspect]:
+    """The suspects, less a reference's reading where the input shows no damage and one reference alone says so.
+
+    Outlets reword ("wind, waves" / "wind speed, wave heights", "Brooks said" / "the mayor
+    said"), so one reference differing is no sign of damage: it may overrule the input only
+    where a detector of the input itself found something there (a gap, a pasted name, a
+    misfit word, a duplicate), or where two references agree against the input.
+    """
+    shown = [s for s in found if not s.readings]
+    return [
+        s
+        for s in found
+        if not s.readings
+        or s.kind in SHOWN_BY_ALIGNMENT
+        or len({ev.source for ev in s.evidence if ev.source.startswith("ref:")}) >= MIN_AGREEING_REFS
+        or any(_touches(s, d) for d in shown)
+    ]
+
+
+def _touches(s: Suspect, d: Suspect) -> bool:
+    """Whether two spans overlap, a point counting as inside a span it lies in or at the edge of."""
+    if s.start == s.end or d.start == d.end:
+        return d.start <= s.end and s.start <= d.end
+    return d.start < s.end and s.start < d.end
+
+
+def gaps_take_readings(found: Sequence[Suspect]) -> list[Suspect]:
+    """A reference's insertion at a run of spaces becomes that gap's reading: one suspect spanning the run.
+
+    The aligner places an insertion after the word before it, so kept apart it would fill
+    the gap beside the run of spaces and leave the run ("pressed    governments"), and the
+    gap itself would be filled by the model with words no witness read. Merged, the
+    reference's words are the gap's first candidate and replace the run (`propose` spaces them).
+    """
+    gaps = [s for s in found if s.kind == "gap" and s.start < s.end and not s.readings]
+    taken: dict[Suspect, list[Suspect]] = {}
+    rest: list[Suspect] = []
+    for s in found:
+        g = next((g for g in gaps if s.readings and s.start == s.end and g.start <= s.start <= g.end), None)
+        if g is None:
+            rest.append(s)
+        else:
+            taken.setdefault(g, []).append(s)
+    merged = [
+        replace(
+            g,
+            score=max(g.score, *(r.score for r in refs)),
+            reason=refs[0].reason,
+            evidence=g.evidence + tuple(ev for r in refs for ev in r.evidence),
+            readings=tuple(w.strip() for r in refs for w in r.readings),
+        )
+        for g, refs in taken.items()
+    ]
+    return [s for s in rest if s not in taken] + merged
 
 
 def _squash(cues: dict[str, float]) -> float:

@@ -174,7 +174,7 @@ def _cheap(
     """The original, the references' exact readings, deletion, and the pronouns that could stand for a pasted name."""
     found = [Candidate(text[s.start : s.end], "keep", 0.0)]
     refs = tuple(ev for ev in s.evidence if ev.source.startswith("ref:"))
-    found += [Candidate(r, "ref", 0.0, refs) for r in s.readings]
+    found += [Candidate(_reading_fit(r, s, text), "ref", 0.0, refs) for r in s.readings]
     pool = _Pool(text, s, raw, ctx, known)
     if s.kind == "duplicate" and not s.readings:
         pool.add("", "delete")
@@ -279,6 +279,17 @@ def _fit(words: str, s: Suspect, text: str, trail: str) -> str:
     if s.kind == "duplicate":
         return words + " " if words else ""
     return words + trail if words else ""
+
+
+def _reading_fit(reading: str, s: Suspect, text: str) -> str:
+    """A reference's reading as it replaces the span: exact, but a run of spaces takes its words spaced as a word is.
+
+    >>> _reading_fit("ten", Suspect(5, 9, "gap", 0.9, ""), "every    minutes")
+    ' ten '
+    """
+    if s.kind == "gap" and s.start < s.end and not text[s.start : s.end].strip():
+        return _fit(reading.strip(), s, text, "")
+    return reading
 
 
 def _unique(cands: list[Candidate]) -> list[Candidate]:
