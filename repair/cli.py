@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -587,6 +588,12 @@ def bench(
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", min=0.0, max=1.0, help="As for fix.")
     ] = DEFAULT_MIN_CONFIDENCE,
+    cloze: Annotated[
+        bool,
+        typer.Option(
+            "--cloze", help="Also show, per damaged span of the answer key, whether its original words were proposed."
+        ),
+    ] = False,
 ) -> None:
     """Damage clean texts, repair them, and score the repairs: P/R/F0.5 per kind, error rates, false edits.
 
@@ -610,6 +617,7 @@ def bench(
         text_table,
         write_bytes,
     )
+    from repair.cloze import Recorder, cloze_json, cloze_of, cloze_table
 
     with user_errors():
         old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
@@ -632,14 +640,19 @@ def bench(
             "model": getattr(lm, "name", None),
             "min_confidence": min_confidence,
         }
+        recorder = Recorder(lm, min_confidence) if cloze else None
         result = run_bench(
             cases,
+            recorder,
             lm=lm,
             min_confidence=min_confidence,
             progress=lambda msg: err.print(f"[dim]bench {msg}[/]", highlight=False),
             settings=settings,
             load_seconds=loaded if lm is not None else 0.0,
         )
+        items = cloze_of(cases, recorder) if recorder is not None else []
+        if recorder is not None:
+            result = replace(result, cloze=cloze_json(items))
         if json_path is not None:
             write_all({json_path: result.to_json()})
         if plot is not None:
@@ -655,6 +668,8 @@ def bench(
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
     out.print(bench_table(result))
     out.print(text_table(result))
+    if cloze:
+        out.print(cloze_table(items))
     if old is not None:
         out.print(compare_table(old, result.metrics()))
     for what, path in (("results", json_path), ("calibration plot", plot), ("calibration map", fit_calibration)):

@@ -27,6 +27,7 @@ class Result:
     edits: tuple[Edit, ...]
     doc: Normalized
     alignment: Alignment
+    proposals: tuple[Proposal, ...] = ()  # on ``doc.text``: every suspect's ranked candidates, edit or not
 
 
 def make_references(refs: Sequence[tuple[str, str]]) -> tuple[Reference, ...]:
@@ -65,7 +66,7 @@ def _repair(
     proposals = propose_all(doc, suspects, alignment, lm)
     say("deciding")
     edits = decide(doc, proposals, min_confidence)
-    return Result(text, apply_edits(text, edits), edits, doc, alignment)
+    return Result(text, apply_edits(text, edits), edits, doc, alignment, proposals)
 
 
 def propose_all(

@@ -193,6 +193,7 @@ class BenchResult:
     cases: tuple[CaseResult, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     load_seconds: float = 0.0  # loading the model, once
+    cloze: dict[str, Any] = field(default_factory=dict)  # `repair.cloze.cloze_json`, with --cloze
 
     @property
     def damaged(self) -> Score:
@@ -244,6 +245,7 @@ class BenchResult:
                 "errors": float(sum(bool(c.error) for c in self.cases)),
             }
         )
+        out.update(self.cloze.get("metrics", {}))
         # only edits of a kind the benchmark damaged can be judged right: the rest (a clean text's
         # own mojibake, kept in its gold) would only measure the gold's flaws
         kinds = self.damaged_kinds()
@@ -267,6 +269,7 @@ class BenchResult:
             "metrics": self.metrics(),
             "calibration": [vars(b) for b in calibration(self)],
             "calibration_content": [vars(b) for b in calibration(self, content=True)],
+            **({"cloze": self.cloze} if self.cloze else {}),
             "cases": [
                 {
                     "name": c.name,
