@@ -21,8 +21,8 @@ from typing import Any
 from bench_model import Counted
 from rich.console import Console
 
-from repair.bench import EXAMPLE, example_cases
-from repair.cloze import Recorder, cloze_json, cloze_of, cloze_table
+from repair.bench.bench import EXAMPLE, example_cases
+from repair.bench.cloze import Recorder, cloze_json, cloze_of, cloze_table
 from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.lm import load_model
 

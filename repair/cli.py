@@ -617,7 +617,7 @@ def bench(
         text_table,
         write_bytes,
     )
-    from repair.cloze import Recorder, cloze_json, cloze_of, cloze_table
+    from repair.bench.cloze import Recorder, cloze_json, cloze_of, cloze_table
 
     with user_errors():
         old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None

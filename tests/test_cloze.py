@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from repair.bench import Case
+from repair.bench.bench import Case
+from repair.bench.cloze import Recorder, cloze_json, cloze_of, summary
 from repair.cli import app
-from repair.cloze import Recorder, cloze_json, cloze_of, summary
 from repair.edits import Edit
 
 GOLD = "Tillerson said Russia can keep its alliance with Syria, but he sees no role for Assad in the war."

@@ -193,7 +193,7 @@ class BenchResult:
     cases: tuple[CaseResult, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     load_seconds: float = 0.0  # loading the model, once
-    cloze: dict[str, Any] = field(default_factory=dict)  # `repair.cloze.cloze_json`, with --cloze
+    cloze: dict[str, Any] = field(default_factory=dict)  # `repair.bench.cloze.cloze_json`, with --cloze
 
     @property
     def damaged(self) -> Score:

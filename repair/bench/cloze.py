@@ -19,7 +19,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from repair.corrupt import COREF_WORDS
+from repair.bench.corrupt import COREF_WORDS
 from repair.edits import Edit
 from repair.lm import LanguageModel
 from repair.normalize import Normalized
