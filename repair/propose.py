@@ -66,6 +66,7 @@ OWN_WEIGHT = 0.5
 KEEP_BONUS_NATS = 1.5
 # a "sentence" can be a whole text without full stops: the context stops this far from the span
 MAX_CONTEXT_CHARS = 1500
+CONTEXT_SENTENCES = 1  # whole sentences of left context before the span's own (the model's window clips it)
 # fillers asked of the model per gap and length: 6 -> 4 cost 0.2 points of content F0.5 (bench --no-refs)
 # and a fifth of the model work
 LM_PROPOSALS = 4
@@ -145,7 +146,7 @@ def _widen_for_deletion(text: str, s: Suspect) -> tuple[Suspect, str]:
 
 def _context(text: str, spans: list[tuple[int, int]], s: Suspect) -> Context:
     k = sentence_at(spans, s.start)
-    left_start = spans[k - 1][0] if k > 0 else spans[k][0] if spans else 0
+    left_start = spans[max(0, k - CONTEXT_SENTENCES)][0] if spans else 0
     end = max(spans[k][1], s.end) if spans else len(text)
     left_start, end = max(left_start, s.start - MAX_CONTEXT_CHARS), min(end, s.end + MAX_CONTEXT_CHARS)
     left = " ".join(text[left_start : s.start].split())
