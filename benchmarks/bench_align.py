@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_align.py
 
 1. Speed: article 000 of the bundled example against 001-004 (best of several runs).
-2. Simulated damage: each reference in turn is damaged with `repair.corrupt` and aligned
+2. Simulated damage: each reference in turn is damaged with `repair.bench.corrupt` and aligned
    against its own clean text plus the other references (recall), then against the other
    outlets only (precision: their wording differs, so a fix that hurts is variation taken
    for damage). Every merged fix is applied alone and counted as helping (fewer word
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from rapidfuzz.distance import Indel
 
-from repair.align import Reference, align, reference_fixes, units
 from repair.bench.corrupt import corrupt
 from repair.edits import Edit, apply_edits
-from repair.normalize import normalize
+from repair.stages.align import Reference, align, reference_fixes, units
+from repair.stages.normalize import normalize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 SEEDS = range(5)

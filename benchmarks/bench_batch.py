@@ -1,7 +1,7 @@
 """Corpus-mode throughput: words per second per core with 1 and 2 workers, and peak memory per worker.
 
 The corpus is DOCS damaged copies of the bundled example's clean(er) versions (001-004),
-each damaged with its own seed by `repair.corrupt`, as JSONL. No references are given:
+each damaged with its own seed by `repair.bench.corrupt`, as JSONL. No references are given:
 every copy finds its references among the others, as `repair batch` does by default.
 Each configuration runs in a fresh process so its memory figures are its own.
 
@@ -20,8 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from repair.batch import count_words, default_lm_factory, no_model, run_batch
 from repair.bench.corrupt import corrupt
+from repair.corpus.batch import default_lm_factory, run_batch
+from repair.corpus.runners import no_model
+from repair.text.tokens import count_words
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 

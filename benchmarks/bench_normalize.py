@@ -5,7 +5,7 @@ Run: python benchmarks/bench_normalize.py
 1. Article 000 of the bundled example: edits by kind and gap suspects.
 2. Speed on 1 MB of text built from article 000 (as paragraphs, as lines, as one long line).
 3. Simulated damage: each clean reference (001-004, mojibake fixed first) damaged by
-   `repair.corrupt` with tokenization only must normalize back to the clean text (lines
+   `repair.bench.corrupt` with tokenization only must normalize back to the clean text (lines
    still differing are listed); with every kind of damage, the dropped words must come
    back as gap suspects and the stray brackets and trailing name lines must be removed.
 """
@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from repair.bench.corrupt import corrupt
-from repair.normalize import normalize
+from repair.stages.normalize import normalize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 SEEDS = range(5)

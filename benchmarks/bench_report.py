@@ -15,11 +15,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from repair.diffview import render_diff
-from repair.export import to_m2, to_tei
 from repair.pipeline import repair_text
-from repair.report import render_report
-from repair.sidebyside import build_view
+from repair.views.diffview import render_diff
+from repair.views.export import to_m2, to_tei
+from repair.views.report import render_report
+from repair.views.sidebyside import build_view
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 

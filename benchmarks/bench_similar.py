@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from repair.similar import DEFAULT_TOP_K, STOPWORDS, SimilarityIndex
+from repair.corpus.similar import DEFAULT_TOP_K, SimilarityIndex
+from repair.text.english import TOPIC_STOPWORDS as STOPWORDS
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
 COPIES = 4

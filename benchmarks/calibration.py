@@ -20,9 +20,9 @@ from pathlib import Path
 
 from repair.bench.bench import Judged, fit_calibration_map, load_judged
 from repair.bench.score import TOKENIZATION
-from repair.calibrate import CalibrationMap, ece
-from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.textio import write_all
+from repair.files.textio import write_all
+from repair.stages.calibrate import CalibrationMap, ece
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 
 def load(paths: list[Path]) -> tuple[list[Judged], set[str]]:

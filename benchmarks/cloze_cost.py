@@ -1,7 +1,7 @@
 """The cloze view (`repair bench --cloze`) of the damaged cases alone, with the model work they took.
 
     OMP_NUM_THREADS=1 python benchmarks/cloze_cost.py --first-seed 3 [--no-refs] [--json out.json]
-    ... --set repair.lm.PROPOSE_STARTS=128 --set repair.propose.LM_PROPOSALS=8   # a variant, no edit
+    ... --set repair.lm.PROPOSE_STARTS=128 --set repair.stages.propose.LM_PROPOSALS=8   # a variant, no edit
 
 Candidate generation is what moves the cloze numbers, and its cost is tokens through the
 model: this runs only the damaged copies (the clean runs count false edits, which need the
@@ -23,8 +23,8 @@ from rich.console import Console
 
 from repair.bench.bench import EXAMPLE, example_cases
 from repair.bench.cloze import Recorder, cloze_json, cloze_of, cloze_table
-from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.lm import load_model
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 `repair bench`, compared field by field with the timing fields left out (they differ from run to run).
 
     python benchmarks/compare_runs.py before/000.edits.json after/000.edits.json
-    python benchmarks/compare_runs.py before/bench-refs.json after/bench-refs.json
+    python benchmarks/compare_runs.py before/bench-refs.json after/bench-refs.json --ignore '$.settings.cases'
 
 Prints each difference (its path in the JSON and both values, the first 20) and exits 1 if there is any,
 else prints one line and exits 0. Used to show that a change which should not change behaviour (a move,
@@ -70,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a JSON path to leave out, as printed (e.g. '$.settings.cases', where two checkouts' examples live)",
+    )
     args = parser.parse_args(argv)
     docs = []
     for path in (args.first, args.second):
@@ -78,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"compare_runs: cannot read {path}: {exc}", file=sys.stderr)
             return 2
-    found = list(differences(*docs))
+    ignored = tuple(p + end for p in args.ignore for end in (":", ".", "["))
+    found = [d for d in differences(*docs) if not d.startswith(ignored)]
     for line in found[:SHOWN]:
         print(line)
     if found:

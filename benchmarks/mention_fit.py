@@ -1,4 +1,4 @@
-"""Fit the weights of the pasted-name signs (`repair.detect.MENTION_WEIGHTS`) on damage made by `repair corrupt`.
+"""Fit the weights of the pasted-name signs (`repair.stages.detect.MENTION_WEIGHTS`) on damage made by `repair corrupt`.
 
 Every repeated name of every damaged copy is one example: its features from
 `mention_features`, labelled pasted when it overlaps a substitution of the answer key.
@@ -28,10 +28,12 @@ import numpy as np
 
 from repair.bench.bench import DAMAGED_PREFIX, EXAMPLE
 from repair.bench.corrupt import corrupt
-from repair.detect import (
+from repair.edits import Edit
+from repair.files.textio import read_text
+from repair.lm import load_model
+from repair.stages.detect import (
     FUNCTION_BIAS,
     FUNCTION_WEIGHTS,
-    FUNCTION_WORDS,
     MENTION_BIAS,
     MENTION_BIAS_NO_MODEL,
     MENTION_WEIGHTS,
@@ -41,12 +43,10 @@ from repair.detect import (
     mention_features,
     token_surprisal,
 )
-from repair.document import Token, tokenize
-from repair.edits import Edit
-from repair.entities import entity_keys, find_mentions, split_pasted
-from repair.lm import load_model
-from repair.normalize import Normalized, normalize
-from repair.textio import read_text
+from repair.stages.normalize import Normalized, normalize
+from repair.text.english import FUNCTION_WORDS
+from repair.text.entities import entity_keys, find_mentions, split_pasted
+from repair.text.tokens import Token, tokenize
 
 
 def damaged_copies(

@@ -18,17 +18,18 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from repair.align import align
 from repair.bench.bench import Case, example_cases, load_cases
 from repair.bench.score import TOKENIZATION, TextEdit, extract_edits, label_hyp
-from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.detect import detect
 from repair.edits import apply_edits
 from repair.lm import load_model
-from repair.normalize import normalize
 from repair.pipeline import make_references
-from repair.propose import propose
-from repair.spans import Proposal
+from repair.stages.align import align
+from repair.stages.calibrate import default_map
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
+from repair.stages.detect import detect
+from repair.stages.normalize import normalize
+from repair.stages.propose import propose
+from repair.stages.spans import Proposal
 
 CONTEXT = 40
 
@@ -49,7 +50,7 @@ def analyse(case: Case, lm: object, min_conf: float, out: Counter[tuple[str, str
     alignment = align(doc, make_references(case.refs))
     suspects = detect(doc, alignment, lm)  # type: ignore[arg-type]
     proposals = propose(doc, suspects, alignment, lm)  # type: ignore[arg-type]
-    edits = decide(doc, proposals, min_conf)
+    edits = decide(doc, proposals, min_conf, default_map())
     output = apply_edits(case.input, edits)
     props = []
     for p in proposals:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,9 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from repair.decide import DEFAULT_MIN_CONFIDENCE
 from repair.edits import KINDS, Edit
-from repair.textio import InputError, read_text, write_all
+from repair.files.outputs import default_outputs, read_inputs
+from repair.files.textio import InputError, read_text, write_all
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
 app = typer.Typer(
     help=(
@@ -59,9 +59,6 @@ class ExportFormat(StrEnum):
     tei = "tei"
 
 
-EXPORT_SUFFIXES = {"json": ".json", "m2": ".m2", "tei": ".tei.xml"}
-
-
 class UserError(Exception):
     """Raised inside commands for anything the user can fix; exits 2."""
 
@@ -81,26 +78,6 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def read_inputs(input_path: Path, refs: Sequence[Path]) -> tuple[str, list[tuple[str, str]]]:
-    """Read the input and the references, refusing a reference that is the input itself."""
-    text = read_text(input_path, what="input")
-    ref_texts: list[tuple[str, str]] = []
-    for r in refs:
-        if r.exists() and input_path.exists() and r.resolve() == input_path.resolve():
-            raise UserError(f"reference is the input file itself: {r}")
-        ref_texts.append((str(r), read_text(r, what="reference")))
-    return text, ref_texts
-
-
-def default_outputs(input_path: Path) -> tuple[Path, Path, Path]:
-    stem = input_path.with_suffix("") if input_path.suffix else input_path
-    return (
-        stem.with_name(stem.name + ".repaired.txt"),
-        stem.with_name(stem.name + ".edits.json"),
-        stem.with_name(stem.name + ".report.html"),
-    )
-
-
 def status(message: str) -> Callable[[str], None]:
     """A progress callback that shows the current stage on stderr."""
 
@@ -114,10 +91,6 @@ def load_lm(spec: str | None) -> Any:
     from repair.lm import load_model
 
     return load_model(spec, progress=lambda msg: err.print(f"[dim]{msg}[/]", highlight=False))
-
-
-def summary_table(edits: Sequence[Edit]) -> Table:
-    return counts_table(Counter(e.kind for e in edits if e.applied), Counter(e.kind for e in edits if not e.applied))
 
 
 def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
@@ -174,104 +147,41 @@ def fix(
     Without --ref the language model is the only witness; with references, passages
     they cover are restored to their wording where the input's is damaged.
     """
-    from repair.chunks import check_outputs, is_big
-    from repair.editlist import dump_edits
-    from repair.pipeline import repair_text
-    from repair.report import render_report
+    from repair.fix import fix_file
 
-    refs = list(ref or [])
     with user_errors():
-        d_out, d_edits, d_report = default_outputs(input_path)
-        if fmt is not ExportFormat.json:
-            d_edits = d_edits.with_name(d_edits.name.removesuffix(".json") + EXPORT_SUFFIXES[fmt.value])
-        targets = {
-            "repaired text": out_path or d_out,
-            "edit list": edits_path or d_edits,
-            "report": report_path or d_report,
-        }
-        if len({p.resolve() for p in targets.values()}) < len(targets):
-            raise UserError("--out, --edits and --report must be three different files")
-        check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
-        if is_big(input_path) and fmt is not ExportFormat.json:
-            raise UserError(f"--format {fmt.value} is not available for inputs this big (streamed in chunks): use json")
-        if is_big(input_path):
-            fix_streamed(input_path, refs, targets, model, min_confidence)
-            return
-        text, ref_texts = read_inputs(input_path, refs)
-        lm = load_lm(model)
-        result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=status("repair"))
-        edits_json = dump_edits(
-            text,
-            result.edits,
-            input_name=str(input_path),
-            refs=[str(r) for r in refs],
-            model=getattr(lm, "name", ""),
-            min_confidence=min_confidence,
-        )
-        if fmt is not ExportFormat.json:
-            from repair.export import export as export_edits
-
-            edits_json = export_edits(
-                text, result.edits, fmt.value, input_name=str(input_path), refs=[str(r) for r in refs]
-            )
-        page = render_report(
-            text,
-            result.edits,
-            result.alignment.refs,
-            result.alignment,
-            title=f"repair: {input_path.name}",
-            doc=result.doc,
-        )
-        write_all(
-            {
-                targets["repaired text"]: result.output,
-                targets["edit list"]: edits_json,
-                targets["report"]: page,
-            },
-            protect=(input_path, *refs),
-        )
-    err.print(summary_table(result.edits))
-    for what, path in targets.items():
-        err.print(f"{what:>14}: {path}", highlight=False)
-
-
-def fix_streamed(
-    input_path: Path, refs: Sequence[Path], targets: dict[str, Path], model: str | None, min_confidence: float
-) -> None:
-    """`fix` for an input too big to hold: read, repaired and written chunk by chunk, with a progress bar.
-
-    Every check runs before the model loads; no HTML report (a browser cannot show one this big).
-    """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from repair.chunks import repair_file, scan_file
-
-    scan = scan_file(input_path)
-    for r in refs:
-        if r.exists() and r.resolve() == input_path.resolve():
-            raise UserError(f"reference is the input file itself: {r}")
-    ref_texts = [(str(r), read_text(r, what="reference")) for r in refs]
-    outputs = [targets["repaired text"], targets["edit list"]]
-    lm = load_lm(model)
-    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("repair", total=scan.chars)
-        done = repair_file(
+        done = fix_file(
             input_path,
-            targets["repaired text"],
-            targets["edit list"],
-            ref_texts,
-            lm,
+            list(ref or []),
+            lambda: load_lm(model),
+            out=out_path,
+            edits=edits_path,
+            report=report_path,
+            fmt=fmt.value,
             min_confidence=min_confidence,
-            model_name=getattr(lm, "name", ""),
-            protect=refs,
-            scan=scan,
-            on_chunk=lambda n, _total: bar.update(task, completed=n),
+            progress=status("repair"),
+            chunk_progress=chunk_bar,
         )
     err.print(counts_table(done.applied, done.held))
-    err.print(f"        report: skipped: the input has {scan.chars:,} chars (streamed in chunks)", highlight=False)
-    for what, path in zip(("repaired text", "edit list"), outputs, strict=True):
+    if done.questions or done.with_alternatives:
+        note = f"{done.with_alternatives} held edits offer alternatives, {done.questions} flagged spans are questions"
+        err.print(f"[dim]{note} (counted as not applied): repair review INPUT EDITS[/]", highlight=False)
+    if done.streamed:
+        skipped = f"the input has {done.streamed:,} chars (streamed in chunks)"
+        err.print(f"        report: skipped: {skipped}", highlight=False)
+    for what, path in done.targets.items():
         err.print(f"{what:>14}: {path}", highlight=False)
+
+
+@contextmanager
+def chunk_bar(total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for a fix streamed in chunks; yields the callback that moves it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("repair"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("repair", total=total)
+        yield lambda n, _total: bar.update(task, completed=n)
 
 
 EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list written by `repair fix` (JSON).")]
@@ -279,8 +189,8 @@ EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list wr
 
 def load_edit_list(input_path: Path, edits_path: Path) -> tuple[str, dict[str, Any], list[Edit]]:
     """The input and a saved edit list made for it (its hash is checked), refusing edits that clash."""
-    from repair.editlist import load_edits
     from repair.edits import EditError, apply_edits
+    from repair.files.editlist import load_edits
 
     text = read_text(input_path, what="input")
     meta, edits = load_edits(read_text(edits_path, what="edit list"), text, name=str(edits_path))
@@ -320,13 +230,22 @@ def report(
 
     Without --ref, the references recorded in the edit list are used where they can be read.
     """
-    from repair.report import realign, render_report
+    from repair.views.report import realign, render_report
 
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
         target = out_path or default_outputs(input_path)[2]
         doc, alignment = realign(text, saved_refs(input_path, ref, meta))
-        page = render_report(text, edits, (), alignment, title=f"repair: {input_path.name}", doc=doc)
+        page = render_report(
+            text,
+            edits,
+            (),
+            alignment,
+            title=f"repair: {input_path.name}",
+            doc=doc,
+            min_confidence=float(meta.get("min_confidence") or 0.0),
+            input_name=str(meta.get("input") or input_path),
+        )
         write_all({target: page}, protect=(input_path, edits_path, *(ref or [])))
     err.print(f"report: {target}", highlight=False)
 
@@ -346,9 +265,9 @@ def diff(
     """
     import os
 
-    from repair.diffview import render_diff
-    from repair.report import realign
-    from repair.sidebyside import build_view
+    from repair.views.diffview import render_diff
+    from repair.views.report import realign
+    from repair.views.sidebyside import build_view
 
     with user_errors():
         if edits_path is None:
@@ -385,18 +304,32 @@ def review(
         list[str] | None,
         typer.Option("--kind", "-k", help="Ask only about edits of this kind (e.g. substitution); repeat for more."),
     ] = None,
+    decisions_path: Annotated[
+        Path | None,
+        typer.Option("--decisions", help="Where decisions are kept as made. Default: INPUT's stem + .decisions.json."),
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over: forget the decisions saved by an earlier review.")
+    ] = False,
+    apply_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--apply",
+            help="Apply a decisions file (saved by a review or downloaded from the HTML report) without asking.",
+        ),
+    ] = None,
 ) -> None:
-    """Accept or reject edits one by one: a accept, r reject, s skip, u undo, q quit.
+    """Review edits one by one: a accept, r reject, 1-9 choose an alternative, t type one, s skip, u undo, q quit.
 
     Example: [bold]repair review article.txt article.edits.json[/]
 
-    The text and the edit list are saved after every decision, so quitting loses nothing.
+    The text, the edit list and the decisions are saved after every key, so quitting loses
+    nothing and the next `repair review` goes on where this one stopped (--restart: from the start).
     """
     import click
 
-    from repair.editlist import dump_edits
-    from repair.edits import apply_edits
-    from repair.review import ReviewState, run_review, start
+    from repair.files.reviewed import review_files
+    from repair.views.review import run_review, seen, start
 
     def read_key() -> str:
         if sys.stdin.isatty():
@@ -404,38 +337,37 @@ def review(
         line = sys.stdin.readline()
         return line if line else "q"  # the end of scripted input ends the review
 
+    def read_line() -> str:
+        return input("> ") if sys.stdin.isatty() else sys.stdin.readline()
+
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
-        stem = input_path.with_suffix("") if input_path.suffix else input_path
-        target = out_path or stem.with_name(stem.name + ".reviewed.txt")
-        list_target = edits_out or stem.with_name(stem.name + ".reviewed.edits.json")
-        if target.resolve() == list_target.resolve():
-            raise UserError("--out and --edits-out must be two different files")
-
-        def save(state: ReviewState) -> None:
-            listing = dump_edits(
-                text,
-                state.edits,
-                input_name=str(meta.get("input") or input_path),
-                refs=[str(r) for r in meta.get("references") or []],
-                model=str(meta.get("model") or ""),
-                min_confidence=float(meta.get("min_confidence") or 0.0),
-            )
-            write_all({target: apply_edits(text, state.edits), list_target: listing}, protect=(input_path,))
-
-        state = start(text, edits, kind or ())
+        files = review_files(input_path, text, meta, out=out_path, edits_out=edits_out, decisions=decisions_path)
+        if apply_path is not None:
+            given = files.read_decisions(apply_path)
+            state = start(text, edits, (), given)
+            files.save(state.edits, with_decisions=False)
+            made_by = sum(1 for e in state.edits if e.decision)
+            err.print(f"applied {len(given)} decisions from {apply_path}: {made_by} edits decided", highlight=False)
+            err.print(f"  repaired text: {files.text}\n      edit list: {files.edits}", highlight=False)
+            return
+        state = start(text, edits, kind or (), [] if restart else files.saved_decisions())
         if not state.queue:
             err.print("no edits to review" + (f" of kind {', '.join(kind)}" if kind else ""), highlight=False)
             return
+        if state.index:
+            going_on = f"going on from edit {state.index + 1} ({files.decisions}; --restart starts over)"
+            err.print(going_on, highlight=False)
+        first = state.index
         try:
-            state = run_review(state, read_key, out.print, save)
+            state = run_review(state, read_key, out.print, lambda s: files.save(s.edits, seen(s)), read_line)
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: the decisions made so far are saved")
             raise typer.Exit(130) from None
-    decided = len(state.history)
-    err.print(f"reviewed {decided} of {len(state.queue)} edits", highlight=False)
-    if decided:
-        err.print(f"  repaired text: {target}\n      edit list: {list_target}", highlight=False)
+    err.print(f"reviewed {state.index} of {len(state.queue)} edits", highlight=False)
+    if state.index > first or state.history:
+        saved = f"  repaired text: {files.text}\n      edit list: {files.edits}\n      decisions: {files.decisions}"
+        err.print(saved, highlight=False)
 
 
 @app.command("export")
@@ -451,12 +383,20 @@ def export_cmd(
 
     Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
     """
-    from repair.export import export
+    from repair.views.export import export
 
     with user_errors():
         text, meta, edits = load_edit_list(input_path, edits_path)
         refs = [str(r) for r in meta.get("references") or []]
-        result = export(text, edits, fmt.value, input_name=str(meta.get("input") or input_path), refs=refs)
+        result = export(
+            text,
+            edits,
+            fmt.value,
+            input_name=str(meta.get("input") or input_path),
+            refs=refs,
+            model=str(meta.get("model") or ""),
+            min_confidence=float(meta.get("min_confidence") or 0.0),
+        )
         if out_path is not None:
             write_all({out_path: result}, protect=(input_path, edits_path))
     if out_path is None:
@@ -479,10 +419,10 @@ def align(
     import json
     import time
 
-    from repair.align import align as align_texts
-    from repair.align import alignment_json, alignment_tables
-    from repair.normalize import normalize
     from repair.pipeline import make_references
+    from repair.stages.align import align as align_texts
+    from repair.stages.normalize import normalize
+    from repair.views.alignment import alignment_json, alignment_tables
 
     refs = list(ref or [])
     with user_errors():
@@ -601,75 +541,38 @@ def bench(
 
     Fast check: [bold]repair bench --seeds 1 --limit 2[/]
     """
-    import time
+    from repair.bench.bench import BenchOptions, bench_run, bench_table, compare_table, text_table
 
-    from repair.bench.bench import (
-        EXAMPLE,
-        bench_table,
-        calibration_png,
-        compare_table,
-        example_cases,
-        fit_calibration_map,
-        load_cases,
-        load_judged,
-        load_metrics,
-        run_bench,
-        text_table,
-        write_bytes,
+    options = BenchOptions(
+        cases_dir=cases_dir,
+        seeds=seeds,
+        first_seed=first_seed,
+        refs=refs,
+        limit=limit,
+        min_confidence=min_confidence,
+        json_path=json_path,
+        plot=plot,
+        fit_calibration=fit_calibration,
+        fit_with=tuple(fit_with or []),
+        compare=compare,
+        cloze=cloze,
     )
-    from repair.bench.cloze import Recorder, cloze_json, cloze_of, cloze_table
-
     with user_errors():
-        old = load_metrics(read_text(compare, what="--compare result"), name=str(compare)) if compare else None
-        extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in fit_with or []]
-        cases = (
-            load_cases(cases_dir, refs=refs)
-            if cases_dir
-            else example_cases(EXAMPLE, seeds=seeds, refs=refs, first_seed=first_seed)
-        )
-        cases = cases[:limit] if limit else cases
-        started = time.perf_counter()
-        lm = None if no_model else load_lm(model)
-        loaded = time.perf_counter() - started
-        settings = {
-            "cases": str(cases_dir or EXAMPLE),
-            "seeds": None if cases_dir else seeds,
-            "first_seed": None if cases_dir else first_seed,
-            "refs": refs,
-            "limit": limit,
-            "model": getattr(lm, "name", None),
-            "min_confidence": min_confidence,
-        }
-        recorder = Recorder(lm, min_confidence) if cloze else None
-        result = run_bench(
-            cases,
-            recorder,
-            lm=lm,
-            min_confidence=min_confidence,
+        run = bench_run(
+            options,
+            lambda: None if no_model else load_lm(model),
             progress=lambda msg: err.print(f"[dim]bench {msg}[/]", highlight=False),
-            settings=settings,
-            load_seconds=loaded if lm is not None else 0.0,
         )
-        items = cloze_of(cases, recorder) if recorder is not None else []
-        if recorder is not None:
-            result = replace(result, cloze=cloze_json(items))
-        if json_path is not None:
-            write_all({json_path: result.to_json()})
-        if plot is not None:
-            write_bytes(plot, calibration_png(result))
-        if fit_calibration is not None:
-            judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
-            kinds = result.damaged_kinds().union(*(k for _, k in extra))
-            sources = ["this run", *(str(p) for p in fit_with or [])]
-            cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
-            write_all({fit_calibration: cmap.to_json()})
+    result, old = run.result, run.before
     for c in result.cases:
         if c.error:
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
     out.print(bench_table(result))
     out.print(text_table(result))
     if cloze:
-        out.print(cloze_table(items))
+        from repair.bench.cloze import cloze_table
+
+        out.print(cloze_table(run.cloze))
     if old is not None:
         out.print(compare_table(old, result.metrics()))
     for what, path in (("results", json_path), ("calibration plot", plot), ("calibration map", fit_calibration)):
@@ -709,7 +612,7 @@ def batch(
     several outlets' copies of a story repairs itself; with --refs they are the most
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
-    from repair.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
+    from repair.corpus.batch import default_lm_factory, execute, open_runner, plan_batch, progress_bar, summary_tables
 
     with user_errors():
         plan = plan_batch(input_path, out_dir, refs_path=refs, model=model, min_confidence=min_confidence, top_k=top_k)

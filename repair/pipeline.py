@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
-from repair.align import Alignment, Reference, align
-from repair.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.detect import detect
 from repair.edits import Edit, apply_edits
 from repair.lm import LanguageModel
-from repair.normalize import Normalized, normalize
-from repair.propose import propose
-from repair.spans import Proposal, Suspect
+from repair.stages.align import Alignment, Reference, align
+from repair.stages.calibrate import CalibrationMap, default_map
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
+from repair.stages.detect import detect
+from repair.stages.normalize import Normalized, normalize
+from repair.stages.propose import propose
+from repair.stages.spans import Proposal, Suspect
+from repair.text.document import Document
 
 Progress = Callable[[str], None]
 
@@ -42,9 +44,15 @@ def repair_text(
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: Progress | None = None,
+    calibration: CalibrationMap | None = None,
 ) -> Result:
-    """Repair ``text`` using the references (name, text) and the language model, if any."""
-    return _repair(text, make_references(refs), lm, min_confidence=min_confidence, progress=progress)
+    """Repair ``text`` using the references (name, text) and the language model, if any.
+
+    ``calibration`` maps raw confidences to the share of edits like them that were right; by default
+    the shipped map, or the one ``REPAIR_CALIBRATION`` names, read here once for the whole run.
+    """
+    cmap = default_map() if calibration is None else calibration
+    return _repair(text, make_references(refs), lm, min_confidence=min_confidence, progress=progress, cmap=cmap)
 
 
 def _repair(
@@ -54,23 +62,29 @@ def _repair(
     *,
     min_confidence: float,
     progress: Progress | None,
+    cmap: CalibrationMap,
 ) -> Result:
     say = progress or (lambda _msg: None)
     say("normalizing")
     doc = normalize(text)
+    document = Document.of(doc.text)  # tokens, sentences and names, found once for every stage
     say("aligning")
     alignment = align(doc, references)
     say("detecting")
-    suspects = detect(doc, alignment, lm)
+    suspects = detect(doc, alignment, lm, document)
     say("proposing")
-    proposals = propose_all(doc, suspects, alignment, lm)
+    proposals = propose_all(doc, document, suspects, alignment, lm)
     say("deciding")
-    edits = decide(doc, proposals, min_confidence)
+    edits = decide(doc, proposals, min_confidence, cmap)
     return Result(text, apply_edits(text, edits), edits, doc, alignment, proposals)
 
 
 def propose_all(
-    doc: Normalized, suspects: Sequence[Suspect], alignment: Alignment, lm: LanguageModel | None
+    doc: Normalized,
+    document: Document,
+    suspects: Sequence[Suspect],
+    alignment: Alignment,
+    lm: LanguageModel | None,
 ) -> tuple[Proposal, ...]:
     """`propose` for every suspect; with a model that can, the suspects are worked on side by side.
 
@@ -78,8 +92,8 @@ def propose_all(
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
     """
     if lm is None or len(suspects) < 2:
-        return propose(doc, suspects, alignment, lm)
-    parts = lm.run_together([partial(propose, doc, (s,), alignment, lm) for s in suspects])
+        return propose(doc, suspects, alignment, lm, document)
+    parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document) for s in suspects])
     return tuple(p for part in parts for p in part)
 
 
@@ -99,14 +113,17 @@ def repair_stream(
     lm: LanguageModel | None = None,
     *,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    calibration: CalibrationMap | None = None,
 ) -> Iterator[ChunkResult]:
     """Repair a text given as (offset, chunk) pairs one chunk at a time, for texts too big to hold.
 
     The references are normalized once; each chunk is repaired as `repair_text` would,
-    so memory holds one chunk's results (see `repair.chunks` for cutting a file).
+    so memory holds one chunk's results (see `repair.corpus.chunks` for cutting a file).
+    The calibration map is read once, as the references are normalized once.
     """
+    cmap = default_map() if calibration is None else calibration
     references = make_references(refs)
     for start, text in chunks:
-        r = _repair(text, references, lm, min_confidence=min_confidence, progress=None)
+        r = _repair(text, references, lm, min_confidence=min_confidence, progress=None, cmap=cmap)
         shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in r.edits)
         yield ChunkResult(start, text, r.output, shifted)

@@ -38,3 +38,33 @@ def default_lm() -> Any:
     from repair.lm import load_model
 
     return load_model(None)
+
+
+@pytest.fixture(scope="session")
+def converted_once() -> tuple[Any, Any]:
+    """The embedded GGUF de-quantized once per session (the ~30 s step), for the cache tests to reuse."""
+    from repair.lm import load
+
+    return load.convert_gguf(load.find_gguf())
+
+
+@pytest.fixture
+def quick_conversion(converted_once: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """`convert_gguf` answers with a copy of the session's real conversion; the list counts the calls.
+
+    Each cache test exercises the whole rebuild path (validity check, atomic save, reload) except
+    the de-quantization itself, which would cost every one of them the same 30 s of identical work.
+    """
+    import copy
+
+    from repair.lm import load
+
+    calls: list[int] = []
+    model, tokenizer = converted_once
+
+    def convert(_gguf: Path) -> tuple[Any, Any]:
+        calls.append(1)
+        return copy.deepcopy(model), tokenizer  # the unwritable-cache path may cast the copy in place
+
+    monkeypatch.setattr(load, "convert_gguf", convert)
+    return calls

@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from repair.align import (
+from repair.cli import app
+from repair.edits import Edit, apply_edits
+from repair.stages.align import (
     DAMAGE,
     VARIATION,
     Alignment,
@@ -22,9 +24,7 @@ from repair.align import (
     reference_fixes,
     same_thing,
 )
-from repair.cli import app
-from repair.edits import Edit, apply_edits
-from repair.normalize import Normalized, normalize
+from repair.stages.normalize import Normalized, normalize
 
 CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "align_cases.jsonl").open(encoding="utf-8")]
 BOILERPLATE = (

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import repair.chunks
 import repair.cli
-from repair.chunks import split_text
-from repair.editlist import load_edits
+import repair.corpus.chunks
+from repair.corpus.chunks import split_text
 from repair.edits import Edit, apply_edits
+from repair.files.editlist import load_edits
 from repair.pipeline import ChunkResult, repair_stream, repair_text
 
 GOOD = "The U. S. said Assad Assad must go .\n\nRussia can maintain Russia alliance with the    countries .\n"
@@ -51,8 +51,8 @@ class Run:
 def fix(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
     """Run `repair fix` in-process with a stub model, through the whole-text or the streamed path."""
     if request.param == "streamed":
-        monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
-        monkeypatch.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 40)
+        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
+        monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 40)
     loads: list[str | None] = []
 
     def load_lm(spec: str | None) -> None:
@@ -150,8 +150,8 @@ def test_streamed_run_equals_the_whole_run(monkeypatch: pytest.MonkeyPatch, tmp_
     text = damaged_text + "\r\n\r\nA second paragraph , with CRLF line ends .\r\n"
     (tmp_path / "in.txt").write_text(text, encoding="utf-8", newline="")
     runs = {}
-    for name, threshold in (("whole", repair.chunks.BIG_INPUT_BYTES), ("streamed", 0)):
-        monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", threshold)
+    for name, threshold in (("whole", repair.corpus.chunks.BIG_INPUT_BYTES), ("streamed", 0)):
+        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", threshold)
         args = ["fix", str(tmp_path / "in.txt"), "--out", str(tmp_path / f"{name}.txt")]
         runs[name] = CliRunner().invoke(repair.cli.app, [*args, "--edits", str(tmp_path / f"{name}.json")])
         assert runs[name].exit_code == 0, runs[name].stderr
@@ -165,8 +165,8 @@ def test_streamed_run_equals_the_whole_run(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_streamed_run_over_many_chunks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damaged_text: str) -> None:
     """A stand-in for the 50 MB input: many chunks, and the outputs agree with the chunk-by-chunk library run."""
     monkeypatch.setattr(repair.cli, "load_lm", lambda spec: None)
-    monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 10_000)
-    monkeypatch.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+    monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 10_000)
+    monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
     text = "\n\n".join([damaged_text.strip()] * 8) + "\n"
     (tmp_path / "big.txt").write_text(text, encoding="utf-8")
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -189,9 +189,9 @@ def test_a_run_cut_short_writes_nothing(
 ) -> None:
     """Interrupted after some chunks are written to temp files: no output, no temp file stays."""
     monkeypatch.setattr(repair.cli, "load_lm", lambda spec: None)
-    monkeypatch.setattr(repair.chunks, "BIG_INPUT_BYTES", 0)
-    monkeypatch.setattr(repair.chunks, "DEFAULT_CHUNK_CHARS", 1_000)
-    real = repair.chunks.repair_stream
+    monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
+    monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 1_000)
+    real = repair.corpus.chunks.repair_stream
 
     def dies_half_way(*args: Any, **kwargs: Any) -> Iterator[ChunkResult]:
         for i, part in enumerate(real(*args, **kwargs)):
@@ -199,7 +199,7 @@ def test_a_run_cut_short_writes_nothing(
                 raise failure()
             yield part
 
-    monkeypatch.setattr(repair.chunks, "repair_stream", dies_half_way)
+    monkeypatch.setattr(repair.corpus.chunks, "repair_stream", dies_half_way)
     (tmp_path / "in.txt").write_text(damaged_text * 2, encoding="utf-8")
     before = snapshot(tmp_path)
     run = CliRunner().invoke(repair.cli.app, ["fix", str(tmp_path / "in.txt")])
@@ -247,8 +247,14 @@ def test_missing_model_package(tmp_path: Path) -> None:
 
 @pytest.mark.model
 @pytest.mark.parametrize("trouble", ["garbage files", "marker lies", "cache is a file"])
-def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
-    """A corrupt or unusable model cache is rebuilt or bypassed: the run still succeeds, with a note."""
+def test_model_cache_trouble_falls_back(
+    tmp_path: Path, trouble: str, quick_conversion: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corrupt or unusable model cache is rebuilt or bypassed: the run still succeeds, with a note.
+
+    In process, with the de-quantization shared (`quick_conversion`): the fresh-process path of
+    the entry point is what test_cli_script_refuses_bad_bytes_without_a_traceback covers.
+    """
     from repair.lm.load import DEFAULT_NAME, MARKER, fingerprint
 
     cache = tmp_path / "cache"
@@ -267,13 +273,13 @@ def test_model_cache_trouble_falls_back(tmp_path: Path, trouble: str) -> None:
             source = source_id(find_gguf())
         (folder / MARKER).write_text(json.dumps({"format": 1, "source": source, "files": files}), encoding="utf-8")
     (tmp_path / "in.txt").write_text(GOOD, encoding="utf-8")
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-    proc = run_script(["fix", str(tmp_path / "in.txt")], env)
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    run = CliRunner().invoke(repair.cli.app, ["fix", str(tmp_path / "in.txt")])
+    assert run.exit_code == 0, run.stderr
+    assert run.exception is None and quick_conversion == [1]
     assert (tmp_path / "in.repaired.txt").exists()
     if trouble == "cache is a file":
-        assert "cannot cache" in proc.stderr
+        assert "cannot cache" in run.stderr
     else:
         from repair.lm.load import cache_is_valid, find_gguf, source_id
 

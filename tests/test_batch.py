@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from repair.batch import STATE_DIR, no_model, recover_jsonl, run_batch
 from repair.cli import app
-from repair.editlist import load_edits
+from repair.corpus.batch import STATE_DIR, recover_jsonl, run_batch
+from repair.corpus.runners import no_model
 from repair.edits import Edit, Evidence, apply_edits
+from repair.files.editlist import load_edits
+from repair.files.textio import InputError
 from repair.lm import ModelError
 from repair.pipeline import Result
-from repair.textio import InputError
 
 DOUBLED = re.compile(r"\b(\w+) (?=\1\b)")
 asked: list[str] = []  # texts the fake pipeline was asked to repair, in order
@@ -266,7 +267,7 @@ def test_a_reference_pool_is_searched_instead_of_the_corpus(tmp_path: Path, exam
 def test_output_does_not_depend_on_workers_or_where_they_run(tmp_path: Path, example_dir: Path) -> None:
     """The real pipeline (no model) in one process, two processes, and a Dask cluster of two."""
     pytest.importorskip("distributed")
-    from repair.cluster import dask_runner
+    from repair.corpus.cluster import dask_runner
 
     folder = tmp_path / "in"
     shutil.copytree(example_dir, folder)
@@ -302,7 +303,7 @@ def test_a_model_that_cannot_load_stops_the_run_and_blames_no_document(tmp_path:
 
 def test_a_running_dask_scheduler_can_be_given_by_address(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    from repair.cluster import dask_runner
+    from repair.corpus.cluster import dask_runner
 
     folder = make_folder(tmp_path)
     local, remote = tmp_path / "local", tmp_path / "remote"
@@ -316,7 +317,7 @@ def test_a_running_dask_scheduler_can_be_given_by_address(tmp_path: Path) -> Non
 
 
 def test_cluster_without_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from repair.cluster import dask_runner
+    from repair.corpus.cluster import dask_runner
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(InputError, match=re.escape("pip install repair[cluster]")), dask_runner(local_workers=2):

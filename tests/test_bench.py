@@ -26,9 +26,9 @@ from repair.bench.bench import (
     text_table,
 )
 from repair.bench.corrupt import corrupt
-from repair.calibrate import ALL, CalibrationMap, default_map
 from repair.cli import app
 from repair.edits import Edit, Evidence, apply_edits
+from repair.stages.calibrate import ALL, CalibrationMap, default_map
 
 GOLD = (
     "Tillerson said Russia can keep its alliance with Syria, but the U.S. sees no role for Assad.\n"

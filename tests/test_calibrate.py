@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repair.calibrate import (
+from repair.files.textio import InputError
+from repair.stages.calibrate import (
     ALL,
     CalibrationMap,
     Curve,
@@ -18,7 +19,6 @@ from repair.calibrate import (
     ece,
     fit,
 )
-from repair.textio import InputError
 
 
 def obs(kind: str, source: str, raw: float, correct: bool) -> Observation:

@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from repair.bench.corrupt import ALL_KINDS, CORRUPTION_KINDS, FUNCTION_WORDS, corrupt, load_answers, mentions
+from repair.bench.corrupt import ALL_KINDS, CORRUPTION_KINDS, corrupt, load_answers, mentions
 from repair.bench.score import squash
 from repair.cli import app
-from repair.document import tokenize
 from repair.edits import apply_edits
+from repair.text.english import PASTED_FUNCTION_WORDS as FUNCTION_WORDS
+from repair.text.tokens import tokenize
 
 STORY = (
     "LUCCA, Italy (AP) — U.S. Secretary of State Rex Tillerson said Russia doesn’t want to lose its alliance. "

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from repair.calibrate import ALL, EVIDENCE_SOURCE, CalibrationMap, Curve, features
-from repair.decide import decide
 from repair.edits import apply_edits
-from repair.normalize import normalize
 from repair.pipeline import repair_text
-from repair.spans import Candidate, Proposal, Suspect
+from repair.stages.calibrate import ALL, EVIDENCE_SOURCE, CalibrationMap, Curve, features
+from repair.stages.decide import decide
+from repair.stages.normalize import normalize
+from repair.stages.spans import Candidate, Proposal, Suspect
 
 TEXT = "Tillerson said Russia can keep Russia alliance with Syria , he said ."
 

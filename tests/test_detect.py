@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from repair.align import Alignment
-from repair.detect import detect, duplicate_suspects, mention_suspects
-from repair.document import tokenize
-from repair.edits import Layer
-from repair.entities import entity_keys, find_mentions, split_pasted
-from repair.normalize import Normalized
+from repair.stages.align import Alignment
+from repair.stages.detect import detect, duplicate_suspects, mention_suspects
+from repair.stages.normalize import Normalized
+from repair.text.entities import entity_keys, find_mentions, split_pasted
+from repair.text.layer import Layer
+from repair.text.tokens import tokenize
 
 EMPTY = Alignment((), ())
 
@@ -55,7 +55,7 @@ def test_pasted_name_after_possessive_outranks_a_subject_name() -> None:
 
 
 def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
-    from repair.spans import Suspect
+    from repair.stages.spans import Suspect
 
     text = "the    countries met the the envoys"
     doc = Normalized(Layer.identity(text), (Suspect(3, 7, "gap", 0.8, "run of spaces"),))
@@ -91,7 +91,7 @@ def test_the_before_a_name_the_document_writes_bare_is_a_sign_of_paste() -> None
 
 
 def test_two_function_words_in_a_row_are_a_sign_a_word_was_pasted() -> None:
-    from repair.detect import function_word_features
+    from repair.stages.detect import function_word_features
 
     text = "He said the he talks would go on."
     toks = tokenize(text)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repair.edits import Edit, EditError, Evidence, Layer, apply_edits, check_edits, compose
+from repair.edits import Edit, EditError, Evidence, apply_edits, check_edits
+from repair.text.layer import Layer, compose
 
 
 def test_no_edit_gives_the_text_back() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from repair.entities import entity_keys, find_mentions, split_pasted
+from repair.text.entities import entity_keys, find_mentions, split_pasted
 
 
 def keys(text: str) -> list[str]:

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.editlist import dump_edits, load_edits
 from repair.edits import Edit, Evidence, apply_edits
-from repair.export import export, to_m2, to_tei
+from repair.files.editlist import dump_edits, load_edits
+from repair.views.export import export, to_m2, to_tei
 
 CASES = Path(__file__).parent / "cases" / "export_m2.jsonl"
 TEI = "{http://www.tei-c.org/ns/1.0}"
@@ -195,3 +195,38 @@ def test_fix_writes_the_edit_list_in_the_format_asked(
     assert result.exit_code == 0, result.output
     ET.fromstring((tmp_path / "article.edits.tei.xml").read_text(encoding="utf-8"))
     assert (tmp_path / "article.report.html").exists() and not (tmp_path / "article.edits.json").exists()
+
+
+def chosen_edits() -> list[Edit]:
+    """The substitution decided by a reviewer, who chose its second alternative."""
+    edits = tei_edits()
+    edits[1] = Edit(
+        edits[1].start, edits[1].end, "Russia", "the", "substitution", 0.3, edits[1].evidence, True,
+        alternatives=(("its", 0.3), ("the", 0.2)), decision="chosen",
+    )  # fmt: skip
+    return edits
+
+
+def test_m2_and_tei_carry_the_alternative_the_reviewer_chose() -> None:
+    edits = chosen_edits()
+    assert "|||substitution|||the|||" in to_m2(SOURCE, edits)
+    subst = list(ET.fromstring(to_tei(SOURCE, edits)).iter(f"{TEI}app"))[1]
+    lem = subst.find(f"{TEI}lem")
+    assert lem is not None and lem.text == "the" and lem.get("type") == "chosen"
+    others = [r.text for r in subst.iter(f"{TEI}rdg") if r.get("type") == "alternative"]
+    assert others == ["its"]  # the tool's first choice, left as an alternative
+
+
+def test_export_json_keeps_the_runs_model_and_threshold(tmp_path: Path) -> None:
+    src = tmp_path / "story.txt"
+    src.write_text(SOURCE, encoding="utf-8")
+    listing = tmp_path / "story.edits.json"
+    listing.write_text(
+        dump_edits(SOURCE, chosen_edits(), input_name=str(src), model="smol", min_confidence=0.7), encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["export", str(src), str(listing), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["model"] == "smol" and doc["min_confidence"] == 0.7
+    subst = doc["edits"][1]
+    assert subst["decision"] == "chosen" and subst["alternatives"][1] == {"text": "the", "share": 0.2}

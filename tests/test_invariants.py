@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from repair.chunks import Chunk, breakable, decoded_pieces, rechunk, split_text
+from repair.corpus.chunks import Chunk, breakable, decoded_pieces, rechunk, split_text
 from repair.edits import KINDS, Edit, Evidence, apply_edits, check_edits
 from repair.pipeline import Result, repair_stream, repair_text
 
@@ -173,7 +173,7 @@ def check_result(text: str, r: Result) -> None:
         assert text[e.start : e.end] == e.before, e
         assert e.kind in KINDS, e
         assert 0.0 <= e.confidence <= 1.0, e
-        assert e.before != e.after, f"an edit that changes nothing: {e}"
+        assert e.before != e.after or (e.question and not e.applied), f"an edit that changes nothing: {e}"
     applied = [e for e in r.edits if e.applied]
     check_edits(text, applied)  # raises on overlap
     assert apply_edits(text, []) == text
@@ -314,7 +314,10 @@ def test_chunked_run_gives_the_same_edits(paragraphs: list[str], crlf: bool) -> 
     size = max(len(p.strip() or "x") for p in paragraphs) + len(sep)
     chunks = split_text(text, size)
     parts = list(repair_stream(chunks, [], None))
-    assert [edit_key(e) for p in parts for e in p.edits] == [edit_key(e) for e in whole.edits]
+    # questions (flagged spans no fix beat) hang on how many times a name occurs, which a chunk sees less of
+    assert [edit_key(e) for p in parts for e in p.edits if not e.question] == [
+        edit_key(e) for e in whole.edits if not e.question
+    ]
     assert "".join(p.output for p in parts) == whole.output
 
 
@@ -340,7 +343,7 @@ def test_streamed_decoding_gives_the_text(
 def test_streamed_decoding_names_the_bad_byte(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, block: int
 ) -> None:
-    from repair.textio import InputError, decode
+    from repair.files.textio import InputError, decode
 
     path = tmp_path_factory.mktemp("dec") / "b.bin"
     path.write_bytes(data)
@@ -391,7 +394,7 @@ def _drop_overlaps_naive(edits: list[Edit]) -> list[Edit]:
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 4), st.integers(0, 9)), max_size=40))
 @example([(5, 0, 1), (6, 0, 0), (5, 1, 0)])  # found: a span inserted out of order hid a touching model fix
 def test_dropping_overlaps_matches_the_naive_twin(spans: list[tuple[int, int, int]]) -> None:
-    from repair.decide import _drop_overlaps
+    from repair.stages.decide import _drop_overlaps
 
     ref = (Evidence("decide:ref"),)
     edits = [

@@ -256,12 +256,12 @@ def copied_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_lm: An
 
 
 @pytest.mark.model
-def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None:
+def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any, quick_conversion: list[int]) -> None:
     (copied_cache / "model.safetensors").write_bytes(b"garbage" * 1000)
     assert not cache_is_valid(copied_cache, load.source_id(find_gguf()))
     messages: list[str] = []
     rebuilt = load_model(None, progress=messages.append)
-    assert any("converting" in m for m in messages)
+    assert any("converting" in m for m in messages) and quick_conversion == [1]
     assert cache_is_valid(copied_cache, load.source_id(find_gguf()))
     assert not [p for p in copied_cache.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
     left, right, cands = "The world's ", " is on Syria.", ["attention", "Assad"]
@@ -273,7 +273,7 @@ def test_a_corrupt_cache_is_rebuilt(copied_cache: Path, default_lm: Any) -> None
 
 
 @pytest.mark.model
-def test_an_unwritable_cache_warns_and_still_loads(tmp_path: Path) -> None:
+def test_an_unwritable_cache_warns_and_still_loads(tmp_path: Path, quick_conversion: list[int]) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be", encoding="utf-8")
     messages: list[str] = []

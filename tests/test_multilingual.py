@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from repair.edits import Edit, apply_edits
-from repair.normalize import normalize
 from repair.pipeline import repair_text
+from repair.stages.normalize import normalize
 
 CASES = [
     json.loads(line)

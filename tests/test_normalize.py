@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repair.edits import apply_edits, check_edits
-from repair.normalize import FINAL_RULES, RULES, ftfy_mojibake, normalize
+from repair.stages.normalize import FINAL_RULES, RULES, ftfy_mojibake, normalize
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = [json.loads(line) for line in (CASES_DIR / "normalize.jsonl").read_text(encoding="utf-8").splitlines() if line]

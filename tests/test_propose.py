@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from repair.align import align
-from repair.normalize import normalize
 from repair.pipeline import make_references, repair_text
-from repair.propose import _names, pronouns_for, propose
-from repair.sentences import sentence_spans
-from repair.spans import Suspect
+from repair.stages.align import align
+from repair.stages.normalize import normalize
+from repair.stages.propose import _names, pronouns_for, propose
+from repair.stages.spans import Suspect
+from repair.text.sentences import sentence_spans
 
 
 def offered(text: str, name: str, nth: int, *, agreeing: bool = False) -> tuple[str, ...]:
@@ -106,3 +106,4 @@ def test_the_story_never_offers_the_span_itself_or_words_it_does_not_have() -> N
     offered = story_offers(text, "Moscow wants peace")
     assert "Moscow wants peace" not in offered
     assert all(w in text for phrase in offered for w in phrase.split())
+

@@ -7,17 +7,18 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from repair.align import Alignment, Passage, Reference
 from repair.cli import app
-from repair.editlist import dump_edits
 from repair.edits import Edit, Evidence, apply_edits
-from repair.normalize import normalize
-from repair.report import render_report
-from repair.sidebyside import build_view
+from repair.files.editlist import dump_edits
+from repair.stages.align import Alignment, Passage, Reference
+from repair.stages.normalize import normalize
+from repair.views.report import render_report
+from repair.views.sidebyside import build_view
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = (
@@ -304,3 +305,26 @@ def test_diff_command_without_an_edit_list_says_what_to_do(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["diff", str(src)])
     assert result.exit_code == 2
     assert "repair fix" in result.output
+
+
+def test_content_edits_come_first_with_their_alternatives_and_surface_fixes_fold_by_kind() -> None:
+    text = "He said it 's Assad , and Russia alliance held .\n"
+
+    def at(before: str, after: str, kind: str, conf: float, **kw: Any) -> Edit:
+        s = text.index(before)
+        return Edit(s, s + len(before), before, after, kind, conf, **kw)
+
+    edits = [
+        at(" 's", "'s", "tokenization", 0.95),
+        at("Assad", "that", "substitution", 0.3, applied=False, alternatives=(("that", 0.3), ("this", 0.25))),
+        at(" ,", ",", "tokenization", 0.9),
+        at("Russia", "Russia", "substitution", 0.2, applied=False, alternatives=(("its", 0.2),)),
+    ]
+    page = render_report(text, edits, min_confidence=0.7)
+    cards = page.index('id="card-1"'), page.index('id="card-3"'), page.index('<details class="group')
+    assert cards[0] < cards[1] < cards[2] < page.index('id="card-0"')  # content first, the surface folded after
+    assert "<b>2 tokenization</b> fixes" in page
+    assert 'data-text="this"' in page and ">0.25<" in page  # an alternative a click can choose
+    assert "<b>question</b>" in page and "keep the text" in page
+    assert 'id="conf" min="0" max="1" step="0.05" value="0.70"' in page
+    assert 'href="#edit-2">edit 2</a>' in page  # the second edit is "edit 2", and its link says so

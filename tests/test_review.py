@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from repair.cli import app
-from repair.editlist import dump_edits
 from repair.edits import Edit, Evidence, apply_edits
-from repair.review import ReviewState, run_review, start
+from repair.files.editlist import dump_edits
+from repair.views.review import ReviewState, run_review, start
 
 SOURCE = "He said Assad Assad must go , and Russia alliance held .\n"
 
@@ -27,7 +28,7 @@ def at(text: str, after: str, kind: str, conf: float, *, applied: bool = True, n
 EDITS = [
     at("Assad ", "", "duplicate", 0.95),  # 0
     at(" ,", ",", "tokenization", 0.9),  # 1
-    at("Russia", "its", "substitution", 0.4, applied=False),  # 2
+    replace(at("Russia", "its", "substitution", 0.4, applied=False), alternatives=(("its", 0.4), ("the", 0.3))),  # 2
     at(" .", ".", "tokenization", 0.9),  # 3
 ]
 
@@ -71,7 +72,7 @@ def test_keys_change_applied_flags(pressed: tuple[str, ...], flags: list[bool], 
 
 def test_every_decision_is_saved_and_the_last_save_is_the_final_state() -> None:
     final, saves = drive("r", "s", "a", "u", "q")
-    assert len(saves) == 3  # reject, accept, undo; skip and quit change nothing
+    assert len(saves) == 4  # reject, skip (the place is kept), accept, undo; quit changes nothing
     assert saves[-1].edits == final.edits
     assert applied(saves[0]) == [False, True, False, True]
 
@@ -138,3 +139,83 @@ def test_review_command_refuses_a_mismatched_edit_list(files: tuple[Path, Path],
     assert result.exit_code == 2
     assert "different input" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "other.reviewed.txt").exists()
+
+
+def test_a_digit_chooses_that_alternative_and_the_json_says_the_reviewer_chose(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    src, listing = files
+    result = CliRunner().invoke(app, ["review", str(src), str(listing), "-k", "substitution"], input="2\n")
+    assert result.exit_code == 0, result.output
+    assert "1 'its' 0.40" in result.output and "2 'the' 0.30" in result.output  # the alternatives, ranked
+    assert "and the alliance held" in (tmp_path / "story.reviewed.txt").read_text(encoding="utf-8")
+    saved = json.loads((tmp_path / "story.reviewed.edits.json").read_text(encoding="utf-8"))
+    assert [e["decision"] for e in saved["edits"]] == ["applied", "applied", "chosen", "applied"]
+
+
+def test_typing_a_replacement_uses_it(files: tuple[Path, Path], tmp_path: Path) -> None:
+    src, listing = files
+    result = CliRunner().invoke(app, ["review", str(src), str(listing), "-k", "substitution"], input="t\nour\n")
+    assert result.exit_code == 0, result.output
+    assert "and our alliance held" in (tmp_path / "story.reviewed.txt").read_text(encoding="utf-8")
+
+
+def test_a_rerun_goes_on_where_the_review_stopped_and_restart_starts_over(files: tuple[Path, Path]) -> None:
+    src, listing = files
+    first = CliRunner().invoke(app, ["review", str(src), str(listing)], input="r\ns\n")
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, ["review", str(src), str(listing)], input="q\n")
+    assert "edit 3 of 4" in again.output and "going on from edit 3" in again.output
+    fresh = CliRunner().invoke(app, ["review", str(src), str(listing), "--restart"], input="q\n")
+    assert "edit 1 of 4" in fresh.output
+
+
+def test_a_decisions_file_is_applied_without_asking(files: tuple[Path, Path], tmp_path: Path) -> None:
+    src, listing = files
+    made = {
+        "format": "repair-decisions",
+        "version": 1,
+        "input_sha256": json.loads(listing.read_text(encoding="utf-8"))["input_sha256"],
+        "decisions": [
+            {
+                "start": EDITS[0].start,
+                "end": EDITS[0].end,
+                "before": "Assad ",
+                "kind": "duplicate",
+                "decision": "rejected",
+            },
+            {
+                "start": EDITS[2].start,
+                "end": EDITS[2].end,
+                "before": "Russia",
+                "kind": "substitution",
+                "decision": "chosen",
+                "after": "the",
+            },
+        ],
+    }
+    path = tmp_path / "decisions.json"
+    path.write_text(json.dumps(made), encoding="utf-8")
+    result = CliRunner().invoke(app, ["review", str(src), str(listing), "--apply", str(path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "story.reviewed.txt").read_text(encoding="utf-8")
+    assert text == "He said Assad Assad must go, and the alliance held.\n"
+
+
+def test_a_decisions_file_for_another_text_is_refused(files: tuple[Path, Path], tmp_path: Path) -> None:
+    src, listing = files
+    path = tmp_path / "decisions.json"
+    path.write_text(json.dumps({"format": "repair-decisions", "version": 1, "input_sha256": "0", "decisions": []}))
+    result = CliRunner().invoke(app, ["review", str(src), str(listing), "--apply", str(path)])
+    assert result.exit_code == 2 and "different input" in result.output and "Traceback" not in result.output
+
+
+def test_a_question_is_asked_with_its_candidates() -> None:
+    q = Edit(8, 13, "Assad", "Assad", "substitution", 0.3, applied=False, alternatives=(("he", 0.3),))
+    shown: list[str] = []
+    it = keys("a", "1")  # accepting a question is refused: it proposes nothing
+    final = run_review(
+        start(SOURCE, [q]), lambda: next(it), lambda r: shown.append(str(getattr(r, "plain", ""))), lambda _s: None
+    )
+    assert any("a question proposes no change" in line for line in shown)
+    assert final.edits[0].after == "he" and final.edits[0].decided_by == "chosen"

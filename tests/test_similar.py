@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from repair.similar import SimilarityIndex, find_references, similarity
+from repair.corpus.similar import SimilarityIndex, find_references, similarity
 
 # a second story told by three outlets in their own words, and two texts about nothing of the kind
 FLOOD_STORY = [

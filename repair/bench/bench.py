@@ -1,7 +1,7 @@
 """The benchmark: damage clean texts, repair them, score each repair against its original.
 
 By default the cases come from the bundled example: every clean version of the
-story is damaged at a few seeds (`repair.corrupt`) and repaired with the *other*
+story is damaged at a few seeds (`repair.bench.corrupt`) and repaired with the *other*
 clean versions as references, and each clean version is also repaired as it is,
 to count the edits the tool makes on text that needs none. A folder of cases
 (``CASE/input.txt``, ``CASE/gold.txt``, ``CASE/refs/*.txt``, optionally
@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,15 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from repair.bench.cloze import ClozeItem, Recorder, cloze_json, cloze_of
 from repair.bench.corrupt import corrupt, load_answers
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
-from repair.calibrate import CalibrationMap, Features, Observation, ece, features, fit
-from repair.decide import DEFAULT_MIN_CONFIDENCE
-from repair.document import tokenize
 from repair.edits import KINDS, Edit
+from repair.files.textio import InputError, read_text, write_all
 from repair.lm import LanguageModel
-from repair.textio import InputError, read_text
+from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.tokens import tokenize
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ap-syria"
 DEFAULT_SEEDS = 3
@@ -321,6 +322,7 @@ def run_bench(
         error = ""
         try:
             output, edits = run(case.input, case.refs)
+            edits = tuple(e for e in edits if not e.question)  # a question proposes nothing to judge
         except Exception as exc:  # a crash is a result of the benchmark, not the end of it
             output, edits, error = case.input, (), f"{type(exc).__name__}: {exc}"
         took = time.perf_counter() - started
@@ -554,3 +556,87 @@ def write_bytes(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+# ---- the `repair bench` command as one call ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What `repair bench` was asked: which cases, how to repair them, and what to write."""
+
+    cases_dir: Path | None = None  # a folder of case folders; None: the bundled example at ``seeds`` seeds
+    seeds: int = 3
+    first_seed: int = 0
+    refs: bool = True
+    limit: int | None = None
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    json_path: Path | None = None
+    plot: Path | None = None
+    fit_calibration: Path | None = None
+    fit_with: tuple[Path, ...] = ()
+    compare: Path | None = None
+    cloze: bool = False  # also the cloze view (`repair.bench.cloze`), kept in the result's JSON
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """A finished bench: its result, the metrics of the --compare result if one was given, and the cloze items."""
+
+    result: BenchResult
+    before: dict[str, float] | None
+    cloze: Sequence[ClozeItem] = ()
+
+
+def bench_run(
+    options: BenchOptions, load_lm: Callable[[], LanguageModel | None], progress: Progress | None = None
+) -> BenchRun:
+    """Run the benchmark as asked and write its outputs (results, plot, fitted map).
+
+    The earlier results it reads are checked first; the model is loaded (``load_lm``) only after.
+    """
+    o = options
+    old = load_metrics(read_text(o.compare, what="--compare result"), name=str(o.compare)) if o.compare else None
+    extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in o.fit_with]
+    cases = (
+        load_cases(o.cases_dir, refs=o.refs)
+        if o.cases_dir
+        else example_cases(EXAMPLE, seeds=o.seeds, refs=o.refs, first_seed=o.first_seed)
+    )
+    cases = cases[: o.limit] if o.limit else cases
+    started = time.perf_counter()
+    lm = load_lm()
+    loaded = time.perf_counter() - started
+    settings = {
+        "cases": str(o.cases_dir or EXAMPLE),
+        "seeds": None if o.cases_dir else o.seeds,
+        "first_seed": None if o.cases_dir else o.first_seed,
+        "refs": o.refs,
+        "limit": o.limit,
+        "model": lm.name if lm is not None else None,
+        "min_confidence": o.min_confidence,
+    }
+    recorder = Recorder(lm, o.min_confidence) if o.cloze else None
+    result = run_bench(
+        cases,
+        recorder,
+        lm=lm,
+        min_confidence=o.min_confidence,
+        progress=progress,
+        settings=settings,
+        load_seconds=loaded if lm is not None else 0.0,
+    )
+    items = cloze_of(cases, recorder) if recorder is not None else []
+    if recorder is not None:
+        result = replace(result, cloze=cloze_json(items))
+    if o.json_path is not None:
+        write_all({o.json_path: result.to_json()})
+    if o.plot is not None:
+        write_bytes(o.plot, calibration_png(result))
+    if o.fit_calibration is not None:
+        judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
+        kinds = result.damaged_kinds().union(*(k for _, k in extra))
+        sources = ["this run", *(str(p) for p in o.fit_with)]
+        cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
+        write_all({o.fit_calibration: cmap.to_json()})
+    return BenchRun(result, old, tuple(items))

@@ -19,12 +19,12 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from repair.bench.corrupt import COREF_WORDS
 from repair.edits import Edit
 from repair.lm import LanguageModel
-from repair.normalize import Normalized
 from repair.pipeline import repair_text
-from repair.spans import Proposal
+from repair.stages.normalize import Normalized
+from repair.stages.spans import Proposal
+from repair.text.english import COREF_WORDS
 
 CLOZE_KINDS: tuple[str, ...] = ("function", "content", "pronoun", "span", "gap")
 LABELS = {

@@ -21,8 +21,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from repair.document import Token, tokenize
 from repair.edits import Edit, apply_edits
+from repair.text.english import CONNECTORS, COREF_WORDS, NOT_NAMES, PASTED_FUNCTION_WORDS
+from repair.text.sentences import END_TOKENS
+from repair.text.tokens import Token, tokenize
 
 CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate", "gap", "stray")  # the default
 ALL_KINDS: tuple[str, ...] = (*CORRUPTION_KINDS, "mojibake")  # mojibake only on request: the AP example has none
@@ -40,28 +42,11 @@ ENTITY_SHARE = 0.8  # share of substitutions that paste an entity mention (the r
 # "Russia alliance"); of the pastes on article 000 that its references settle, about a third
 # stood where a pronoun or possessive was. Such a paste is always a name and one word long.
 COREF_SHARE = 0.35
-COREF_WORDS = frozenset("it its he his him she her they their them".split())
 COREF_MAX_P = 0.8  # a pronoun is never certain to be overwritten, however few a text has
 SPAN_LENGTHS: tuple[tuple[int, float], ...] = ((1, 0.6), (2, 0.3), (3, 0.1))  # tokens overwritten by one paste
 TRAILING_LINE_CHANCE = 0.6  # chance (times the rate) of a trailing line holding one name
 GAP_SPACES = (3, 4)  # a dropped word leaves this many spaces
 
-# the pasted function words seen in machine-damaged text: pronouns, determiners, wh-words
-FUNCTION_WORDS: tuple[str, ...] = (
-    "he", "the", "its", "our", "his", "it", "their", "they", "how", "which", "that", "of", "to", "a", "But",
-)  # fmt: skip
-# capitalized words that open sentences without naming anything
-NOT_NAMES = frozenset(
-    """a an the this that these those it its he his him she her they their them we our us you your i my me
-    but and or nor so yet for if as at by in on of to from with without into over under after before since
-    though although while when where whether which who what why how because then there here now not no yes
-    all any some each every both many more most other such is are was were be has have had do does did will
-    would can could should may might must also just only even still instead however monday tuesday wednesday
-    thursday friday saturday sunday january february march april may june july august september october
-    november december""".split()
-)
-CONNECTORS = frozenset({"of", "al", "bin", "de", "von", "van", "der", "la", "le", "del"})
-SENTENCE_END = frozenset({".", "!", "?", '"', "“", "”", ":"})
 POSSESSIVE_RE = re.compile(r"[’']s$")
 DEMONYM_RE = re.compile(r"(?:ian|ean|ese|ish)$")
 
@@ -155,7 +140,7 @@ def mentions(text: str) -> Counter[str]:
         bare = POSSESSIVE_RE.sub("", text[toks[i].start : toks[j - 1].end])
         led = i > 0 and toks[i - 1].text in ("the", "The") and not _line_break(text, toks[i - 1], toks[i])
         seen.setdefault(bare, []).append(f"{toks[i - 1].text} {bare}" if led else bare)
-        if i == 0 or toks[i - 1].text in SENTENCE_END or _line_break(text, toks[i - 1], toks[i]):
+        if i == 0 or toks[i - 1].text in END_TOKENS or _line_break(text, toks[i - 1], toks[i]):
             openers[bare] += 1
         i = j
     in_longer = {w for bare in seen if " " in bare for w in bare.split()}
@@ -230,7 +215,7 @@ def _plan(
     Damage lands only on words (a stray bracket only before a sentence), so the
     chance per eligible token is scaled up to keep the rate per 100 tokens of all kinds.
     """
-    opens = [i > 0 and t.is_word and toks[i - 1].text in SENTENCE_END - {":"} for i, t in enumerate(toks)]
+    opens = [i > 0 and t.is_word and toks[i - 1].text in END_TOKENS - {":"} for i, t in enumerate(toks)]
     n_words = max(1, sum(t.is_word for t in toks))
     word_probs = [
         (k, RATES_PER_100[k] * rate / 100 * len(toks) / n_words)
@@ -267,7 +252,7 @@ def _plan(
             end = i + 1 if coref[i] else _span_end(clean, toks, i, rng)
             original = clean[tok.start : toks[end - 1].end]
             pasted_name = names and (coref[i] or rng.random() < ENTITY_SHARE)
-            paste = _pick_name(names, rng) if pasted_name else rng.choice(FUNCTION_WORDS)
+            paste = _pick_name(names, rng) if pasted_name else rng.choice(PASTED_FUNCTION_WORDS)
             if paste != original:
                 plan[i] = _Plan("substitution", end, paste)
                 busy_until = end

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, fields, replace
 import ftfy
 from rapidfuzz.distance import Levenshtein
 
-from repair.document import Token, tokenize
 from repair.edits import KINDS, Edit, apply_edits
+from repair.text.tokens import Token, tokenize
 
 BETA = 0.5  # F0.5: precision counts twice as much as recall, as in grammatical error correction
 TOKENIZATION = "tokenization"
@@ -276,7 +276,7 @@ def align_chars(a: _Side, b: _Side) -> list[Op]:
 def extract_edits(source: str, target: str, answers: Sequence[Edit] = ()) -> tuple[TextEdit, ...]:
     """The edits that turn ``source`` into ``target``, content and tokenization, sorted by position.
 
-    ``answers`` (an answer key on ``source``, see `repair.corrupt`) names the kind of
+    ``answers`` (an answer key on ``source``, see `repair.bench.corrupt`) names the kind of
     each content edit; without it the kind is guessed from the edit's shape.
 
     >>> [(e.before, e.after, e.kind) for e in extract_edits("Assad Assad must go .", "Assad must go.")]

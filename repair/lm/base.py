@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
+from repair.text.sentences import WINDOW_BREAK_RE
+
 # The sentence window around a gap: enough context to judge a filler, short enough to batch.
 MIN_LEFT_CHARS = 60
 MAX_LEFT_CHARS = 300
@@ -16,7 +18,6 @@ MAX_LEFT_CHARS = 300
 # The right context is not cut shorter: scoring on only its first 6 words (a third fewer tokens)
 # cost 3 points of content correction F0.5 on `repair bench --seeds 1 --limit 8 --no-refs`.
 MAX_RIGHT_CHARS = 60
-SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|\n\s*")
 
 # A model proposes blind to the right context, so it drafts many first words and lets the next
 # few words of the right context rank them.
@@ -70,7 +71,7 @@ def window(left: str, right: str) -> tuple[str, str]:
     ' tail of it '
     """
     start = 0
-    for boundary in SENTENCE_END.finditer(left):
+    for boundary in WINDOW_BREAK_RE.finditer(left):
         if len(left) - boundary.end() >= MIN_LEFT_CHARS:
             start = boundary.end()
     if len(left) - start > MAX_LEFT_CHARS:
@@ -78,7 +79,7 @@ def window(left: str, right: str) -> tuple[str, str]:
         space = re.search(r"\s", left[start:])
         start = start + space.start() if space else len(left)
     end = len(right)
-    stop = SENTENCE_END.search(right)
+    stop = WINDOW_BREAK_RE.search(right)
     if stop:
         end = stop.start() + len(stop.group().rstrip())
     if end > MAX_RIGHT_CHARS:
@@ -135,15 +136,6 @@ def content_start(text: str, start: int, end: int) -> int:
     return first if text[first:end].strip() else end
 
 
-def count_words(text: str) -> int:
-    """Whitespace-separated words.
-
-    >>> count_words(" not  yet ")
-    2
-    """
-    return len(text.split())
-
-
 def first_words(text: str, n: int) -> str:
     """The start of ``text`` up to the end of its n-th word (punctuation counts as a word).
 
@@ -156,7 +148,7 @@ def first_words(text: str, n: int) -> str:
     return m.group().rstrip() if m and m.group().strip() else text[: len(m.group()) if m else 0]
 
 
-def shared_length(a: Sequence[int], b: Sequence[int]) -> int:
+def shared_length(a: Sequence[object], b: Sequence[object]) -> int:
     """How many leading items ``a`` and ``b`` have in common.
 
     >>> shared_length([1, 2, 3], [1, 2, 4, 5])

@@ -6,18 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from repair.lm.base import (
-    PROPOSE_STARTS,
-    ModelError,
-    T,
-    content_start,
-    count_words,
-    fit_filler,
-    rerank,
-    trim_span,
-    window,
-)
+from repair.lm.base import PROPOSE_STARTS, ModelError, T, content_start, fit_filler, rerank, trim_span, window
 from repair.lm.threads import CoreWatch, runs_reduced
+from repair.text.tokens import count_words
 
 MASKED_BATCH = 32  # masked copies per forward pass (pseudo-log-likelihood)
 MASKED_WINDOW = 128  # tokens of context around each masked token in surprisal()

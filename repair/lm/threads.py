@@ -18,6 +18,7 @@ THREAD_ROUNDING = 0.3  # a core counts as free when others take less than 30% of
 # (article 000's forward pass 1.48 s -> 0.64 s on 2 cores) for log-probabilities within 0.04 nat
 # on average. Elsewhere bfloat16 is emulated and slower, so float32 stays.
 BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+THREADS_ENV = "OMP_NUM_THREADS"
 PRECISION_ENV = "REPAIR_PRECISION"  # "float32" forces full precision
 
 
@@ -128,7 +129,7 @@ def set_threads(dtype: Any) -> None:
     """
     import torch
 
-    if not os.environ.get("OMP_NUM_THREADS"):
+    if not os.environ.get(THREADS_ENV):
         fixed = dtype != torch.float32
         torch.set_num_threads(min(len(our_cpus()), MAX_THREADS) if fixed else thread_count())
 
@@ -152,6 +153,7 @@ class CoreWatch:
 
     def __init__(self, *, fixed: bool = False) -> None:
         self.fixed = fixed  # never retune (a bfloat16 model's results depend on the thread count)
+        self.chosen = bool(os.environ.get(THREADS_ENV))  # the user chose the count: read once, at load
         self.paused = False  # set while tasks run together: their threads must keep to one torch thread
         self.cpus = our_cpus()
         self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -165,7 +167,7 @@ class CoreWatch:
         """Change the thread count if the free cores changed (never when the user chose it)."""
         import torch
 
-        if self.fixed or self.paused or os.environ.get("OMP_NUM_THREADS"):
+        if self.fixed or self.paused or self.chosen:
             return
         if self.last is not None and time.monotonic() - self.last[0] < RETUNE_SECONDS:
             return

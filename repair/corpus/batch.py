@@ -1,0 +1,622 @@
+"""Corpus mode: repair every document of a folder or a JSONL file, resumably, in parallel.
+
+A folder's documents come out as ``OUT/<name>.repaired.txt`` and ``OUT/<name>.edits.json``,
+each document's pair followed by a done-marker (``OUT/.repair-batch/done/<name>.json``); a
+JSONL file's (``{"id": ..., "text": ...}`` per line) come out as whole lines of
+``OUT/repaired.jsonl`` (``{"id", "text", "edits", "references"}``), in input order. Rerun
+after an interruption, a batch skips what is finished and truncates a half-written last
+line. A document that cannot be read or that the pipeline fails on is reported and
+skipped; the run goes on. When no references are given, each document's references are
+the other documents of the corpus most like it (`repair.corpus.similar`). What is written does
+not depend on the number of workers or the order they finish in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from repair.corpus.runners import LMFactory, Outcome, RepairFn, Runner, Task, local_runner, no_model, threads_per_worker
+from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
+from repair.edits import KINDS, Edit
+from repair.files.editlist import dump_edits
+from repair.files.textio import InputError, decode, read_text, write_all, write_atomic
+from repair.pipeline import repair_text
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.tokens import count_words
+
+STATE_DIR = ".repair-batch"
+JSONL_OUTPUT = "repaired.jsonl"
+SUMMARY_FILE = "summary.json"
+# what `repair fix` and `repair batch` write beside an input: never taken for a document
+OUTPUT_SUFFIXES = (".repaired.txt", ".edits.json", ".report.html")
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One document of the corpus, or the reason it is not one."""
+
+    key: str  # unique within the run: the output name (folder) or the id as JSON (JSONL)
+    id: str | int  # what the user calls it: the file name, or the JSONL id
+    source: str  # where it came from, as evidence names it: a path, or path#id
+    text: str = ""
+    problem: str = ""  # why it is skipped; "" for a good document
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What must match for a rerun to resume an output folder rather than mix two runs in it."""
+
+    input: str
+    model: str
+    min_confidence: float
+    top_k: int
+    threshold: float
+    refs: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "model": self.model,
+            "min_confidence": self.min_confidence,
+            "top_k": self.top_k,
+            "threshold": self.threshold,
+            "refs": self.refs,
+        }
+
+
+@dataclass(frozen=True)
+class Record:
+    """How one document ended, in this run or an earlier one."""
+
+    failed: str = ""  # why the pipeline failed on it; "" when it was repaired
+    applied: tuple[tuple[str, int], ...] = ()  # edits by kind
+    held: tuple[tuple[str, int], ...] = ()  # reported, not applied, by kind
+    words: int = 0
+
+    @classmethod
+    def of(cls, edits: Iterable[Edit | dict[str, Any]], words: int) -> Record:
+        applied: Counter[str] = Counter()
+        held: Counter[str] = Counter()
+        for e in edits:
+            kind, on = (e.kind, e.applied) if isinstance(e, Edit) else (str(e["kind"]), bool(e.get("applied", True)))
+            (applied if on else held)[kind] += 1
+        return cls("", tuple(sorted(applied.items())), tuple(sorted(held.items())), words)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"failed": self.failed, "applied": dict(self.applied), "held": dict(self.held), "words": self.words}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Record:
+        return cls(
+            str(data.get("failed", "")),
+            tuple(sorted((str(k), int(v)) for k, v in dict(data.get("applied", {})).items())),
+            tuple(sorted((str(k), int(v)) for k, v in dict(data.get("held", {})).items())),
+            int(data.get("words", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The whole corpus after a run: documents repaired, edits by kind, and what was skipped and why."""
+
+    documents: int
+    repaired: int
+    changed: int  # documents with at least one applied edit
+    words: int
+    edits: tuple[tuple[str, int, int], ...]  # (kind, applied, not applied)
+    skipped: tuple[tuple[str | int, str], ...]  # (document id, reason)
+    skipped_references: tuple[tuple[str | int, str], ...] = ()
+    settings: Settings | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "repaired": self.repaired,
+            "changed": self.changed,
+            "skipped": len(self.skipped),
+            "words": self.words,
+            "edits": {kind: {"applied": a, "not_applied": h} for kind, a, h in self.edits},
+            "skipped_documents": [{"id": i, "reason": r} for i, r in self.skipped],
+            "skipped_references": [{"id": i, "reason": r} for i, r in self.skipped_references],
+            "settings": self.settings.to_json() if self.settings else {},
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run worked out before any repair: the documents, what is left to do, and what is done."""
+
+    out_dir: Path
+    jsonl: bool
+    docs: tuple[Doc, ...]
+    tasks: tuple[Task, ...]
+    done: dict[str, Record] = field(default_factory=dict)
+    skipped_references: tuple[tuple[str | int, str], ...] = ()
+    settings: Settings | None = None
+
+    @property
+    def words(self) -> int:
+        return sum(count_words(t.text) for t in self.tasks)
+
+
+def default_lm_factory(model: str | None) -> LMFactory:
+    """A picklable factory that loads ``model`` (None: the embedded default) in whichever process calls it."""
+    from repair.lm import load_model
+
+    return partial(load_model, model)
+
+
+# ---------------------------------------------------------------- reading the corpus
+
+
+def _reason(exc: InputError, where: Path | str) -> str:
+    """An InputError's message without the path the summary already shows."""
+    msg = str(exc)
+    return msg.removesuffix(f": {where}")
+
+
+def read_folder(folder: Path) -> list[Doc]:
+    """The regular files of ``folder`` (not hidden, not repair's own outputs), sorted by name."""
+    try:
+        files = sorted(
+            p
+            for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(OUTPUT_SUFFIXES)
+        )
+    except OSError as exc:
+        raise InputError(f"cannot list folder {folder}: {exc.strerror}") from exc
+    stems = Counter(p.stem for p in files)
+    docs = []
+    for p in files:
+        key = p.stem if stems[p.stem] == 1 else p.name
+        try:
+            docs.append(Doc(key, p.name, str(p), read_text(p, what="document")))
+        except InputError as exc:
+            docs.append(Doc(key, p.name, str(p), problem=_reason(exc, p)))
+    return docs
+
+
+def read_jsonl(path: Path) -> list[Doc]:
+    """One document per line, ``{"id": ..., "text": ...}``; a bad line is a skipped document, not an error."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    docs: list[Doc] = []
+    first_line: dict[str, int] = {}
+    for n, raw in enumerate(data.split(b"\n"), 1):
+        if not raw.strip():
+            continue
+        doc = _jsonl_doc(raw, n, path)
+        if not doc.problem and doc.key in first_line:
+            doc = Doc(f"#{n}", f"line {n}", doc.source, problem=f"duplicate id (first on line {first_line[doc.key]})")
+        elif not doc.problem:
+            first_line[doc.key] = n
+        docs.append(doc)
+    return docs
+
+
+def _jsonl_doc(raw: bytes, n: int, path: Path) -> Doc:
+    label = f"line {n}"
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not UTF-8: invalid byte 0x{raw[exc.start]:02x}")
+    except json.JSONDecodeError as exc:
+        return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not valid JSON: {exc.msg}")
+    if not isinstance(obj, dict) or "id" not in obj or "text" not in obj:
+        return Doc(f"#{n}", label, f"{path}:{n}", problem='not an object with "id" and "text"')
+    ident, text = obj["id"], obj["text"]
+    if isinstance(ident, bool) or not isinstance(ident, (str, int)):
+        return Doc(f"#{n}", label, f"{path}:{n}", problem="the id is neither a string nor an integer")
+    key = json.dumps(ident, ensure_ascii=False)
+    if not isinstance(text, str):
+        return Doc(key, ident, f"{path}#{ident}", problem="the text is not a string")
+    try:
+        text = decode(text.encode("utf-8", "surrogatepass"), label, what="document")
+    except (InputError, UnicodeEncodeError) as exc:
+        reason = _reason(exc, label) if isinstance(exc, InputError) else "the text holds invalid characters"
+        return Doc(key, ident, f"{path}#{ident}", problem=reason)
+    return Doc(key, ident, f"{path}#{ident}", text)
+
+
+def read_corpus(path: Path, *, what: str = "input") -> tuple[list[Doc], bool]:
+    """The documents of a folder or a JSONL file, and whether it was JSONL."""
+    if path.is_dir():
+        return read_folder(path), False
+    if path.is_file():
+        return read_jsonl(path), True
+    raise InputError(f"{what} not found (a folder of text files or a JSONL file): {path}")
+
+
+# ---------------------------------------------------------------- resuming
+
+
+def _state(out_dir: Path) -> Path:
+    return out_dir / STATE_DIR
+
+
+def _marker(out_dir: Path, key: str) -> Path:
+    return _state(out_dir) / "done" / f"{key}.json"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_settings(out_dir: Path, settings: Settings) -> None:
+    """Record the run's settings in OUT, refusing to resume a run made with others."""
+    path = _state(out_dir) / "settings.json"
+    wanted = settings.to_json()
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {path}: {exc}; remove it to start over") from exc
+        changed = [k for k in wanted if stored.get(k) != wanted[k]]
+        if changed:
+            what = ", ".join(f"{k} {stored.get(k)!r} there, {wanted[k]!r} now" for k in changed)
+            raise InputError(f"{out_dir} holds a batch run with other settings ({what}): use another --out")
+        return
+    (_state(out_dir) / "done").mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(wanted, indent=1) + "\n")
+
+
+def _folder_done(out_dir: Path, docs: Sequence[Doc]) -> dict[str, Record]:
+    """Documents whose marker says they are finished, for the same text as now."""
+    done: dict[str, Record] = {}
+    for d in docs:
+        path = _marker(out_dir, d.key)
+        if d.problem or not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a marker is written atomically; an unreadable one just means: redo
+        rec = Record.from_json(data)
+        lost = not rec.failed and not (out_dir / f"{d.key}.repaired.txt").exists()
+        if data.get("input_sha256") == _sha(d.text) and not lost:
+            done[d.key] = rec
+    return done
+
+
+def recover_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The whole lines of an output JSONL; a half-written last line is cut off the file."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with path.open("r+b") as fh:
+            fh.truncate(end)
+    rows = []
+    for n, line in enumerate(data[:end].splitlines(), 1):
+        try:
+            rows.append(json.loads(line))
+        except ValueError as exc:
+            raise InputError(f"{path} line {n} is damaged ({exc}); move the file away to start over") from exc
+    return rows
+
+
+def _jsonl_done(out_dir: Path) -> dict[str, Record]:
+    done: dict[str, Record] = {}
+    for row in recover_jsonl(out_dir / JSONL_OUTPUT):
+        done[json.dumps(row["id"], ensure_ascii=False)] = Record.of(row.get("edits", []), count_words(row["text"]))
+    for row in recover_jsonl(_state(out_dir) / "failed.jsonl"):
+        done[json.dumps(row["id"], ensure_ascii=False)] = Record(failed=str(row["reason"]))
+    return done
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_batch(
+    input_path: Path,
+    out_dir: Path,
+    *,
+    refs_path: Path | None = None,
+    model: str | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    top_k: int = DEFAULT_TOP_K,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Plan:
+    """Read the corpus and the references, pick each document's references, and find what is left to do."""
+    docs, jsonl = read_corpus(input_path)
+    if not docs:
+        raise InputError(f"input holds no documents: {input_path}")
+    out_dir = out_dir.resolve()
+    if not jsonl and out_dir == input_path.resolve():
+        raise InputError("--out must not be the input folder: the outputs would be read as documents next time")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out is a file, not a folder: {out_dir}")
+    for given in (input_path, refs_path):
+        if given is not None and given.resolve() == out_dir / JSONL_OUTPUT:
+            raise InputError(f"--out would write over an input: {given}")
+    settings = Settings(
+        str(input_path.resolve()),
+        model or "default",
+        min_confidence,
+        top_k,
+        threshold,
+        str(refs_path.resolve()) if refs_path else "",
+    )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from exc
+    check_settings(out_dir, settings)
+    good = [d for d in docs if not d.problem]
+    done = _jsonl_done(out_dir) if jsonl else _folder_done(out_dir, good)
+    todo = [d for d in good if d.key not in done]
+
+    skipped_refs: list[tuple[str | int, str]] = []
+    if refs_path is None:
+        pool = good
+        index = SimilarityIndex([d.text for d in pool] if todo else [])
+    else:
+        ref_docs, _ = read_corpus(refs_path, what="references")
+        pool = [r for r in ref_docs if not r.problem]
+        skipped_refs = [(r.id, r.problem) for r in ref_docs if r.problem]
+        # every document counts, finished or not, so a resumed run picks what a whole run would
+        index = SimilarityIndex([r.text for r in pool], [d.text for d in good])
+    # the index never offers a text identical to the query: a document is not its own reference
+    matches = [index.query(d.text, k=top_k, threshold=threshold) for d in todo]
+    tasks = tuple(
+        Task(i, d.key, d.text, tuple((pool[m.index].source, pool[m.index].text) for m in ms), min_confidence)
+        for i, (d, ms) in enumerate(zip(todo, matches, strict=True))
+    )
+    return Plan(out_dir, jsonl, tuple(docs), tasks, done, tuple(skipped_refs), settings)
+
+
+# ---------------------------------------------------------------- running
+
+
+@contextmanager
+def open_runner(
+    *,
+    workers: int = 1,
+    cluster: str | None = None,
+    scheduler: str | None = None,
+    lm_factory: LMFactory = no_model,
+    repair: RepairFn = repair_text,
+) -> Iterator[Runner]:
+    """The runner a command line asks for: local processes, a local Dask cluster (``local:N``), or a scheduler."""
+    if cluster is None and scheduler is None:
+        with local_runner(workers, lm_factory, repair) as run:
+            yield run
+        return
+    if cluster is not None and scheduler is not None:
+        raise InputError("give --cluster or --scheduler, not both")
+    from repair.corpus.cluster import dask_runner, parse_cluster
+
+    size = parse_cluster(cluster) if cluster is not None else None
+    threads = threads_per_worker(size or 1)
+    with dask_runner(
+        local_workers=size, scheduler=scheduler, lm_factory=lm_factory, repair=repair, threads=threads
+    ) as run:
+        yield run
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _Writer:
+    """Writes outcomes as they come: a folder's files at once, JSONL lines in input order."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.waiting: dict[int, Outcome] = {}
+        self.next_index = 0
+        self.records: dict[str, Record] = dict(plan.done)
+        self.docs = {d.key: d for d in plan.docs}
+        self.refs = {t.key: [name for name, _ in t.refs] for t in plan.tasks}
+
+    def take(self, outcome: Outcome) -> None:
+        if self.plan.jsonl:
+            self.waiting[outcome.index] = outcome
+            while self.next_index in self.waiting:
+                self._append(self.waiting.pop(self.next_index))
+                self.next_index += 1
+        else:
+            self._write_files(outcome)
+
+    def _record(self, o: Outcome) -> Record:
+        rec = Record(failed=o.error, words=o.words) if o.error else Record.of(o.edits, o.words)
+        self.records[o.key] = rec
+        return rec
+
+    def _write_files(self, o: Outcome) -> None:
+        doc = self.docs[o.key]
+        out = self.plan.out_dir
+        if not o.error:
+            edits_json = dump_edits(
+                doc.text,
+                o.edits,
+                input_name=doc.source,
+                refs=self.refs[o.key],
+                model=o.model,
+                min_confidence=self.plan.settings.min_confidence if self.plan.settings else 0.0,
+            )
+            write_all(
+                {out / f"{o.key}.repaired.txt": o.output, out / f"{o.key}.edits.json": edits_json},
+                protect=(Path(doc.source),),
+            )
+        marker = {"id": doc.id, "input_sha256": _sha(doc.text), **self._record(o).to_json()}
+        write_atomic(_marker(out, o.key), json.dumps(marker, ensure_ascii=False) + "\n")
+
+    def _append(self, o: Outcome) -> None:
+        doc = self.docs[o.key]
+        if o.error:
+            path = _state(self.plan.out_dir) / "failed.jsonl"
+            row: dict[str, Any] = {"id": doc.id, "reason": o.error}
+        else:
+            path = self.plan.out_dir / JSONL_OUTPUT
+            edits = [e.to_json() for e in o.edits]
+            row = {"id": doc.id, "text": o.output, "edits": edits, "references": self.refs[o.key]}
+        line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+        # one write of a whole line, flushed to disk: an interruption leaves at most a partial last line
+        with path.open("ab") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._record(o)
+
+    def finish(self) -> None:
+        """Put the JSONL output in input order if an earlier run with other documents left it otherwise."""
+        if not self.plan.jsonl:
+            return
+        path = self.plan.out_dir / JSONL_OUTPUT
+        rows = recover_jsonl(path)
+        order = {d.key: i for i, d in enumerate(self.plan.docs)}
+        keys = [json.dumps(r["id"], ensure_ascii=False) for r in rows]
+        ranks = [order.get(k, len(order)) for k in keys]
+        if ranks != sorted(ranks):
+            ordered = [r for _, r in sorted(zip(ranks, rows, strict=True), key=lambda p: p[0])]
+            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
+
+
+def summarize(plan: Plan, records: dict[str, Record]) -> Summary:
+    """The corpus as it stands: every document of the input, whichever run finished it."""
+    applied: Counter[str] = Counter()
+    held: Counter[str] = Counter()
+    skipped: list[tuple[str | int, str]] = []
+    repaired = changed = words = 0
+    for d in plan.docs:
+        rec = records.get(d.key)
+        if d.problem or rec is None or rec.failed:
+            skipped.append((d.id, d.problem or (rec.failed if rec else "not finished")))
+            continue
+        repaired += 1
+        words += count_words(d.text)
+        changed += any(n for _, n in rec.applied)
+        applied.update(dict(rec.applied))
+        held.update(dict(rec.held))
+    kinds = [k for k in KINDS if k in applied or k in held] + sorted((set(applied) | set(held)) - set(KINDS))
+    return Summary(
+        len(plan.docs),
+        repaired,
+        changed,
+        words,
+        tuple((k, applied[k], held[k]) for k in kinds),
+        tuple(skipped),
+        plan.skipped_references,
+        plan.settings,
+    )
+
+
+def execute(plan: Plan, runner: Runner, on_outcome: Callable[[Outcome], None] | None = None) -> Summary:
+    """Run the plan's tasks, write each result as it comes, then the summary."""
+    writer = _Writer(plan)
+    for outcome in runner(plan.tasks):
+        writer.take(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+    writer.finish()
+    summary = summarize(plan, writer.records)
+    write_atomic(plan.out_dir / SUMMARY_FILE, json.dumps(summary.to_json(), ensure_ascii=False, indent=1) + "\n")
+    return summary
+
+
+def run_batch(
+    input_path: Path,
+    out_dir: Path,
+    *,
+    refs_path: Path | None = None,
+    workers: int = 1,
+    model: str | None = None,
+    lm_factory: LMFactory | None = None,
+    repair: RepairFn = repair_text,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    top_k: int = DEFAULT_TOP_K,
+    threshold: float = DEFAULT_THRESHOLD,
+    runner: Runner | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> Summary:
+    """Repair a corpus into ``out_dir``: the library face of `repair batch`.
+
+    ``lm_factory`` (picklable when ``workers`` > 1) builds the model in each worker; by
+    default it loads ``model``. ``runner`` replaces the local workers (see `repair.corpus.cluster`).
+    """
+    plan = plan_batch(
+        input_path,
+        out_dir,
+        refs_path=refs_path,
+        model=model,
+        min_confidence=min_confidence,
+        top_k=top_k,
+        threshold=threshold,
+    )
+    if runner is not None:
+        return execute(plan, runner, on_outcome)
+    factory = lm_factory or default_lm_factory(model)
+    with local_runner(workers, factory, repair) as local:
+        return execute(plan, local, on_outcome)
+
+
+# ---------------------------------------------------------------- showing
+
+
+@contextmanager
+def progress_bar(plan: Plan, console: Any) -> Iterator[Callable[[Outcome], None]]:
+    """A rich progress bar on ``console`` (stderr): documents, words per second, time left."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    total_docs = len(plan.tasks)
+    with Progress(
+        TextColumn("[bold]repairing"),
+        BarColumn(),
+        TextColumn("{task.fields[docs]}/{task.fields[total_docs]} docs"),
+        TextColumn("{task.fields[rate]} words/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        job = bar.add_task("batch", total=max(plan.words, 1), docs=0, total_docs=total_docs, rate="–")
+        started = time.perf_counter()
+        state = {"docs": 0, "words": 0}
+
+        def advance(o: Outcome) -> None:
+            state["docs"] += 1
+            state["words"] += o.words
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.update(job, advance=o.words, docs=state["docs"], rate=f"{state['words'] / elapsed:,.0f}")
+
+        yield advance
+
+
+def summary_tables(summary: Summary) -> list[Any]:
+    """Rich tables for stderr: edits by kind, and the documents skipped with the reason."""
+    from rich.table import Table
+
+    kinds = Table(title="edits by kind", title_justify="left")
+    kinds.add_column("kind")
+    kinds.add_column("applied", justify="right")
+    kinds.add_column("not applied", justify="right")
+    for kind, a, h in summary.edits:
+        kinds.add_row(kind, str(a), str(h))
+    kinds.add_row(
+        "[bold]total", f"[bold]{sum(a for _, a, _ in summary.edits)}", f"[bold]{sum(h for _, _, h in summary.edits)}"
+    )
+    tables: list[Any] = [kinds]
+    if summary.skipped or summary.skipped_references:
+        skipped = Table(title="skipped", title_justify="left")
+        skipped.add_column("document")
+        skipped.add_column("why")
+        for ident, why in summary.skipped:
+            skipped.add_row(str(ident), why)
+        for ident, why in summary.skipped_references:
+            skipped.add_row(f"reference {ident}", why)
+        tables.append(skipped)
+    return tables

@@ -1,0 +1,315 @@
+"""Big inputs in bounded memory: cut the text at paragraph breaks and stream a file through the pipeline.
+
+A text is cut into chunks of about `DEFAULT_CHUNK_CHARS` characters, preferably
+after a blank line, so each chunk is repaired on its own and its edits are shifted
+back to offsets in the whole input. A file is read, repaired and written chunk by
+chunk: memory holds one chunk and its results, never the whole file, and the
+outputs appear (all of them, renamed from temp files) only when every chunk is done.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, NamedTuple
+
+from repair.files.editlist import EditListWriter
+from repair.files.outputs import check_outputs
+from repair.files.textio import InputError
+from repair.lm import LanguageModel
+from repair.pipeline import repair_stream
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
+
+DEFAULT_CHUNK_CHARS = 64_000
+# inputs above this size are streamed chunk by chunk instead of read whole
+BIG_INPUT_BYTES = 4 * 1024 * 1024
+READ_BLOCK_BYTES = 1 << 20
+LOOKAHEAD = 256
+
+SPACE_RE = re.compile(r"\s+")
+# characters that belong to the character before them: a cut must not fall in front of one
+JOINERS = frozenset("\u200d\u034f\ufe0e\ufe0f")
+
+
+class Chunk(NamedTuple):
+    """A piece of the input and its char offset in the whole input."""
+
+    start: int
+    text: str
+
+
+def _last_end(pattern: re.Pattern[str], text: str, start: int, limit: int) -> int:
+    """End of the last match of ``pattern`` in ``text[start:]`` that ends in ``(start, limit]``, or 0."""
+    best = 0
+    # a match may end past ``limit``: look a little further so the one that matters is seen whole
+    for m in pattern.finditer(text, start, min(len(text), limit + LOOKAHEAD)):
+        if m.end() > limit:
+            break
+        if m.end() > start:
+            best = m.end()
+    return best
+
+
+def breakable(text: str, p: int) -> bool:
+    """Whether a cut at ``p`` splits no CRLF, combining mark or joined sequence.
+
+    >>> breakable("ab\\r\\ncd", 3), breakable("ab\\r\\ncd", 4), breakable("cafe\\u0301s", 4)
+    (False, True, False)
+    """
+    if not 0 < p < len(text):
+        return True
+    return not (
+        (text[p - 1] == "\r" and text[p] == "\n")
+        or unicodedata.category(text[p]).startswith("M")
+        or text[p] in JOINERS
+        or text[p - 1] in JOINERS
+    )
+
+
+def _safe_cut(text: str, start: int, pos: int) -> int:
+    """The breakable position nearest before ``pos`` (after ``start``), else the first one after it.
+
+    >>> _safe_cut("ab\\r\\ncd", 0, 3)
+    2
+    >>> _safe_cut("\\r\\nab", 0, 1)
+    2
+    """
+    for p in range(pos, start, -1):
+        if breakable(text, p):
+            return p
+    p = pos + 1
+    while not breakable(text, p):
+        p += 1
+    return p
+
+
+def cut_point(text: str, start: int, size: int) -> int:
+    """Where a chunk starting at ``text[start]`` ends: after the last paragraph break within ``size``
+    chars, else the last line end, else the last space, else a hard cut that splits no character.
+
+    >>> cut_point("one two.\\n\\nthree four.\\nfive six", 0, 22)
+    10
+    >>> cut_point("one two.\\nthree four", 0, 12)
+    9
+    >>> cut_point("abcdefgh", 2, 3)
+    5
+    """
+    limit = start + size
+    if len(text) <= limit:
+        return len(text)
+    for pattern in (PARAGRAPH_BREAK_RE, LINE_END_RE, SPACE_RE):
+        pos = _last_end(pattern, text, start, limit)
+        if pos > start:
+            return pos
+    return _safe_cut(text, start, limit)
+
+
+def rechunk(pieces: Iterable[str], size: int = DEFAULT_CHUNK_CHARS) -> Iterator[Chunk]:
+    """Cut a stream of text pieces into chunks of at most ``size`` chars, at natural breaks.
+
+    Joining the chunks' texts gives the joined pieces back exactly.
+
+    >>> [c.text for c in rechunk(["a b.\\n\\nc", "d.\\n\\ne f."], 6)]
+    ['a b.\\n\\n', 'cd.\\n\\n', 'e f.']
+    """
+    if size < 1:
+        raise ValueError("chunk size must be positive")
+    buffer = ""
+    pos = 0  # where the next chunk starts in ``buffer``
+    start = 0  # ... and in the whole text
+    for piece in pieces:
+        buffer = buffer[pos:] + piece
+        pos = 0
+        # cut only with a lookahead past ``size``, so a break at the limit is seen whole
+        while len(buffer) - pos > size + LOOKAHEAD:
+            cut = cut_point(buffer, pos, size)
+            yield Chunk(start, buffer[pos:cut])
+            start += cut - pos
+            pos = cut
+    while pos < len(buffer):
+        cut = cut_point(buffer, pos, size)
+        yield Chunk(start, buffer[pos:cut])
+        start += cut - pos
+        pos = cut
+
+
+def split_text(text: str, size: int = DEFAULT_CHUNK_CHARS) -> list[Chunk]:
+    """Cut ``text`` into chunks at paragraph breaks (or line ends, or spaces, if it must).
+
+    >>> split_text("a.\\n\\nb.\\n\\nc.", 4)
+    [Chunk(start=0, text='a.\\n\\n'), Chunk(start=4, text='b.\\n\\n'), Chunk(start=8, text='c.')]
+    """
+    return list(rechunk([text], size))
+
+
+def is_big(path: Path) -> bool:
+    """Whether the CLI should stream ``path`` instead of reading it whole."""
+    try:
+        return path.is_file() and path.stat().st_size > BIG_INPUT_BYTES
+    except OSError:
+        return False
+
+
+def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_BYTES) -> Iterator[str]:
+    """Decode a UTF-8 file block by block; refuse it as `textio.read_text` would, byte offset included."""
+    if not path.exists():
+        raise InputError(f"{what} file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{what} is a directory, not a file: {path}")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    consumed = 0
+    first = True
+    try:
+        with path.open("rb") as fh:
+            while True:
+                data = fh.read(block)
+                if b"\x00" in data:
+                    raise InputError(f"{what} file looks binary (it holds NUL bytes), not text: {path}")
+                pending = decoder.getstate()[0]
+                try:
+                    piece = decoder.decode(data, final=not data)
+                except UnicodeDecodeError as exc:
+                    bad = (pending + data)[exc.start]
+                    offset = consumed - len(pending) + exc.start
+                    raise InputError(
+                        f"{what} file is not UTF-8: invalid byte 0x{bad:02x} at byte offset {offset}: {path}"
+                    ) from exc
+                consumed += len(data)
+                if first and piece:
+                    first = False
+                    piece = piece.removeprefix("\ufeff")
+                if piece:
+                    yield piece
+                if not data:
+                    return
+    except PermissionError as exc:
+        raise InputError(f"cannot read {what} file (permission denied): {path}") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file: {path}: {exc.strerror}") from exc
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one pass over a file found: its text's hash and length."""
+
+    sha256: str
+    chars: int
+
+
+def scan_file(path: Path, *, what: str = "input") -> Scan:
+    """Check a file is non-empty UTF-8 text without holding it, and hash its text as `editlist` does."""
+    digest = hashlib.sha256()
+    chars = 0
+    blank = True
+    for piece in decoded_pieces(path, what=what):
+        digest.update(piece.encode("utf-8"))
+        chars += len(piece)
+        blank = blank and not piece.strip(" \t\n\r\x0b\x0c")
+    if blank:
+        raise InputError(f"{what} file is empty: {path}")
+    return Scan(digest.hexdigest(), chars)
+
+
+class StreamedOutputs:
+    """Output files written piece by piece into temp files, renamed all together at the end.
+
+    Leaving the ``with`` block by an exception removes every temp file and renames
+    none, so no output is ever half-written and no path in ``protect`` is touched.
+    """
+
+    def __init__(self, paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:
+        check_outputs(paths, protect=protect)
+        self.paths = tuple(paths)
+        self._temps: list[tuple[str, IO[str]]] = []
+
+    def __enter__(self) -> tuple[IO[str], ...]:
+        try:
+            for path in self.paths:
+                try:
+                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                except OSError as exc:
+                    raise InputError(f"cannot write output file {path}: {exc.strerror}") from exc
+                self._temps.append((tmp, os.fdopen(fd, "w", encoding="utf-8", newline="")))
+        except BaseException:
+            self._discard()
+            raise
+        return tuple(fh for _, fh in self._temps)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                for _, fh in self._temps:
+                    fh.close()
+                for (tmp, _), path in zip(self._temps, self.paths, strict=True):
+                    os.replace(tmp, path)
+        except OSError as err:
+            raise InputError(f"cannot write output files: {err.strerror}") from err
+        finally:
+            self._discard()
+
+    def _discard(self) -> None:
+        for tmp, fh in self._temps:
+            fh.close()
+            Path(tmp).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    """What a streamed run did, without keeping its edits: counts by kind, and the size."""
+
+    applied: Counter[str]
+    held: Counter[str]
+    chars: int
+
+
+def repair_file(
+    input_path: Path,
+    text_out: Path,
+    edits_out: Path,
+    refs: Sequence[tuple[str, str]] = (),
+    lm: LanguageModel | None = None,
+    *,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    chunk_chars: int | None = None,
+    model_name: str = "",
+    protect: Sequence[Path] = (),
+    scan: Scan | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> StreamSummary:
+    """Repair a file chunk by chunk, writing the repaired text and the edit list as they come.
+
+    ``on_chunk(done, total)`` reports progress in chars. Bad input is refused before
+    any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
+    half-way leaves no output behind.
+    """
+    scan = scan or scan_file(input_path)
+    applied: Counter[str] = Counter()
+    held: Counter[str] = Counter()
+    with StreamedOutputs([text_out, edits_out], protect=(input_path, *protect)) as (text_fh, edits_fh):
+        writer = EditListWriter(
+            edits_fh,
+            input_sha256=scan.sha256,
+            input_name=str(input_path),
+            refs=[name for name, _ in refs],
+            model=model_name,
+            min_confidence=min_confidence,
+        )
+        chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
+        for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence):
+            text_fh.write(part.output)
+            for e in part.edits:
+                writer.add(e)
+                (applied if e.applied else held)[e.kind] += 1
+            if on_chunk is not None:
+                on_chunk(part.start + len(part.source), scan.chars)
+        writer.close()
+    return StreamSummary(applied, held, scan.chars)

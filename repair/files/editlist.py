@@ -1,0 +1,93 @@
+"""The machine-readable edit list (`edits.json`): writing it and reading it back."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import textwrap
+from collections.abc import Sequence
+from typing import IO, Any
+
+from repair.edits import Edit
+from repair.files.textio import InputError
+
+FORMAT_VERSION = 1
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EditListWriter:
+    """Writes an edit list one edit at a time, so a streamed run never holds them all; the one writer of
+    ``edits.json``: what it writes is byte for byte ``json.dumps(doc, indent=1)`` of the whole list."""
+
+    def __init__(
+        self,
+        out: IO[str],
+        *,
+        input_sha256: str,
+        input_name: str,
+        refs: Sequence[str] = (),
+        model: str = "",
+        min_confidence: float = 0.0,
+    ) -> None:
+        head: dict[str, Any] = {
+            "version": FORMAT_VERSION,
+            "input": input_name,
+            "input_sha256": input_sha256,
+            "references": list(refs),
+            "model": model,
+            "min_confidence": min_confidence,
+        }
+        self.out = out
+        self.count = 0
+        out.write(json.dumps(head, ensure_ascii=False, indent=1).removesuffix("\n}") + ',\n "edits": [')
+
+    def add(self, edit: Edit) -> None:
+        body = json.dumps(edit.to_json(), ensure_ascii=False, indent=1)
+        self.out.write((",\n" if self.count else "\n") + textwrap.indent(body, "  ", lambda _line: True))
+        self.count += 1
+
+    def close(self) -> None:
+        self.out.write("\n ]\n}\n" if self.count else "]\n}\n")
+
+
+def dump_edits(
+    source: str,
+    edits: Sequence[Edit],
+    *,
+    input_name: str,
+    refs: Sequence[str] = (),
+    model: str = "",
+    min_confidence: float = 0.0,
+) -> str:
+    """Serialize an edit list; the input's hash lets `repair report/review` check they match."""
+    out = io.StringIO()
+    writer = EditListWriter(
+        out, input_sha256=sha256(source), input_name=input_name, refs=refs, model=model, min_confidence=min_confidence
+    )
+    for e in edits:
+        writer.add(e)
+    writer.close()
+    return out.getvalue()
+
+
+def load_edits(text: str, source: str, *, name: str = "edit list") -> tuple[dict[str, Any], list[Edit]]:
+    """Parse an edit list and check it belongs to ``source``."""
+    try:
+        doc = json.loads(text)
+        if not isinstance(doc, dict) or "edits" not in doc:
+            raise ValueError("no 'edits' field")
+        if doc.get("version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported version {doc.get('version')!r}")
+        edits = [Edit.from_json(e) for e in doc["edits"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{name} is not a valid repair edit list: {exc}") from exc
+    if doc.get("input_sha256") not in (None, sha256(source)):
+        raise InputError(f"{name} was made for a different input (its input_sha256 does not match)")
+    for e in edits:
+        if not (0 <= e.start <= e.end <= len(source)) or source[e.start : e.end] != e.before:
+            raise InputError(f"{name}: edit at {e.start}-{e.end} does not match the input text")
+    return doc, edits

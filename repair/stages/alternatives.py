@@ -1,0 +1,101 @@
+"""The ranked alternatives a reviewer may choose from, and the questions asked where no fix is confident.
+
+A suspect's candidates come scored as log-probabilities; their softmax is the raw
+share. The winner's share is calibrated (`repair.stages.calibrate`); the probability it
+loses is spread over the other candidates (the original wording among them) in
+proportion to their raw shares, so the shares a reviewer sees sum to one and the
+winner's equals the edit's confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from repair.edits import Edit, Evidence
+from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibration_evidence, margin_of
+from repair.stages.spans import Candidate, Proposal
+
+MAX_ALTERNATIVES = 9  # one key each, 1-9
+MIN_QUESTION_SHARE = 0.02  # a question needs one alternative at least this likely: less is noise
+QUESTION_SOURCE = "decide:question"
+
+
+def raw_shares(candidates: Sequence[Candidate]) -> list[float]:
+    """Softmax of the candidates' scores.
+
+    >>> [round(x, 2) for x in raw_shares([Candidate("a", "lm", 0.0), Candidate("b", "lm", -math.log(3))])]
+    [0.75, 0.25]
+    """
+    if not candidates:
+        return []
+    top = max(c.score for c in candidates)
+    weights = [math.exp(c.score - top) for c in candidates]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def ranked_shares(
+    candidates: Sequence[Candidate], before: str, lead: int, lead_share: float
+) -> tuple[tuple[str, float], ...]:
+    """The candidates that change ``before``, as (text, share), most likely first; ``lead`` has ``lead_share``.
+
+    >>> cands = [Candidate("influence", "lm", 0.0), Candidate("its", "lm", -1.0), Candidate("Assad", "keep", -1.0)]
+    >>> [(t, round(s, 2)) for t, s in ranked_shares(cands, "Assad", 0, 0.1)]
+    [('its', 0.45), ('influence', 0.1)]
+    """
+    raw = raw_shares(candidates)
+    rest = (1.0 - lead_share) / max(1e-9, 1.0 - raw[lead])
+    best: dict[str, float] = {}
+    for i, (c, r) in enumerate(zip(candidates, raw, strict=True)):
+        if c.source == "keep" or c.text == before:
+            continue
+        share = lead_share if i == lead else min(1.0, r * rest)
+        best[c.text] = max(share, best.get(c.text, 0.0))
+    order = sorted(best.items(), key=lambda kv: -kv[1])
+    return tuple((t, round(s, 4)) for t, s in order[:MAX_ALTERNATIVES])
+
+
+def first_change(candidates: Sequence[Candidate], before: str) -> int | None:
+    """Index of the best candidate that changes the text (None: every candidate keeps it)."""
+    return next((i for i, c in enumerate(candidates) if c.source != "keep" and c.text != before), None)
+
+
+def questions(text: str, proposals: Sequence[Proposal], taken: Sequence[Edit], cmap: CalibrationMap) -> list[Edit]:
+    """A no-op edit, not applied, for each flagged span whose candidates all lost to its own wording.
+
+    Its alternatives are the candidates that would change it; its confidence is the best
+    one's calibrated share. Spans that overlap an edit in ``taken`` are left out: that
+    edit already asks about them.
+    """
+    out: list[Edit] = []
+    for p in proposals:
+        s = p.suspect
+        before = text[s.start : s.end]
+        if not p.candidates or (p.candidates[0].source != "keep" and p.candidates[0].text != before):
+            continue
+        lead = first_change(p.candidates, before)
+        if lead is None or any(_touch(s.start, s.end, e) for e in taken):
+            continue
+        best = p.candidates[lead]
+        scored = tuple((c.text, c.score) for c in p.candidates[:5])
+        refs = len({ev.source for ev in (*s.evidence, *best.evidence) if ev.source.startswith("ref:")})
+        f = Features(
+            s.kind,
+            SOURCE_NAMES.get(best.source, best.source),
+            round(raw_shares(p.candidates)[lead], 4),
+            margin_of(scored),
+            refs,
+        )
+        share, group = cmap.calibrate(f.kind, f.source, f.raw)
+        alts = ranked_shares(p.candidates, before, lead, share)
+        if not alts or alts[0][1] < MIN_QUESTION_SHARE:
+            continue
+        why = Evidence(QUESTION_SOURCE, f"{s.reason}; no candidate beat the text as it stands", candidates=scored)
+        evidence = (*s.evidence, why, calibration_evidence(f, share, group))
+        out.append(Edit(s.start, s.end, before, before, s.kind, alts[0][1], evidence, False, alts))
+    return out
+
+
+def _touch(start: int, end: int, e: Edit) -> bool:
+    return (start < e.end and e.start < end) or start == end == e.start == e.end

@@ -1,0 +1,435 @@
+"""Find damaged spans: gaps, duplicates, disagreement with references, pasted names, misfit words.
+
+Each detector is a small function returning `Suspect`s on the normalized text with a
+prior `score` (0..1): how likely the span is damage before any candidate is weighed.
+The language model only screens here (surprisal); `propose` and `decide` weigh fixes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from repair.edits import Evidence
+from repair.lm import LanguageModel
+from repair.stages.align import Alignment, reference_fixes
+from repair.stages.normalize import Normalized
+from repair.stages.spans import Suspect
+from repair.text.document import Document
+from repair.text.english import (
+    ALLOWED_REPEATS,
+    CLOSED_CLASS,
+    DETERMINERS,
+    FUNCTION_WORDS,
+    PREPOSITIONS,
+    SPEECH_VERBS,
+    SUBJECT_PRONOUNS,
+)
+from repair.text.entities import Mention, entity_keys, find_mentions, split_pasted
+from repair.text.sentences import OPENING_TOKENS, sentence_spans
+from repair.text.tokens import Token
+
+# surprisal (nats) of the word after a span above which the span reads as a break in the sentence
+BREAK_NATS = 7.0
+MAX_SURPRISAL_SUSPECTS_PER_SENTENCE = 1
+# log-odds weights of the signs that a name was pasted (`mention_features`): a logistic fit on
+# `repair corrupt` damage of the example texts, seeds 1-6 (the bench uses seed 0), by benchmarks/mention_fit.py.
+# Signs that look telling alone (a determiner before, another name touching) add nothing once the
+# model's surprisal is known; a name after a preposition, in a list or before "said" is mostly real.
+MENTION_BIAS = -1.47
+MENTION_WEIGHTS: dict[str, float] = {
+    "after a determiner": -0.22,
+    "after a possessive": 1.07,
+    "double determiner": 0.95,
+    "after a pronoun": -0.08,
+    "content word follows": -0.86,
+    "article follows": 1.59,
+    "pronoun follows": 0.60,
+    "after a preposition": -1.12,
+    "in a list": -1.12,
+    "a verb follows": -1.04,
+    "ends a clause": 0.0,
+    "after a content word": -0.16,
+    "touches another name": -0.26,
+    "article it never takes": 1.79,
+    "surprising name": 0.40,
+    "break after": 0.49,
+}
+# the same fit without a model (seeds 1-8, `mention_fit.py --no-model`): the grammar signs carry it all
+MENTION_BIAS_NO_MODEL = -0.57
+MENTION_WEIGHTS_NO_MODEL: dict[str, float] = {
+    "after a determiner": -0.09,
+    "after a possessive": 1.17,
+    "double determiner": 1.24,
+    "after a pronoun": 1.47,
+    "content word follows": -0.22,
+    "article follows": 1.57,
+    "pronoun follows": 1.23,
+    "after a preposition": -1.29,
+    "in a list": -0.97,
+    "a verb follows": -1.58,
+    "ends a clause": -0.14,
+    "after a content word": 0.08,
+    "touches another name": 0.73,
+    "article it never takes": 0.82,
+}
+# log-odds weights of the signs that a function word was pasted (`function_word_features`), fitted like
+# MENTION_WEIGHTS by benchmarks/mention_fit.py --function (seeds 1-4); a function word is pasted ~2% of the time
+FUNCTION_BIAS = -5.11
+FUNCTION_WEIGHTS: dict[str, float] = {
+    "misfit": 0.57,
+    "break after": 0.28,
+    "after a pronoun or determiner": 0.21,
+    "before a pronoun or determiner": 0.94,
+    "capital mid-sentence": -1.15,
+    "before punctuation": 1.35,
+    "after a quote mark": 0.51,
+}
+MIN_FUNCTION_PRIOR = 0.2
+# a name with no sign of being pasted is not worth the model's time
+MIN_MENTION_PRIOR = 0.2
+
+
+def detect(
+    doc: Normalized, alignment: Alignment, lm: LanguageModel | None, document: Document | None = None
+) -> tuple[Suspect, ...]:
+    """Every suspect span of ``doc.text``, sorted by position; overlapping ones are kept for `decide`.
+
+    ``document`` is `Document.of(doc.text)`, built here unless the caller has it already.
+    """
+    text = doc.text
+    document = Document.of(text) if document is None else document
+    toks = document.tokens
+    surprisal = token_surprisal(text, toks, lm, document.sentences) if lm is not None else None
+    found: list[Suspect] = list(doc.suspects)
+    for detector in DETECTORS:
+        found.extend(detector(text, toks, alignment, surprisal, document))
+    return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
+
+
+def token_surprisal(
+    text: str, toks: Sequence[Token], lm: LanguageModel, sentences: Sequence[tuple[int, int]] | None = None
+) -> list[float]:
+    """Surprisal (nats) of each word token given the sentence before it and the previous sentence.
+
+    A token's surprisal is that of its first model piece: how unexpected the word is where it stands.
+    All sentence windows go to the model in one batch.
+    """
+    out = [0.0] * len(toks)
+    starts = {t.start: i for i, t in enumerate(toks)}
+    spans = sentence_spans(text) if sentences is None else sentences
+    windows = [(spans[k - 1][0] if k > 0 else s, s, e) for k, (s, e) in enumerate(spans)]
+    scored = lm.surprisal_many([" ".join(text[left:e].split()) for left, _, e in windows])
+    for (left, s, e), pieces in zip(windows, scored, strict=True):
+        # surprisal is computed on the whitespace-folded window: map its chars back by walking both
+        back = _fold_map(text, left, e)
+        for cs, _ce, nats in pieces:
+            if cs < len(back):
+                pos = back[cs]
+                while pos < e and text[pos].isspace():  # a model piece may start with the space before a word
+                    pos += 1
+                i = starts.get(pos)
+                if i is not None and pos >= s and out[i] == 0.0:
+                    out[i] = nats
+    return out
+
+
+def _fold_map(text: str, start: int, end: int) -> list[int]:
+    """For each char of ``" ".join(text[start:end].split())``, its offset in ``text``."""
+    out: list[int] = []
+    i = start
+    while i < end and text[i].isspace():
+        i += 1
+    while i < end:
+        if text[i].isspace():
+            j = i
+            while j < end and text[j].isspace():
+                j += 1
+            if j < end:
+                out.append(i)
+            i = j
+        else:
+            out.append(i)
+            i += 1
+    return out
+
+
+def gap_suspects(
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
+) -> list[Suspect]:
+    """Gaps come from `normalize` (runs of spaces); nothing more to find here."""
+    return []
+
+
+def duplicate_suspects(
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
+) -> list[Suspect]:
+    """An n-gram (n = 1..4) repeated at once: "Assad Assad", "the the", "the U.S. the U.S."."""
+    out: list[Suspect] = []
+    taken: set[int] = set()
+    for n in (4, 3, 2, 1):
+        for i in range(len(toks) - 2 * n + 1):
+            first, second = toks[i : i + n], toks[i + n : i + 2 * n]
+            if i in taken or not any(t.is_word for t in first):
+                continue
+            if [t.text.lower() for t in first] != [t.text.lower() for t in second]:
+                continue
+            if any(second[k].start - first[k].start != second[0].start - first[0].start for k in range(n)):
+                continue  # same words, different spacing: not a machine's copy
+            if text[first[-1].end : second[0].start] != " ":
+                continue
+            if any(c in text[first[0].start : second[0].start] for c in "\r\n"):
+                continue  # deleting the first copy would take a line end with it
+            if n == 1 and first[0].text.lower() in ALLOWED_REPEATS:
+                prior = 0.35
+            else:
+                prior = 0.85 if n > 1 or first[0].text[0].isupper() else 0.75
+            words = " ".join(t.text for t in first)
+            out.append(
+                Suspect(
+                    first[0].start,
+                    second[0].start,
+                    "duplicate",
+                    prior,
+                    f"“{words}” is repeated at once",
+                    (Evidence("detector:duplicate", f"repeated {n}-gram “{words}”"),),
+                )
+            )
+            taken.update(range(i, i + 2 * n))
+    return out
+
+
+def mention_suspects(
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
+) -> list[Suspect]:
+    """Names of the document standing where grammar wants something else ("maintain Russia alliance")."""
+    mentions = split_pasted(find_mentions(text), text) if document is None else list(document.mentions)
+    keys = entity_keys(mentions) if document is None else document.entities
+    usage = article_usage(mentions)
+    by_start = {t.start: i for i, t in enumerate(toks)}
+    by_end = {t.end: i for i, t in enumerate(toks)}
+    # without a model the surprisal signs are missing, and the other signs were fitted without them
+    bias, weights = (
+        (MENTION_BIAS, MENTION_WEIGHTS) if surprisal is not None else (MENTION_BIAS_NO_MODEL, MENTION_WEIGHTS_NO_MODEL)
+    )
+    out: list[Suspect] = []
+    for k, m in enumerate(mentions):
+        if m.key not in keys:
+            continue
+        first, last = by_start.get(m.start), by_end.get(m.end)
+        if first is None or last is None:
+            continue
+        cues = _weigh(mention_features(m, mentions, k, toks, first, last, surprisal, usage), bias, weights)
+        prior = _squash(cues)
+        if prior < MIN_MENTION_PRIOR:
+            continue
+        out.append(
+            Suspect(
+                m.start,
+                m.end,
+                "substitution",
+                prior,
+                f"the name “{m.text}” may have been pasted over words",
+                (Evidence("detector:mention", _describe(cues), score=prior),),
+            )
+        )
+    return out
+
+
+def _weigh(feats: dict[str, float], bias: float, weights: dict[str, float]) -> dict[str, float]:
+    """Log-odds contributions of the signs present: the bias, then each feature times its weight.
+
+    >>> _weigh({"a": 1.0, "b": 0.0, "c": 2.0}, -1.0, {"a": 0.5, "c": 1.0})
+    {'base': -1.0, 'a': 0.5, 'c': 2.0}
+    """
+    return {"base": bias} | {n: weights.get(n, 0.0) * v for n, v in feats.items() if v}
+
+
+def mention_features(
+    m: Mention,
+    mentions: Sequence[Mention],
+    k: int,
+    toks: Sequence[Token],
+    first: int,
+    last: int,
+    surprisal: list[float] | None,
+    usage: dict[str, float],
+) -> dict[str, float]:
+    """The raw signs that a name was pasted over words (0 where a sign is absent)."""
+    f: dict[str, float] = {}
+    prev = toks[first - 1] if first > 0 else None
+    nxt = toks[last + 1] if last + 1 < len(toks) else None
+    led = m.text.lower().startswith("the ")
+    if prev is not None and prev.text.lower() in DETERMINERS | {"’s", "'s"} and not led:
+        f["after a determiner"] = 1.0
+    if prev is not None and (prev.text.endswith("’s") or prev.text.endswith("'s")):
+        f["after a possessive"] = 1.0
+    if prev is not None and prev.text.lower() in ("the", "a") and led:
+        f["double determiner"] = 1.0
+    if prev is not None and prev.text.lower() in SUBJECT_PRONOUNS:
+        f["after a pronoun"] = 1.0
+    if nxt is not None and nxt.is_word and nxt.text[0].islower() and nxt.text.lower() not in FUNCTION_WORDS:
+        # a lower-case content word right after a name: "Russia alliance", "Russia interests"
+        f["content word follows"] = 1.0
+    if nxt is not None and nxt.is_word and nxt.text.lower() in ("the", "a", "an"):
+        f["article follows"] = 1.0
+    if nxt is not None and nxt.text.lower() in SUBJECT_PRONOUNS:
+        f["pronoun follows"] = 1.0
+    if prev is not None and prev.text.lower() in PREPOSITIONS:
+        f["after a preposition"] = 1.0
+    if prev is not None and prev.text.lower() in ("and", "or", ","):
+        f["in a list"] = 1.0
+    if nxt is not None and nxt.text.lower() in SPEECH_VERBS:
+        f["a verb follows"] = 1.0
+    if nxt is not None and nxt.text in (".", ",", ";", ":", "?", "!"):
+        f["ends a clause"] = 1.0
+    if prev is not None and prev.is_word and prev.text[0].islower() and prev.text.lower() not in FUNCTION_WORDS:
+        f["after a content word"] = 1.0
+    neighbours = [mentions[j] for j in (k - 1, k + 1) if 0 <= j < len(mentions)]
+    if any(0 <= n.start - m.end <= 1 or 0 <= m.start - n.end <= 1 for n in neighbours):
+        f["touches another name"] = 1.0
+    if led and usage.get(m.key, 1.0) < 0.34:
+        # "the Assad": a name the document otherwise writes bare took the article of the words it replaced
+        f["article it never takes"] = 1.0
+    if surprisal is not None:
+        head = surprisal[first]
+        after = surprisal[last + 1] if nxt is not None and nxt.is_word else 0.0
+        # the first word of a sentence is surprising whatever it is
+        at_start = prev is None or prev.text in (".", "!", "?", '"', "“", "”") or "\n" in (prev.text,)
+        f["surprising name"] = 0.0 if at_start else max(0.0, head - 6.0)
+        f["break after"] = max(0.0, after - BREAK_NATS)
+    return f
+
+
+def article_usage(mentions: Sequence[Mention]) -> dict[str, float]:
+    """Per name, the share of its mentions that carry "the" ("the U.S." 1.0, "Assad" 0.0)."""
+    seen: dict[str, list[bool]] = {}
+    for m in mentions:
+        seen.setdefault(m.key, []).append(m.text.lower().startswith("the "))
+    return {k: sum(v) / len(v) for k, v in seen.items()}
+
+
+def surprisal_suspects(
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
+) -> list[Suspect]:
+    """Function words where the sentence breaks: "he said. he But", "are not our how"."""
+    if surprisal is None:
+        return []
+    out: list[Suspect] = []
+    for s, e in sentence_spans(text) if document is None else document.sentences:
+        scored: list[tuple[float, int, dict[str, float]]] = []
+        for i, t in enumerate(toks):
+            if not s <= t.start < e or t.text.lower() not in FUNCTION_WORDS or i + 1 >= len(toks):
+                continue
+            cues = _weigh(function_word_features(toks, i, surprisal), FUNCTION_BIAS, FUNCTION_WEIGHTS)
+            prior = _squash(cues)
+            if prior >= MIN_FUNCTION_PRIOR:
+                scored.append((prior, i, cues))
+        for prior, i, cues in sorted(scored, key=lambda x: -x[0])[:MAX_SURPRISAL_SUSPECTS_PER_SENTENCE]:
+            t = toks[i]
+            out.append(
+                Suspect(
+                    t.start,
+                    t.end,
+                    "substitution",
+                    prior,
+                    f"“{t.text}” breaks the sentence",
+                    (Evidence("detector:surprisal", _describe(cues), score=prior),),
+                )
+            )
+    return out
+
+
+def function_word_features(toks: Sequence[Token], i: int, surprisal: Sequence[float]) -> dict[str, float]:
+    """The raw signs that function word ``toks[i]`` was pasted over words (0 where a sign is absent)."""
+    t = toks[i]
+    prev = toks[i - 1] if i > 0 else None
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    low = t.text.lower()
+    f: dict[str, float] = {
+        "misfit": max(0.0, surprisal[i] - 5.0),
+        "break after": max(0.0, surprisal[i + 1] - BREAK_NATS) if nxt is not None and nxt.is_word else 0.0,
+    }
+    opens = prev is None or prev.text in OPENING_TOKENS
+    if prev is not None and prev.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:
+        f["after a pronoun or determiner"] = 1.0  # "the he", "our how"
+    if nxt is not None and nxt.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:
+        f["before a pronoun or determiner"] = 1.0
+    if t.text[0].isupper() and not opens:
+        f["capital mid-sentence"] = 1.0  # "he said. he But"
+    if nxt is not None and not nxt.is_word and nxt.text not in ("“", '"', "‘"):
+        f["before punctuation"] = 1.0  # "the ." "of ,"
+    if prev is not None and prev.text in ('"', "“", "”"):
+        f["after a quote mark"] = 1.0
+    return f
+
+
+def reference_suspects(
+    text: str,
+    toks: Sequence[Token],
+    alignment: Alignment,
+    surprisal: list[float] | None,
+    document: Document | None = None,
+) -> list[Suspect]:
+    """Spans where the references covering a passage agree on a different, damage-like reading."""
+    return [
+        Suspect(
+            f.doc_start,
+            f.doc_end,
+            f.kind if f.kind in ("gap", "duplicate", "stray") else "substitution",
+            max(0.05, min(0.99, f.confidence)),
+            f"{len(f.witnesses)} reference(s) read “{f.after.strip() or '∅'}” here",
+            f.evidence(),
+            readings=(f.after,),
+        )
+        for f in reference_fixes(alignment)
+    ]
+
+
+Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None", "Document | None"], list[Suspect]]
+DETECTORS: tuple[Detector, ...] = (
+    gap_suspects,
+    duplicate_suspects,
+    reference_suspects,
+    mention_suspects,
+    surprisal_suspects,
+)
+
+
+def _squash(cues: dict[str, float]) -> float:
+    return 1.0 / (1.0 + math.exp(-sum(cues.values())))
+
+
+def _describe(cues: dict[str, float]) -> str:
+    return "; ".join(f"{k} {v:+.1f}" for k, v in cues.items() if v)
+
+
+def _dedupe(found: list[Suspect]) -> list[Suspect]:
+    """One suspect per (span, kind): the strongest, with the evidence of all."""
+    best: dict[tuple[int, int, str], Suspect] = {}
+    for s in found:
+        key = (s.start, s.end, s.kind)
+        if key not in best:
+            best[key] = s
+        else:
+            old = best[key]
+            top = s if s.score > old.score else old
+            best[key] = replace(top, evidence=old.evidence + s.evidence, readings=old.readings + s.readings)
+    return list(best.values())

@@ -1,0 +1,41 @@
+"""What a text is, worked out once: its tokens, its sentences and the mentions of its entities.
+
+The pipeline builds one `Document` of the normalized input and hands it to every stage that reads the
+text, so detect and propose no longer each tokenize it, split its sentences and find its names again
+(propose did so once per suspect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repair.text.entities import Mention, agreement, entity_keys, find_mentions, split_pasted
+from repair.text.sentences import sentence_spans
+from repair.text.tokens import Token, tokenize
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    tokens: tuple[Token, ...]
+    sentences: tuple[tuple[int, int], ...]  # char spans, whitespace between them excluded
+    mentions: tuple[Mention, ...]  # names as they stand, a pasted run of two names split in two
+    entities: frozenset[str]  # the names the document repeats: what a broken coreference step pastes
+    classes: dict[str, str]  # per entity, the pronoun class it takes ("he", "she", "they", "it")
+
+    @classmethod
+    def of(cls, text: str) -> Document:
+        """
+        >>> d = Document.of("Russia said no. Russia can maintain Russia alliance.")
+        >>> len(d.tokens), len(d.sentences), sorted(d.entities), d.classes["russia"]
+        (10, 2, ['russia'], 'it')
+        """
+        mentions = split_pasted(find_mentions(text), text)
+        return cls(
+            text,
+            tokenize(text),
+            tuple(sentence_spans(text)),
+            tuple(mentions),
+            frozenset(entity_keys(mentions)),
+            agreement(text, mentions),
+        )

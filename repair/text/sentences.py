@@ -1,0 +1,64 @@
+"""Sentence windows with offsets: the unit the language model scores."""
+
+from __future__ import annotations
+
+import re
+
+# What ends a sentence, defined once: a mark, then any quotes and brackets that close the sentence with it.
+MARK = "[.!?]"
+CLOSERS = "[\"”’')\\]]"
+# ...and, between tokens, the tokens a sentence ends on and the ones a new sentence may follow
+END_TOKENS = frozenset({".", "!", "?", '"', "“", "”", ":"})
+OPENING_TOKENS = END_TOKENS | {"(", "—"}
+# One line end: CRLF is one line end, never CR then LF (a blank line is two of them with spaces between).
+LINE_END = r"(?:\r\n|\r(?!\n)|\n)"
+LINE_END_RE = re.compile(LINE_END)
+PARAGRAPH_BREAK_RE = re.compile(rf"{LINE_END}(?:[ \t]*{LINE_END})+")
+
+# Where each reader cuts, from the definition above:
+# a sentence of the text ends at the mark before space and a capital, quote or digit, or at a line break;
+# "U.S. officials" does not end one because a lower-case word follows
+_END_RE = re.compile(rf"""(?<={MARK}){CLOSERS}*(?=\s+["“‘(\[]?[A-Z0-9])|\n+""")
+# the report's side-by-side view cuts after the mark before any space (the capital after it may be the damage)
+LOOSE_END_RE = re.compile(rf"(?<={MARK}){CLOSERS}*(?=\s)")
+# a language model's context window starts after a mark and its spaces, or after a line break and its spaces
+WINDOW_BREAK_RE = re.compile(rf"{MARK}{CLOSERS}*\s+|\n\s*")
+# a run of text that holds a sentence or clause break (the alignment keeps a pasted mention within one clause)
+CLAUSE_BREAK_RE = re.compile(r"[.!?;:\n]")
+# a sentence end a tokenizer spaced out ("Syria . The"), between two words
+SPACED_END_RE = re.compile(rf"(?<=[^\W\d_]{{2}}) ?{MARK} (?=[A-Z][a-z])")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Char spans of the sentences of ``text`` (whitespace between them excluded).
+
+    >>> t = "He said it. The U.S. did not.\\nNew line here"
+    >>> [t[s:e] for s, e in sentence_spans(t)]
+    ['He said it.', 'The U.S. did not.', 'New line here']
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _END_RE.finditer(text):
+        _add(text, pos, m.end(), spans)
+        pos = m.end()
+    _add(text, pos, len(text), spans)
+    return spans
+
+
+def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    trail = len(chunk.rstrip())
+    if trail > lead:
+        spans.append((start + lead, start + trail))
+
+
+def sentence_at(spans: list[tuple[int, int]], pos: int) -> int:
+    """Index of the sentence holding char ``pos`` (the nearest one before it otherwise)."""
+    best = 0
+    for i, (s, _) in enumerate(spans):
+        if s <= pos:
+            best = i
+        else:
+            break
+    return best
