@@ -107,3 +107,9 @@ def test_the_story_never_offers_the_span_itself_or_words_it_does_not_have() -> N
     assert "Moscow wants peace" not in offered
     assert all(w in text for phrase in offered for w in phrase.split())
 
+
+def test_the_story_never_offers_a_phrase_that_repeats_the_word_before_the_span() -> None:
+    text = "Officials said Russia can keep Moscow alliance with Syria. Moscow wants to keep its alliance with Syria."
+    offered = story_offers(text, "Moscow")
+    assert "its" in offered
+    assert not [phrase for phrase in offered if phrase.split()[0].lower() == "keep"]  # "keep keep its"

@@ -292,11 +292,12 @@ def story_phrases(
     left: Sequence[str], right: Sequence[str], story: Sequence[Sequence[str]], skip: str = ""
 ) -> list[tuple[str, int]]:
     """Phrases of up to `STORY_WORDS` words the story has between tokens like ``left`` and ``right``, with how
-    many neighbour tokens match (best first; ``skip`` is the span's own wording).
+    many neighbour tokens match (best first; ``skip`` is the span's own wording). A phrase that opens with
+    the span's left neighbour is not offered: put in place, it would say that word twice ("keep keep its").
 
     >>> story = [("he", "said", "its", "alliance", "held", "."), ("keep", "its", "alliance", "with", "Syria")]
     >>> story_phrases(("keep",), ("alliance", "with"), story, skip="Russia")
-    [('its', 3), ('keep its', 2)]
+    [('its', 3)]
     """
     lo_left = [w.lower() for w in left[-STORY_ANCHOR:]][::-1]  # nearest first
     lo_right = [w.lower() for w in right[:STORY_ANCHOR]]
@@ -304,6 +305,8 @@ def story_phrases(
     for row in story:
         lower = [w.lower() for w in row]
         for i in range(len(row)):
+            if lo_left and lower[i] == lo_left[0]:
+                continue  # every phrase from here opens with the left neighbour
             for n in range(1, STORY_WORDS + 1):
                 if i + n > len(row) or not WORD_TOKEN.match(row[i + n - 1]):
                     break
