@@ -571,6 +571,12 @@ def bench(
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", min=0.0, max=1.0, help="As for fix.")
     ] = DEFAULT_MIN_CONFIDENCE,
+    cloze: Annotated[
+        bool,
+        typer.Option(
+            "--cloze", help="Also show, per damaged span of the answer key, whether its original words were proposed."
+        ),
+    ] = False,
 ) -> None:
     """Damage clean texts, repair them, and score the repairs: P/R/F0.5 per kind, error rates, false edits.
 
@@ -593,6 +599,7 @@ def bench(
         fit_with=tuple(fit_with or []),
         compare=compare,
         model=None if no_model else model,
+        cloze=cloze,
     )
     with user_errors():
         run = bench_run(
@@ -606,6 +613,10 @@ def bench(
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
     out.print(bench_table(result))
     out.print(text_table(result))
+    if cloze:
+        from repair.bench.cloze import cloze_table
+
+        out.print(cloze_table(run.cloze))
     if old is not None:
         out.print(compare_table(old, result.metrics()))
     for what, path in (("results", json_path), ("calibration plot", plot), ("calibration map", fit_calibration)):

@@ -42,6 +42,7 @@ class Result:
     edits: tuple[Edit, ...]
     doc: Normalized
     alignment: Alignment
+    proposals: tuple[Proposal, ...] = ()  # on ``doc.text``: every suspect's ranked candidates, edit or not
 
 
 def make_references(refs: Sequence[tuple[str, str]]) -> tuple[Reference, ...]:
@@ -88,7 +89,7 @@ def _repair(
     proposals = propose_all(doc, document, suspects, alignment, lm, say)
     say("deciding")
     edits = decide(doc, proposals, min_confidence, cmap)
-    return Result(text, apply_edits(text, edits), edits, doc, alignment)
+    return Result(text, apply_edits(text, edits), edits, doc, alignment, proposals)
 
 
 def propose_all(

@@ -1,13 +1,17 @@
-"""Pronoun candidates for a pasted name: only pronouns that agree with it, in the slot's form, after an antecedent."""
+"""Cheap candidates: pronouns agreeing with a pasted name in the slot's form, and the words the story itself offers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from repair.pipeline import repair_text
-from repair.stages.propose import _names, pronouns_for
+from repair.pipeline import make_references, repair_text
+from repair.stages.align import align
+from repair.stages.normalize import normalize
+from repair.stages.propose import _names, pronouns_for, propose
+from repair.stages.spans import Suspect
 from repair.text.sentences import sentence_spans
 
 
@@ -64,3 +68,48 @@ def test_a_clean_sentence_keeps_its_names(default_lm: Any) -> None:
         "knew of the attack in advance, and Russia denied it. Iran sent money to help Assad and his allies."
     )
     assert repair_text(clean, [], default_lm).output == clean
+
+
+class Flat:
+    """A model that likes every filler the same and drafts none: what ranks first is what the story offered."""
+
+    name = "flat"
+
+    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+        return [(0.0, 0.0) for _ in candidates]
+
+    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
+        return []
+
+
+def story_offers(text: str, span: str, refs: Sequence[str] = ()) -> list[str]:
+    doc = normalize(text)
+    start = doc.text.index(span)
+    alignment = align(doc, make_references([(f"r{i}", r) for i, r in enumerate(refs)]))
+    (p,) = propose(doc, [Suspect(start, start + len(span), "substitution", 0.9, "test")], alignment, Flat())  # type: ignore[arg-type]
+    return [c.text.strip() for c in p.candidates if c.source == "story"]
+
+
+def test_a_pasted_over_word_the_story_has_between_the_same_neighbours_is_offered() -> None:
+    text = "The talks on the border ended. Officials said Moscow on the border would resume next week."
+    assert "talks" in story_offers(text, "Moscow")
+
+
+def test_an_other_outlets_phrase_of_two_words_is_offered_for_a_one_word_paste() -> None:
+    text = "He said the plan would Russia the war quickly."
+    ref = "He said the plan would help end the war quickly, officials added."
+    assert "help end" in story_offers(text, "Russia", [ref])
+
+
+def test_the_story_never_offers_the_span_itself_or_words_it_does_not_have() -> None:
+    text = "Moscow said Moscow wants peace. Moscow wants talks."
+    offered = story_offers(text, "Moscow wants peace")
+    assert "Moscow wants peace" not in offered
+    assert all(w in text for phrase in offered for w in phrase.split())
+
+
+def test_the_story_never_offers_a_phrase_that_repeats_the_word_before_the_span() -> None:
+    text = "Officials said Russia can keep Moscow alliance with Syria. Moscow wants to keep its alliance with Syria."
+    offered = story_offers(text, "Moscow")
+    assert "its" in offered
+    assert not [phrase for phrase in offered if phrase.split()[0].lower() == "keep"]  # "keep keep its"

@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from repair.bench.cloze import ClozeItem, Recorder, cloze_json, cloze_of
 from repair.bench.corrupt import corrupt, load_answers
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
 from repair.edits import KINDS, Edit
@@ -195,6 +196,7 @@ class BenchResult:
     cases: tuple[CaseResult, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     load_seconds: float = 0.0  # loading the model, once
+    cloze: dict[str, Any] = field(default_factory=dict)  # `repair.bench.cloze.cloze_json`, with --cloze
 
     @property
     def damaged(self) -> Score:
@@ -246,6 +248,7 @@ class BenchResult:
                 "errors": float(sum(bool(c.error) for c in self.cases)),
             }
         )
+        out.update(self.cloze.get("metrics", {}))
         # only edits of a kind the benchmark damaged can be judged right: the rest (a clean text's
         # own mojibake, kept in its gold) would only measure the gold's flaws
         kinds = self.damaged_kinds()
@@ -269,6 +272,7 @@ class BenchResult:
             "metrics": self.metrics(),
             "calibration": [vars(b) for b in calibration(self)],
             "calibration_content": [vars(b) for b in calibration(self, content=True)],
+            **({"cloze": self.cloze} if self.cloze else {}),
             "cases": [
                 {
                     "name": c.name,
@@ -575,14 +579,16 @@ class BenchOptions:
     fit_with: tuple[Path, ...] = ()
     compare: Path | None = None
     model: str | None = None  # the --model spec the loader loads (None: the embedded default, or none at all)
+    cloze: bool = False  # also the cloze view (`repair.bench.cloze`), kept in the result's JSON
 
 
 @dataclass(frozen=True)
 class BenchRun:
-    """A finished bench: its result, and the metrics of the --compare result, if one was given."""
+    """A finished bench: its result, the metrics of the --compare result if one was given, and the cloze items."""
 
     result: BenchResult
     before: dict[str, float] | None
+    cloze: Sequence[ClozeItem] = ()
 
 
 def bench_run(
@@ -616,14 +622,19 @@ def bench_run(
         "model": lm.name if lm is not None else None,
         "min_confidence": o.min_confidence,
     }
+    recorder = Recorder(lm, o.min_confidence) if o.cloze else None
     result = run_bench(
         cases,
+        recorder,
         lm=lm,
         min_confidence=o.min_confidence,
         progress=progress,
         settings=settings,
         load_seconds=loaded if lm is not None else 0.0,
     )
+    items = cloze_of(cases, recorder) if recorder is not None else []
+    if recorder is not None:
+        result = replace(result, cloze=cloze_json(items))
     if o.json_path is not None:
         write_all({o.json_path: result.to_json()})
     if o.plot is not None:
@@ -634,4 +645,4 @@ def bench_run(
         sources = ["this run", *(str(p) for p in o.fit_with)]
         cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
         write_all({o.fit_calibration: cmap.to_json()})
-    return BenchRun(result, old)
+    return BenchRun(result, old, tuple(items))

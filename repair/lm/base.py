@@ -148,7 +148,7 @@ def first_words(text: str, n: int) -> str:
     return m.group().rstrip() if m and m.group().strip() else text[: len(m.group()) if m else 0]
 
 
-def shared_length(a: Sequence[int], b: Sequence[int]) -> int:
+def shared_length(a: Sequence[object], b: Sequence[object]) -> int:
     """How many leading items ``a`` and ``b`` have in common.
 
     >>> shared_length([1, 2, 3], [1, 2, 4, 5])

@@ -42,7 +42,7 @@ BIN_PRIOR_EDITS = 4.0
 GROUP_PRIOR_EDITS = 10.0
 ECE_BINS = 10
 # what `decide` names a winning candidate's source (spans.Candidate.source) in the calibration groups
-SOURCE_NAMES = {"ref": "reference", "lm": "model", "pronoun": "pronoun", "delete": "delete"}
+SOURCE_NAMES = {"ref": "reference", "lm": "model", "pronoun": "pronoun", "delete": "delete", "story": "story"}
 
 
 @dataclass(frozen=True)

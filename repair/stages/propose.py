@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from repair.edits import Evidence
 from repair.lm import LanguageModel
+from repair.lm.base import shared_length
 from repair.stages.align import Alignment
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Candidate, Proposal, Suspect
@@ -37,6 +39,7 @@ SOURCE_PRIOR = {
     "delete": math.log(0.6),  # a duplicate's extra copy
     "pronoun": math.log(0.3),
     "lm": math.log(0.08),
+    "story": math.log(0.08),  # ranked by the model like its own fillers: only where they come from differs
 }
 MAX_CANDIDATES = 24
 # generate fillers when the detector's prior reaches this, or a cheap candidate is this close to the original
@@ -51,13 +54,23 @@ OWN_WEIGHT = 0.5
 KEEP_BONUS_NATS = 1.5
 # a "sentence" can be a whole text without full stops: the context stops this far from the span
 MAX_CONTEXT_CHARS = 1500
+CONTEXT_SENTENCES = 1  # whole sentences of left context before the span's own (the model's window clips it)
 # fillers asked of the model per gap and length: 6 -> 4 cost 0.2 points of content F0.5 (bench --no-refs)
 # and a fifth of the model work
 LM_PROPOSALS = 4
+LM_LENGTHS: tuple[int, ...] = (1, 2)  # words per filler asked of the model (one only where one is likely)
 # log-prior of a pronoun that agrees with another name nearby, not with the pasted one, against one that does:
 # a coreference step pastes the name its pronoun meant, but other pipelines paste any name
 OTHER_ANTECEDENT_NATS = -1.0
 _NAMEISH = re.compile(r"\d|^[A-Z]")
+# Words the story itself offers for a span: a pasted-over word usually occurs elsewhere in the document or
+# in another outlet's copy, between the same neighbours. A phrase of up to STORY_WORDS words counts when
+# the story has it after the span's left neighbours and/or before its right ones, STORY_MIN_ANCHOR tokens
+# of them at least; the best anchored STORY_MAX go to the model with the other candidates.
+STORY_WORDS = 3
+STORY_ANCHOR = 2  # neighbour tokens compared on each side
+STORY_MIN_ANCHOR = 2
+STORY_MAX = 8
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,7 @@ def propose(
     spans = list(document.sentences)
     known = _known_words(text, alignment)
     names = Names(document.mentions, document.classes, document.entities)
+    story = _story_tokens(document, alignment)
     out: list[Proposal] = []
     for s in suspects:
         s2, raw = _widen_for_deletion(text, s)
@@ -95,7 +109,10 @@ def propose(
         cands = _cheap(text, s2, raw, ctx, known, pronouns_for(text, s2.start, s2.start + len(raw), names, spans))
         ranked = _rank(s2, cands, ctx, lm)
         if lm is not None and _worth_generating(s2, ranked):
-            fresh = _generated(text, s2, raw, ctx, lm, known, {c.text for c in cands})
+            seen = {c.text for c in cands}
+            fresh = _generated(text, s2, raw, ctx, lm, known, seen) + _from_story(
+                document, s2, raw, ctx, known, story, seen
+            )
             if fresh:
                 ranked = sorted(ranked + _rank(s2, fresh, ctx, lm), key=lambda c: (-c.score, c.text))
         out.append(Proposal(s2, tuple(ranked[:MAX_CANDIDATES])))
@@ -123,7 +140,7 @@ def _widen_for_deletion(text: str, s: Suspect) -> tuple[Suspect, str]:
 
 def _context(text: str, spans: list[tuple[int, int]], s: Suspect) -> Context:
     k = sentence_at(spans, s.start)
-    left_start = spans[k - 1][0] if k > 0 else spans[k][0] if spans else 0
+    left_start = spans[max(0, k - CONTEXT_SENTENCES)][0] if spans else 0
     end = max(spans[k][1], s.end) if spans else len(text)
     left_start, end = max(left_start, s.start - MAX_CONTEXT_CHARS), min(end, s.end + MAX_CONTEXT_CHARS)
     left = " ".join(text[left_start : s.start].split())
@@ -259,9 +276,77 @@ def _generated(
     """The model's own fillers of one or two words (one for a duplicate's first copy)."""
     pool = _Pool(text, s, raw, ctx, known)
     # two-word fillers only where two words are plausible: a gap, or a span of two or more words
-    for n in (1, 2) if s.kind == "gap" or len(raw.split()) > 1 or s.score >= TWO_WORD_MIN_PRIOR else (1,):
+    for n in LM_LENGTHS if s.kind == "gap" or len(raw.split()) > 1 or s.score >= TWO_WORD_MIN_PRIOR else (1,):
         for words, _ in lm.propose(ctx.left.rstrip(), _right_for_lm(ctx), n, LM_PROPOSALS):
             pool.add(words, "lm")
+    return [c for c in _unique(pool.found) if c.text not in seen]
+
+
+def _story_tokens(document: Document, alignment: Alignment) -> tuple[tuple[str, ...], ...]:
+    """The tokens of the document (as the `Document` has them) and of every reference, one row per text."""
+    refs = (tuple(t.text for t in tokenize(r.normalized.text)) for r in alignment.refs)
+    return (tuple(t.text for t in document.tokens), *refs)
+
+
+def story_phrases(
+    left: Sequence[str], right: Sequence[str], story: Sequence[Sequence[str]], skip: str = ""
+) -> list[tuple[str, int]]:
+    """Phrases of up to `STORY_WORDS` words the story has between tokens like ``left`` and ``right``, with how
+    many neighbour tokens match (best first; ``skip`` is the span's own wording). A phrase that opens with
+    the span's left neighbour is not offered: put in place, it would say that word twice ("keep keep its").
+
+    >>> story = [("he", "said", "its", "alliance", "held", "."), ("keep", "its", "alliance", "with", "Syria")]
+    >>> story_phrases(("keep",), ("alliance", "with"), story, skip="Russia")
+    [('its', 3)]
+    """
+    lo_left = [w.lower() for w in left[-STORY_ANCHOR:]][::-1]  # nearest first
+    lo_right = [w.lower() for w in right[:STORY_ANCHOR]]
+    found: dict[str, tuple[int, int]] = {}  # phrase -> (anchor tokens, occurrences)
+    for row in story:
+        lower = [w.lower() for w in row]
+        for i in range(len(row)):
+            if lo_left and lower[i] == lo_left[0]:
+                continue  # every phrase from here opens with the left neighbour
+            for n in range(1, STORY_WORDS + 1):
+                if i + n > len(row) or not WORD_TOKEN.match(row[i + n - 1]):
+                    break
+                a = shared_length(lower[:i][::-1], lo_left) + shared_length(lower[i + n :], lo_right)
+                if a < STORY_MIN_ANCHOR:
+                    continue
+                words = list(row[i : i + n])
+                if words[0][:1].isupper() and i > 0 and row[i - 1] in '.!?"“”' and words[0].lower() in lower:
+                    words[0] = words[0].lower()  # capitalized only because it opened a sentence
+                phrase = " ".join(words)
+                if phrase != skip:
+                    old = found.get(phrase, (0, 0))
+                    found[phrase] = (max(old[0], a), old[1] + 1)
+    return [(p, a) for p, (a, _) in sorted(found.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))]
+
+
+WORD_TOKEN = re.compile(r"\w")
+
+
+def _from_story(
+    document: Document,
+    s: Suspect,
+    raw: str,
+    ctx: Context,
+    known: set[str],
+    story: Sequence[Sequence[str]],
+    seen: set[str],
+) -> list[Candidate]:
+    """Fillers the document or a reference offers for the span (`story_phrases`), best anchored first."""
+    if s.kind not in ("gap", "substitution"):
+        return []
+    tokens = document.tokens
+    k = bisect_right(tokens, s.start, key=lambda t: t.end)  # the first token not wholly before the span
+    left = [t.text for t in tokens[max(0, k - STORY_ANCHOR) : k]]
+    j = bisect_left(tokens, s.end, key=lambda t: t.start)  # the first token after it
+    right = [t.text for t in tokens[j : j + STORY_ANCHOR]]
+    pool = _Pool(document.text, s, raw, ctx, known)
+    why = "the story has these words between the same neighbours"
+    for phrase, anchor in story_phrases(left, right, story, " ".join(raw.split()))[:STORY_MAX]:
+        pool.add(phrase, "story", (Evidence("story", f"{why} ({anchor} tokens)"),))
     return [c for c in _unique(pool.found) if c.text not in seen]
 
 
@@ -293,7 +378,7 @@ def _reading_fit(reading: str, s: Suspect, text: str) -> str:
 
 
 def _unique(cands: list[Candidate]) -> list[Candidate]:
-    order = {"keep": 0, "ref": 1, "delete": 2, "drop": 3, "pronoun": 4, "lm": 5}
+    order = {"keep": 0, "ref": 1, "delete": 2, "drop": 3, "pronoun": 4, "story": 5, "lm": 6}
     best: dict[str, Candidate] = {}
     for c in cands:
         old = best.get(c.text)

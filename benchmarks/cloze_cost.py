@@ -1,0 +1,74 @@
+"""The cloze view (`repair bench --cloze`) of the damaged cases alone, with the model work they took.
+
+    OMP_NUM_THREADS=1 python benchmarks/cloze_cost.py --first-seed 3 [--no-refs] [--json out.json]
+    ... --set repair.lm.PROPOSE_STARTS=128 --set repair.stages.propose.LM_PROPOSALS=8   # a variant, no edit
+
+Candidate generation is what moves the cloze numbers, and its cost is tokens through the
+model: this runs only the damaged copies (the clean runs count false edits, which need the
+whole `repair bench`), counts every forward pass and token (`bench_model.Counted`) and prints
+the cloze table with tokens per damaged case. Compare variants by these numbers, not by time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench_model import Counted
+from rich.console import Console
+
+from repair.bench.bench import EXAMPLE, example_cases
+from repair.bench.cloze import Recorder, cloze_json, cloze_of, cloze_table
+from repair.lm import load_model
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first-seed", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--no-refs", action="store_true")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=NUMBER", help="override a constant")
+    args = parser.parse_args(argv)
+    for setting in args.set:
+        name, value = setting.split("=", 1)
+        module, attr = name.rsplit(".", 1)
+        old = getattr(importlib.import_module(module), attr)
+        setattr(
+            importlib.import_module(module),
+            attr,
+            type(old)(float(value)) if not isinstance(old, tuple) else tuple(int(v) for v in value.split(",")),
+        )
+    cases = [
+        c
+        for c in example_cases(EXAMPLE, seeds=args.seeds, refs=not args.no_refs, first_seed=args.first_seed)
+        if not c.clean
+    ]
+    lm: Any = Counted(load_model(None))
+    recorder = Recorder(lm, DEFAULT_MIN_CONFIDENCE)
+    for c in cases:
+        print(c.name, file=sys.stderr)
+        recorder(c.input, c.refs)
+    items = cloze_of(cases, recorder)
+    console = Console(width=120)
+    console.print(cloze_table(items))
+    cost = {
+        "set": args.set,
+        "cases": len(cases),
+        "passes": lm.passes,
+        "tokens": lm.tokens,
+        "tokens_per_case": lm.tokens / len(cases),
+    }
+    console.print(cost)
+    if args.json:
+        args.json.write_text(json.dumps({"cost": cost, "cloze": cloze_json(items)}, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
