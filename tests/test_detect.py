@@ -5,6 +5,7 @@ from __future__ import annotations
 from repair.stages.align import Alignment
 from repair.stages.detect import detect, duplicate_suspects, mention_suspects
 from repair.stages.normalize import Normalized
+from repair.text.document import Document
 from repair.text.entities import entity_keys, find_mentions, split_pasted
 from repair.text.layer import Layer
 from repair.text.tokens import tokenize
@@ -18,21 +19,21 @@ def spans(text: str, found: list) -> list[str]:  # type: ignore[type-arg]
 
 def test_duplicated_name_and_article_are_suspects() -> None:
     text = "Washington believes Assad Assad must go, and it was clear the the U.S. had no role."
-    found = duplicate_suspects(text, tokenize(text), EMPTY, None)
+    found = duplicate_suspects(text, tokenize(text), EMPTY, None, Document.of(text))
     assert spans(text, found) == ["Assad ", "the "]
     assert all(s.kind == "duplicate" and s.score > 0.6 for s in found)
 
 
 def test_grammatical_repeat_is_weighed_not_condemned() -> None:
     text = "He said that that was the end, and she had had enough."
-    found = duplicate_suspects(text, tokenize(text), EMPTY, None)
+    found = duplicate_suspects(text, tokenize(text), EMPTY, None, Document.of(text))
     assert spans(text, found) == ["that ", "had "]
     assert all(s.score < 0.5 for s in found)
 
 
 def test_multiword_repeat_is_one_suspect() -> None:
     text = "Officials said the U.S. the U.S. would act."
-    found = duplicate_suspects(text, tokenize(text), EMPTY, None)
+    found = duplicate_suspects(text, tokenize(text), EMPTY, None, Document.of(text))
     assert spans(text, found) == ["the U.S. "]
 
 
@@ -49,7 +50,7 @@ def test_pasted_name_after_possessive_outranks_a_subject_name() -> None:
         "The strikes refocused the world’s Assad on the war. Assad denied it."
     )
     found: dict[str, float] = {}
-    for s in mention_suspects(text, tokenize(text), EMPTY, None):
+    for s in mention_suspects(text, tokenize(text), EMPTY, None, Document.of(text)):
         found[text[s.start : s.end]] = max(found.get(text[s.start : s.end], 0.0), s.score)
     assert found["Assad"] > found.get("Tillerson", 0.0)
 
@@ -66,7 +67,7 @@ def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
 
 def _mention_priors(text: str) -> dict[str, float]:
     found: dict[str, float] = {}
-    for s in mention_suspects(text, tokenize(text), EMPTY, None):
+    for s in mention_suspects(text, tokenize(text), EMPTY, None, Document.of(text)):
         found[text[s.start : s.end]] = max(found.get(text[s.start : s.end], 0.0), s.score)
     return found
 

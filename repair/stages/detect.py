@@ -26,7 +26,7 @@ from repair.text.english import (
     SPEECH_VERBS,
     SUBJECT_PRONOUNS,
 )
-from repair.text.entities import Mention, entity_keys, find_mentions, split_pasted
+from repair.text.entities import Mention
 from repair.text.sentences import OPENING_TOKENS, sentence_spans
 from repair.text.tokens import Token
 
@@ -161,7 +161,7 @@ def gap_suspects(
     toks: Sequence[Token],
     alignment: Alignment,
     surprisal: list[float] | None,
-    document: Document | None = None,
+    document: Document,
 ) -> list[Suspect]:
     """Gaps come from `normalize` (runs of spaces); nothing more to find here."""
     return []
@@ -172,7 +172,7 @@ def duplicate_suspects(
     toks: Sequence[Token],
     alignment: Alignment,
     surprisal: list[float] | None,
-    document: Document | None = None,
+    document: Document,
 ) -> list[Suspect]:
     """An n-gram (n = 1..4) repeated at once: "Assad Assad", "the the", "the U.S. the U.S."."""
     out: list[Suspect] = []
@@ -214,11 +214,10 @@ def mention_suspects(
     toks: Sequence[Token],
     alignment: Alignment,
     surprisal: list[float] | None,
-    document: Document | None = None,
+    document: Document,
 ) -> list[Suspect]:
     """Names of the document standing where grammar wants something else ("maintain Russia alliance")."""
-    mentions = split_pasted(find_mentions(text), text) if document is None else list(document.mentions)
-    keys = entity_keys(mentions) if document is None else document.entities
+    mentions, keys = document.mentions, document.entities
     usage = article_usage(mentions)
     by_start = {t.start: i for i, t in enumerate(toks)}
     by_end = {t.end: i for i, t in enumerate(toks)}
@@ -328,13 +327,13 @@ def surprisal_suspects(
     toks: Sequence[Token],
     alignment: Alignment,
     surprisal: list[float] | None,
-    document: Document | None = None,
+    document: Document,
 ) -> list[Suspect]:
     """Function words where the sentence breaks: "he said. he But", "are not our how"."""
     if surprisal is None:
         return []
     out: list[Suspect] = []
-    for s, e in sentence_spans(text) if document is None else document.sentences:
+    for s, e in document.sentences:
         scored: list[tuple[float, int, dict[str, float]]] = []
         for i, t in enumerate(toks):
             if not s <= t.start < e or t.text.lower() not in FUNCTION_WORDS or i + 1 >= len(toks):
@@ -387,7 +386,7 @@ def reference_suspects(
     toks: Sequence[Token],
     alignment: Alignment,
     surprisal: list[float] | None,
-    document: Document | None = None,
+    document: Document,
 ) -> list[Suspect]:
     """Spans where the references covering a passage agree on a different, damage-like reading."""
     return [
@@ -404,7 +403,7 @@ def reference_suspects(
     ]
 
 
-Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None", "Document | None"], list[Suspect]]
+Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None", Document], list[Suspect]]
 DETECTORS: tuple[Detector, ...] = (
     gap_suspects,
     duplicate_suspects,
