@@ -13,6 +13,12 @@ import repair.cli
 import repair.corpus.chunks
 
 
+def stream_in_small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send even a small input down the streamed path, cut into several chunks."""
+    monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
+    monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+
+
 def no_loading(spec: str | None) -> None:
     raise AssertionError("the model was loaded")
 
@@ -23,8 +29,7 @@ def test_fix_without_the_model_repairs_the_surface_and_never_loads_it(
 ) -> None:
     monkeypatch.setattr(repair.cli, "load_lm", no_loading)
     if streamed:
-        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
-        monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+        stream_in_small_chunks(monkeypatch)
     src = tmp_path / "story.txt"
     src.write_text(damaged_text, encoding="utf-8")
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--no-model"])
@@ -141,8 +146,7 @@ def test_fix_into_a_log_ends_with_a_plain_progress_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damaged_text: str, streamed: bool
 ) -> None:
     if streamed:
-        monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
-        monkeypatch.setattr(repair.corpus.chunks, "DEFAULT_CHUNK_CHARS", 2_000)
+        stream_in_small_chunks(monkeypatch)
     src = tmp_path / "story.txt"
     src.write_text(damaged_text, encoding="utf-8")
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--no-model"])
