@@ -8,7 +8,7 @@ from functools import partial
 from typing import Protocol
 
 from repair.edits import Edit, apply_edits
-from repair.lm import LanguageModel
+from repair.lm import TOGETHER_TASKS, LanguageModel
 from repair.stages.align import Alignment, Reference, align
 from repair.stages.calibrate import CalibrationMap, default_map
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
@@ -18,9 +18,9 @@ from repair.stages.propose import propose
 from repair.stages.spans import Proposal, Suspect
 from repair.text.document import Document
 
-# suspects proposed for between two progress reports: the model's own wave (lm/causal.py TOGETHER_TASKS), so the
-# merged passes are the ones a single call makes
-PROPOSE_WAVE = 32
+# suspects proposed for between two progress reports: the model's own wave, so the merged passes are
+# the ones a single call makes
+PROPOSE_WAVE = TOGETHER_TASKS
 
 
 class Progress(Protocol):

@@ -9,6 +9,7 @@ torch and transformers are imported inside functions so that ``import repair`` s
 """
 
 from repair.lm.base import LanguageModel, ModelError
+from repair.lm.causal import TOGETHER_TASKS
 from repair.lm.load import load_model
 
-__all__ = ["LanguageModel", "ModelError", "load_model"]
+__all__ = ["TOGETHER_TASKS", "LanguageModel", "ModelError", "load_model"]
