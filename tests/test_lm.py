@@ -382,3 +382,20 @@ def test_the_cli_reports_a_bad_model_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "model folder not found: /nonexistent" in lines[0]
     assert "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.txt"]
+
+
+@pytest.mark.model
+def test_surprisal_of_a_text_longer_than_the_window(default_lm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text over the model's window is read in overlapping windows: every word gets a surprisal, and the
+    first window's words the same as when the whole text fits (a first window one token short lost them all)."""
+    from repair.lm import causal
+
+    text = "The talks in Geneva ended without a deal, and the envoy said he would return next week. " * 4
+    whole = default_lm.surprisal(text)
+    monkeypatch.setattr(causal, "SURPRISAL_WINDOW", 32)
+    monkeypatch.setattr(causal, "SURPRISAL_STRIDE", 24)
+    windowed = default_lm.surprisal(text)
+    well_formed_surprisal(text, windowed)
+    assert [(s, e) for s, e, _ in windowed] == [(s, e) for s, e, _ in whole]
+    first = 31  # tokens scored by the first window: all of its tokens but the document start
+    assert all(abs(a[2] - b[2]) <= tolerance(default_lm, 1e-3) for a, b in zip(windowed[:first], whole[:first]))

@@ -490,7 +490,8 @@ class CausalLM:
         with torch.inference_mode():
             while done < len(seq) - 1:
                 # Window over seq positions [lo, hi); it scores seq[done+1:hi] with the rest as context.
-                hi = min(len(seq), done + 1 + (SURPRISAL_WINDOW if done == 0 else SURPRISAL_STRIDE))
+                # the first window is a whole one from the start; the token at done is context after it
+                hi = min(len(seq), SURPRISAL_WINDOW if done == 0 else done + 1 + SURPRISAL_STRIDE)
                 lo = max(0, hi - SURPRISAL_WINDOW)
                 hidden = decoder(input_ids=torch.tensor([seq[lo:hi]])).last_hidden_state[0]
                 rows = hidden[done - lo : hi - 1 - lo]
