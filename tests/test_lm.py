@@ -398,4 +398,5 @@ def test_surprisal_of_a_text_longer_than_the_window(default_lm: Any, monkeypatch
     well_formed_surprisal(text, windowed)
     assert [(s, e) for s, e, _ in windowed] == [(s, e) for s, e, _ in whole]
     first = 31  # tokens scored by the first window: all of its tokens but the document start
-    assert all(abs(a[2] - b[2]) <= tolerance(default_lm, 1e-3) for a, b in zip(windowed[:first], whole[:first]))
+    near = tolerance(default_lm, 1e-3)
+    assert all(abs(a[2] - b[2]) <= near for a, b in zip(windowed[:first], whole[:first], strict=True))

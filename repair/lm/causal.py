@@ -489,10 +489,11 @@ class CausalLM:
         done = 0  # tokens of seq[1:] already scored
         with torch.inference_mode():
             while done < len(seq) - 1:
-                # Window over seq positions [lo, hi); it scores seq[done+1:hi] with the rest as context.
-                # the first window is a whole one from the start; the token at done is context after it
+                # Window over seq positions [lo, hi); it scores seq[done+1:hi] with the rest as context: the
+                # first one from the start, each later one with the last WINDOW - STRIDE tokens before it
+                # (a whole window back would read a text of 1.1 windows twice to score its last tenth)
                 hi = min(len(seq), SURPRISAL_WINDOW if done == 0 else done + 1 + SURPRISAL_STRIDE)
-                lo = max(0, hi - SURPRISAL_WINDOW)
+                lo = 0 if done == 0 else done + 1 - (SURPRISAL_WINDOW - SURPRISAL_STRIDE)
                 hidden = decoder(input_ids=torch.tensor([seq[lo:hi]])).last_hidden_state[0]
                 rows = hidden[done - lo : hi - 1 - lo]
                 values[done : hi - 1] = -token_logprobs(head, rows, torch.tensor(seq[done + 1 : hi]))

@@ -89,6 +89,11 @@ FUNCTION_WEIGHTS: dict[str, float] = {
 MIN_FUNCTION_PRIOR = 0.2
 # a name with no sign of being pasted is not worth the model's time
 MIN_MENTION_PRIOR = 0.2
+# Sentences of left context each sentence's surprisal is read with; None: the whole document before it, read
+# in one pass (the model's windows). A window of the sentence before made the model read every sentence
+# twice, and its higher surprisals sent more suspects to proposing: the whole document took 39% fewer model
+# tokens on held-out seed 3 at the same content F0.5 (benchmarks/README.md, "Throughput with the model").
+SURPRISAL_LEFT_SENTENCES: int | None = None
 
 
 def detect(
@@ -112,15 +117,19 @@ def detect(
 def token_surprisal(
     text: str, toks: Sequence[Token], lm: LanguageModel, sentences: Sequence[tuple[int, int]] | None = None
 ) -> list[float]:
-    """Surprisal (nats) of each word token given the sentence before it and the previous sentence.
+    """Surprisal (nats) of each word token given the text before it (see `SURPRISAL_LEFT_SENTENCES`).
 
     A token's surprisal is that of its first model piece: how unexpected the word is where it stands.
-    All sentence windows go to the model in one batch.
+    All windows go to the model in one batch.
     """
     out = [0.0] * len(toks)
     starts = {t.start: i for i, t in enumerate(toks)}
     spans = sentence_spans(text) if sentences is None else sentences
-    windows = [(spans[k - 1][0] if k > 0 else s, s, e) for k, (s, e) in enumerate(spans)]
+    if SURPRISAL_LEFT_SENTENCES is None:
+        windows = [(0, 0, len(text))]
+    else:
+        n = SURPRISAL_LEFT_SENTENCES
+        windows = [(spans[max(0, k - n)][0], s, e) for k, (s, e) in enumerate(spans)]
     scored = lm.surprisal_many([" ".join(text[left:e].split()) for left, _, e in windows])
     for (left, s, e), pieces in zip(windows, scored, strict=True):
         # surprisal is computed on the whitespace-folded window: map its chars back by walking both
