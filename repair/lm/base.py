@@ -15,9 +15,11 @@ from repair.text.sentences import WINDOW_BREAK_RE
 MIN_LEFT_CHARS = 60
 MAX_LEFT_CHARS = 300
 
-# The right context is not cut shorter: scoring on only its first 6 words (a third fewer tokens)
-# cost 3 points of content correction F0.5 on `repair bench --seeds 1 --limit 8 --no-refs`.
-MAX_RIGHT_CHARS = 60
+# The right context a filler is scored with: its first few words carry what ranks fillers. 60 -> 20 chars
+# took 28% fewer model tokens on held-out seed 3 (with refs) at content F0.5 0.338 -> 0.359, and with the
+# whole-document surprisal equal F0.5 over seeds 3-5 (benchmarks/README.md, "Throughput with the model").
+# (An older cut to 6 words had cost 3 points on `--seeds 1 --limit 8 --no-refs`, before story candidates.)
+MAX_RIGHT_CHARS = 20
 
 # A model proposes blind to the right context, so it drafts many first words and lets the next
 # few words of the right context rank them.
