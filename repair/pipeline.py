@@ -14,7 +14,7 @@ from repair.stages.calibrate import CalibrationMap, default_map
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
 from repair.stages.detect import detect
 from repair.stages.normalize import Normalized, normalize
-from repair.stages.propose import propose
+from repair.stages.propose import Story, propose
 from repair.stages.spans import Proposal, Suspect
 from repair.text.document import Document
 
@@ -108,10 +108,11 @@ def propose_all(
     """
     if lm is None or len(suspects) < 2:
         return propose(doc, suspects, alignment, lm, document)
+    story = Story.of(document, alignment)
     out: list[Proposal] = []
     for i in range(0, len(suspects), PROPOSE_WAVE):
         wave = suspects[i : i + PROPOSE_WAVE]
-        parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document) for s in wave])
+        parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document, story) for s in wave])
         out += (p for part in parts for p in part)
         progress("proposing", i + len(wave), len(suspects))
     return tuple(out)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 
 from repair.edits import Evidence
 from repair.lm import LanguageModel
-from repair.lm.base import shared_length
 from repair.stages.align import Alignment
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Candidate, Proposal, Suspect
@@ -88,20 +87,22 @@ def propose(
     alignment: Alignment,
     lm: LanguageModel | None,
     document: Document | None = None,
+    story: Story | None = None,
 ) -> tuple[Proposal, ...]:
     """Ranked candidates per suspect, best first.
 
     Cheap candidates (the references' readings, deletion, pronouns) are weighed first;
     the model is asked to generate fillers only where the span stays suspect, since
-    generation costs far more than scoring. ``document`` is `Document.of(doc.text)`, built
-    here unless the caller has it already.
+    generation costs far more than scoring. ``document`` is `Document.of(doc.text)` and ``story``
+    `Story.of(document, alignment)`, built here unless the caller has them already (a caller
+    proposing suspect by suspect builds them once).
     """
     text = doc.text
     document = Document.of(text) if document is None else document
+    story = Story.of(document, alignment) if story is None else story
     spans = list(document.sentences)
-    known = _known_words(text, alignment)
+    known = story.known
     names = Names(document.mentions, document.classes, document.entities)
-    story = _story_tokens(document, alignment)
     out: list[Proposal] = []
     for s in suspects:
         s2, raw = _widen_for_deletion(text, s)
@@ -154,16 +155,10 @@ def _context(text: str, spans: list[tuple[int, int]], s: Suspect) -> Context:
     return Context(left, right_folded, sentence_start)
 
 
-def _known_words(text: str, alignment: Alignment) -> set[str]:
-    """Words a candidate may use when they look like names or numbers: those the document or a reference has."""
-    pool = [text] + [r.normalized.text for r in alignment.refs]
-    return {w for t in pool for w in re.findall(r"[\w’'.\-]+", t)}
-
-
 class _Pool:
     """Candidates for one span, spaced to fit, with names and numbers checked against what is known."""
 
-    def __init__(self, text: str, s: Suspect, raw: str, ctx: Context, known: set[str]) -> None:
+    def __init__(self, text: str, s: Suspect, raw: str, ctx: Context, known: frozenset[str]) -> None:
         self.text, self.s, self.ctx, self.known = text, s, ctx, known
         self.trail = text[s.start : s.end][len(raw) :]  # the space taken in by _widen_for_deletion
         self.found: list[Candidate] = []
@@ -185,7 +180,7 @@ def _cheap(
     s: Suspect,
     raw: str,
     ctx: Context,
-    known: set[str],
+    known: frozenset[str],
     pronouns: Sequence[tuple[str, float, str]] = (),
 ) -> list[Candidate]:
     """The original, the references' exact readings, deletion, and the pronouns that could stand for a pasted name."""
@@ -271,7 +266,7 @@ def pronoun_slots(text: str, start: int, end: int) -> tuple[str, ...]:
 
 
 def _generated(
-    text: str, s: Suspect, raw: str, ctx: Context, lm: LanguageModel, known: set[str], seen: set[str]
+    text: str, s: Suspect, raw: str, ctx: Context, lm: LanguageModel, known: frozenset[str], seen: set[str]
 ) -> list[Candidate]:
     """The model's own fillers of one or two words (one for a duplicate's first copy)."""
     pool = _Pool(text, s, raw, ctx, known)
@@ -282,45 +277,90 @@ def _generated(
     return [c for c in _unique(pool.found) if c.text not in seen]
 
 
-def _story_tokens(document: Document, alignment: Alignment) -> tuple[tuple[str, ...], ...]:
-    """The tokens of the document (as the `Document` has them) and of every reference, one row per text."""
-    refs = (tuple(t.text for t in tokenize(r.normalized.text)) for r in alignment.refs)
-    return (tuple(t.text for t in document.tokens), *refs)
+@dataclass(frozen=True)
+class Story:
+    """What the document and its references say, read once per document: every suspect's proposal uses it.
+
+    ``rows`` are the tokens of the document (as the `Document` has them) and of each reference, ``lower``
+    the same lowercased, ``where`` each lowercased token's (row, position)s; ``known`` the words a candidate
+    may use when they look like names or numbers.
+    """
+
+    rows: tuple[tuple[str, ...], ...]
+    lower: tuple[tuple[str, ...], ...]
+    where: dict[str, tuple[tuple[int, int], ...]]
+    known: frozenset[str]
+
+    @classmethod
+    def of(cls, document: Document, alignment: Alignment) -> Story:
+        texts = [document.text] + [r.normalized.text for r in alignment.refs]
+        refs = [tuple(t.text for t in tokenize(r.normalized.text)) for r in alignment.refs]
+        known = frozenset(w for t in texts for w in re.findall(r"[\w’'.\-]+", t))
+        return cls.from_rows([tuple(t.text for t in document.tokens), *refs], known)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[str]], known: frozenset[str] = frozenset()) -> Story:
+        lower = tuple(tuple(w.lower() for w in row) for row in rows)
+        where: dict[str, list[tuple[int, int]]] = {}
+        for r, row in enumerate(lower):
+            for i, w in enumerate(row):
+                where.setdefault(w, []).append((r, i))
+        return cls(tuple(tuple(row) for row in rows), lower, {w: tuple(p) for w, p in where.items()}, known)
 
 
-def story_phrases(
-    left: Sequence[str], right: Sequence[str], story: Sequence[Sequence[str]], skip: str = ""
-) -> list[tuple[str, int]]:
+def story_phrases(left: Sequence[str], right: Sequence[str], story: Story, skip: str = "") -> list[tuple[str, int]]:
     """Phrases of up to `STORY_WORDS` words the story has between tokens like ``left`` and ``right``, with how
     many neighbour tokens match (best first; ``skip`` is the span's own wording). A phrase that opens with
     the span's left neighbour is not offered: put in place, it would say that word twice ("keep keep its").
 
-    >>> story = [("he", "said", "its", "alliance", "held", "."), ("keep", "its", "alliance", "with", "Syria")]
-    >>> story_phrases(("keep",), ("alliance", "with"), story, skip="Russia")
+    >>> rows = [("he", "said", "its", "alliance", "held", "."), ("keep", "its", "alliance", "with", "Syria")]
+    >>> story_phrases(("keep",), ("alliance", "with"), Story.from_rows(rows), skip="Russia")
     [('its', 3)]
     """
     lo_left = [w.lower() for w in left[-STORY_ANCHOR:]][::-1]  # nearest first
     lo_right = [w.lower() for w in right[:STORY_ANCHOR]]
     found: dict[str, tuple[int, int]] = {}  # phrase -> (anchor tokens, occurrences)
-    for row in story:
-        lower = [w.lower() for w in row]
-        for i in range(len(row)):
-            if lo_left and lower[i] == lo_left[0]:
-                continue  # every phrase from here opens with the left neighbour
-            for n in range(1, STORY_WORDS + 1):
-                if i + n > len(row) or not WORD_TOKEN.match(row[i + n - 1]):
-                    break
-                a = shared_length(lower[:i][::-1], lo_left) + shared_length(lower[i + n :], lo_right)
-                if a < STORY_MIN_ANCHOR:
-                    continue
-                words = list(row[i : i + n])
-                if words[0][:1].isupper() and i > 0 and row[i - 1] in '.!?"“”' and words[0].lower() in lower:
-                    words[0] = words[0].lower()  # capitalized only because it opened a sentence
-                phrase = " ".join(words)
-                if phrase != skip:
-                    old = found.get(phrase, (0, 0))
-                    found[phrase] = (max(old[0], a), old[1] + 1)
+    for r, i in _anchored_starts(story, lo_left, lo_right):
+        row, lower = story.rows[r], story.lower[r]
+        if lo_left and lower[i] == lo_left[0]:
+            continue  # every phrase from here opens with the left neighbour
+        for n in range(1, STORY_WORDS + 1):
+            if i + n > len(row) or not WORD_TOKEN.match(row[i + n - 1]):
+                break
+            a = _matching(lower, i - 1, -1, lo_left) + _matching(lower, i + n, 1, lo_right)
+            if a < STORY_MIN_ANCHOR:
+                continue
+            words = list(row[i : i + n])
+            if words[0][:1].isupper() and i > 0 and row[i - 1] in '.!?"“”' and words[0].lower() in lower:
+                words[0] = words[0].lower()  # capitalized only because it opened a sentence
+            phrase = " ".join(words)
+            if phrase != skip:
+                old = found.get(phrase, (0, 0))
+                found[phrase] = (max(old[0], a), old[1] + 1)
     return [(p, a) for p, (a, _) in sorted(found.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))]
+
+
+def _anchored_starts(story: Story, lo_left: Sequence[str], lo_right: Sequence[str]) -> list[tuple[int, int]]:
+    """Every (row, position) a phrase anchored by at least one neighbour can start at, in story order: right
+    after the left neighbour, or one to `STORY_WORDS` tokens before the right one (from the index, not a scan
+    of the whole story for each suspect)."""
+    if STORY_MIN_ANCHOR < 1:
+        return [(r, i) for r, row in enumerate(story.rows) for i in range(len(row))]
+    starts = {(r, p + 1) for r, p in story.where.get(lo_left[0], ())} if lo_left else set()
+    if lo_right:
+        starts |= {(r, p - n) for r, p in story.where.get(lo_right[0], ()) for n in range(1, STORY_WORDS + 1)}
+    return sorted((r, i) for r, i in starts if 0 <= i < len(story.rows[r]))
+
+
+def _matching(row: Sequence[str], start: int, step: int, want: Sequence[str]) -> int:
+    """How many of ``want`` match ``row`` from ``start`` on, going by ``step``, until the first that does not."""
+    n = 0
+    for w in want:
+        j = start + n * step
+        if not 0 <= j < len(row) or row[j] != w:
+            break
+        n += 1
+    return n
 
 
 WORD_TOKEN = re.compile(r"\w")
@@ -331,8 +371,8 @@ def _from_story(
     s: Suspect,
     raw: str,
     ctx: Context,
-    known: set[str],
-    story: Sequence[Sequence[str]],
+    known: frozenset[str],
+    story: Story,
     seen: set[str],
 ) -> list[Candidate]:
     """Fillers the document or a reference offers for the span (`story_phrases`), best anchored first."""
