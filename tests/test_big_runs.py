@@ -56,7 +56,7 @@ def test_a_long_input_says_how_long_the_model_takes_and_how_to_go_faster(
     if streamed:
         monkeypatch.setattr(repair.corpus.chunks, "BIG_INPUT_BYTES", 0)
     src = tmp_path / "long.txt"
-    src.write_text("\n\n".join([damaged_text] * 4), encoding="utf-8")
+    src.write_text("\n\n".join([damaged_text] * 8), encoding="utf-8")  # over 2 minutes at the estimated rate
     run = CliRunner().invoke(repair.cli.app, ["fix", str(src)])
     assert run.exit_code == 0, run.stderr
     note = " ".join(run.stderr.split())
