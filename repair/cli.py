@@ -602,6 +602,8 @@ def bench(
         cloze=cloze,
     )
     with user_errors():
+        if no_model and model is not None:
+            raise UserError("give --model or --no-model, not both")
         run = bench_run(
             options,
             lambda: None if no_model else load_lm(model),

@@ -256,3 +256,10 @@ def test_false_edits_of_kinds_the_benchmark_never_damages_are_counted_apart(case
     words = next(c.words for c in run_bench(cases, run).cases if c.clean)
     assert m["false_per_1k_clean"] == pytest.approx(2000 / words, abs=1e-3)
     assert m["false_per_1k_clean_judged"] == pytest.approx(1000 / words, abs=1e-3)
+
+
+def test_bench_with_model_and_no_model_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "--no-model", "--model", "smollm2", "--json", str(tmp_path / "b.json")])
+    assert result.exit_code == 2
+    assert "--no-model" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "b.json").exists()
