@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from repair.edits import Evidence
 from repair.lm import LanguageModel
+from repair.lm.base import shared_length
 from repair.stages.align import Alignment
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Candidate, Proposal, Suspect
@@ -327,7 +328,8 @@ def story_phrases(left: Sequence[str], right: Sequence[str], story: Story, skip:
         for n in range(1, STORY_WORDS + 1):
             if i + n > len(row) or not WORD_TOKEN.match(row[i + n - 1]):
                 break
-            a = _matching(lower, i - 1, -1, lo_left) + _matching(lower, i + n, 1, lo_right)
+            before, after = lower[max(0, i - len(lo_left)) : i][::-1], lower[i + n : i + n + len(lo_right)]
+            a = shared_length(before, lo_left) + shared_length(after, lo_right)
             if a < STORY_MIN_ANCHOR:
                 continue
             words = list(row[i : i + n])
@@ -350,17 +352,6 @@ def _anchored_starts(story: Story, lo_left: Sequence[str], lo_right: Sequence[st
     if lo_right:
         starts |= {(r, p - n) for r, p in story.where.get(lo_right[0], ()) for n in range(1, STORY_WORDS + 1)}
     return sorted((r, i) for r, i in starts if 0 <= i < len(story.rows[r]))
-
-
-def _matching(row: Sequence[str], start: int, step: int, want: Sequence[str]) -> int:
-    """How many of ``want`` match ``row`` from ``start`` on, going by ``step``, until the first that does not."""
-    n = 0
-    for w in want:
-        j = start + n * step
-        if not 0 <= j < len(row) or row[j] != w:
-            break
-        n += 1
-    return n
 
 
 WORD_TOKEN = re.compile(r"\w")
