@@ -124,11 +124,11 @@ def token_surprisal(
     """
     out = [0.0] * len(toks)
     starts = {t.start: i for i, t in enumerate(toks)}
-    spans = sentence_spans(text) if sentences is None else sentences
     if SURPRISAL_LEFT_SENTENCES is None:
         windows = [(0, 0, len(text))]
     else:
         n = SURPRISAL_LEFT_SENTENCES
+        spans = sentence_spans(text) if sentences is None else sentences
         windows = [(spans[max(0, k - n)][0], s, e) for k, (s, e) in enumerate(spans)]
     scored = lm.surprisal_many([" ".join(text[left:e].split()) for left, _, e in windows])
     for (left, s, e), pieces in zip(windows, scored, strict=True):
