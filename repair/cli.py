@@ -110,6 +110,12 @@ class UserError(Exception):
     """Raised inside commands for anything the user can fix; exits 2."""
 
 
+def refuse_model_with_no_model(model: str | None, no_model: bool) -> None:
+    """The one usage error of `ModelOpt` and `NoModelOpt` given together (fix, batch, bench)."""
+    if no_model and model is not None:
+        raise UserError("give --model or --no-model, not both")
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and exit code 2."""
@@ -196,8 +202,7 @@ def fix(
     from repair.views.progress import Meter
 
     with user_errors():
-        if no_model and model is not None:
-            raise UserError("give --model or --no-model, not both")
+        refuse_model_with_no_model(model, no_model)
         done = fix_file(
             input_path,
             list(ref or []),
@@ -602,8 +607,7 @@ def bench(
         cloze=cloze,
     )
     with user_errors():
-        if no_model and model is not None:
-            raise UserError("give --model or --no-model, not both")
+        refuse_model_with_no_model(model, no_model)
         run = bench_run(
             options,
             lambda: None if no_model else load_lm(model),
@@ -664,8 +668,7 @@ def batch(
     from repair.views.progress import documents_progress
 
     with user_errors():
-        if no_model and model is not None:
-            raise UserError("give --model or --no-model, not both")
+        refuse_model_with_no_model(model, no_model)
         name, factory = lm_choice(model, no_model=no_model)
         plan = plan_batch(input_path, out_dir, refs_path=refs, model=name, min_confidence=min_confidence, top_k=top_k)
         bad = sum(1 for d in plan.docs if d.problem)
