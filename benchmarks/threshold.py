@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from repair.bench.bench import Judged
-from repair.bench.score import TOKENIZATION
+from repair.bench.score import TOKENIZATION, Tally
 from repair.stages.calibrate import CalibrationMap
 
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -46,9 +46,16 @@ def sweep(doc: dict[str, Any], cmap: CalibrationMap, thresholds: tuple[float, ..
         ok = sum(j.correct for clean, j in applied if not clean)
         hyp = sum(1 for clean, _ in applied if not clean)
         false = sum(not j.correct for clean, j in applied if clean)
-        p, r = (ok / hyp if hyp else 0.0), (ok / gold if gold else 0.0)
-        f = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
-        rows.append({"threshold": t, "p": p, "r": r, "f05": f, "false_per_1k": 1000 * false / clean_words})
+        tally = Tally(hyp=hyp, hyp_ok=ok, gold=gold, gold_ok=ok)  # the bench's P / R / F0.5, its conventions too
+        rows.append(
+            {
+                "threshold": t,
+                "p": tally.precision,
+                "r": tally.recall,
+                "f05": tally.f05,
+                "false_per_1k": 1000 * false / clean_words,
+            }
+        )
     return rows
 
 
