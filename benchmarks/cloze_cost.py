@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     lm: Any = Counted(load_model(None))
     recorder = Recorder(lm, DEFAULT_MIN_CONFIDENCE)
+    cpu = time.process_time()
     for c in cases:
         print(c.name, file=sys.stderr)
         recorder(c.input, c.refs)
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "passes": lm.passes,
         "tokens": lm.tokens,
         "tokens_per_case": lm.tokens / len(cases),
+        "cpu_s": round(time.process_time() - cpu, 1),
     }
     console.print(cost)
     if args.json:
