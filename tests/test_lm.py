@@ -388,15 +388,104 @@ def test_the_cli_reports_a_bad_model_in_one_line(tmp_path: Path) -> None:
 def test_surprisal_of_a_text_longer_than_the_window(default_lm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A text over the model's window is read in overlapping windows: every word gets a surprisal, and the
     first window's words the same as when the whole text fits (a first window one token short lost them all)."""
-    from repair.lm import causal
+    from repair.lm import context
 
     text = "The talks in Geneva ended without a deal, and the envoy said he would return next week. " * 4
     whole = default_lm.surprisal(text)
-    monkeypatch.setattr(causal, "SURPRISAL_WINDOW", 32)
-    monkeypatch.setattr(causal, "SURPRISAL_STRIDE", 24)
+    monkeypatch.setattr(context, "WINDOW", 32)
+    monkeypatch.setattr(context, "STRIDE", 24)
     windowed = default_lm.surprisal(text)
     well_formed_surprisal(text, windowed)
     assert [(s, e) for s, e, _ in windowed] == [(s, e) for s, e, _ in whole]
     first = 31  # tokens scored by the first window: all of its tokens but the document start
     near = tolerance(default_lm, 1e-3)
     assert all(abs(a[2] - b[2]) <= near for a, b in zip(windowed[:first], whole[:first], strict=True))
+
+
+# ---------------------------------------------------------------- the document as every gap's left context
+
+
+def test_the_windows_score_every_token_once_with_context_carried_over() -> None:
+    from repair.lm import context
+
+    for n in (1, 500, 1023, 1024, 2000, 5000):
+        ranges = context.windows(n)
+        scored = [i for _, end, first in ranges for i in range(first, end)]
+        assert scored == list(range(n))
+        assert all(end - start <= context.WINDOW - 1 for start, end, _ in ranges)
+        assert all(first - start >= context.WINDOW - 1 - context.STRIDE for start, _, first in ranges[1:])
+        # a gap is read from the start of the window that scored the token after it
+        for p in range(0, n, 97):
+            start = next(s for s, end, first in ranges if first <= p < end)
+            assert context.window_start(p) == start
+
+
+@pytest.mark.model
+def test_a_gap_is_read_with_the_story_before_its_sentence(default_lm: Any) -> None:
+    """The model reads a gap with the document before it: a city the story named two sentences back is the
+    first filler, where the gap's sentence alone makes it guess another one."""
+    from repair.lm.base import window
+
+    story = (
+        "The ministers met in Vienna on Monday with delegates from forty countries. "
+        "Officials said the venue had been chosen for its neutrality. Hotels were full for a week. "
+        "On Tuesday the talks in"
+    )
+    right = " ended without a deal, and the envoys flew home."
+    sentence = window(story, right)[0]
+    assert "Vienna" not in sentence
+    assert default_lm.propose(story, right, 1, 4)[0][0].strip() == "Vienna"
+    assert default_lm.propose(sentence, right, 1, 4)[0][0].strip() != "Vienna"
+
+
+@pytest.mark.model
+def test_a_gap_in_a_document_read_whole_scores_as_if_read_alone(default_lm: Any) -> None:
+    """The surprisal pass keeps the document's windows, and a gap in it is read from them with no new pass
+    over its left context: the scores are those of reading the left context afresh."""
+    story = (
+        "Moscow said on Friday that Russia can maintain its alliance with Syria. "
+        "The statement came after the strikes, which the Kremlin called an act of aggression."
+    )
+    cut = story.index(" its alliance")
+    left, right = story[:cut], story[cut + len(" its") :]
+    default_lm.document = None
+    fresh = default_lm.score_parts(left, [" its", " the", " Russia"], right)
+    default_lm.surprisal(story)
+    assert default_lm.document is not None and default_lm.document.kept
+    passes = []
+    hook = default_lm.model.get_decoder().register_forward_hook(lambda *a: passes.append(1))
+    try:
+        default_lm._prefix_memo.clear()
+        default_lm._rest_memo.clear()
+        kept = default_lm.score_parts(left, [" its", " the", " Russia"], right)
+    finally:
+        hook.remove()
+    assert len(passes) == 1  # the candidates' pass; the left context came from the kept window
+    near = tolerance(default_lm, 1e-3)
+    assert all(abs(a - b) <= near for x, y in zip(fresh, kept, strict=True) for a, b in zip(x, y, strict=True))
+
+
+@pytest.mark.model
+def test_a_gap_in_a_window_not_kept_reads_the_window_again(default_lm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory bounds the windows kept (a big file's chunk has many): a gap in a window given up is read from
+    that window read anew, and scores as when the window was kept."""
+    from repair.lm import context
+
+    monkeypatch.setattr(context, "WINDOW", 32)
+    monkeypatch.setattr(context, "STRIDE", 24)
+    story = "The talks in Geneva ended without a deal, and the envoy said he would return next week. " * 3
+    cut = story.rindex(" envoy")
+    left, right = story[:cut], story[cut + len(" envoy") :]
+    default_lm.surprisal(story)
+    default_lm._prefix_memo.clear()
+    default_lm._rest_memo.clear()
+    kept = default_lm.score_parts(left, [" envoy", " minister"], right)
+    monkeypatch.setattr(context, "KEEP_BYTES", 1)  # nothing fits: every window is read again when a gap needs it
+    default_lm.surprisal(story)
+    assert default_lm.document is not None and not default_lm.document.kept
+    default_lm._prefix_memo.clear()
+    default_lm._rest_memo.clear()
+    again = default_lm.score_parts(left, [" envoy", " minister"], right)
+    near = tolerance(default_lm, 1e-3)
+    assert all(abs(a - b) <= near for x, y in zip(kept, again, strict=True) for a, b in zip(x, y, strict=True))
+    assert again[0][1] > again[1][1]  # "the envoy said he would return" reads on better than "the minister"

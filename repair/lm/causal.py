@@ -19,24 +19,32 @@ from repair.lm.base import (
     content_start,
     fit_filler,
     packs,
+    right_window,
     shared_length,
     space_after,
     trim_span,
-    window,
 )
-from repair.lm.llama import Block, Blocks, pack_mask
+from repair.lm.context import ATTEND_BACK, Document, Window, clip, windows
+from repair.lm.llama import Block, Blocks, KVCache, pack_mask
 from repair.lm.threads import CoreWatch, runs_reduced
 from repair.lm.together import HeadRequest, PassRequest, Together
 
 PACK_TOKENS = 256  # tokens packed side by side in one forward pass; their attention grows with its square
 REST_MEMO = 4096  # scored continuations kept: propose() ranks the fillers that score() then sees again
 HEAD_CHUNK = 512  # positions per output-projection call: each reads its 56 MB of weights, and holds 100 MB of scores
-SURPRISAL_WINDOW = 1024  # tokens per causal forward pass over a long text
-SURPRISAL_STRIDE = 768  # new tokens per window; the rest is context carried over
 
 # Rounds after the last word is drafted: one scores the drafts (a word may grow one piece meanwhile);
 # each further round lets a longer word grow a piece more, for a whole forward pass.
 PROPOSE_ROUNDS = 1
+
+# Drafts start from the first tokens that hold STARTS_MASS of the next-token mass, at least PROPOSE_STARTS and
+# at most STARTS_MAX of them.
+STARTS_MAX = 16
+STARTS_MASS = 0.9
+# Next tokens a draft of several words branches into while it grows (the drafts kept to the number of starts):
+# 1 -> 3 put 2-3-word originals among the candidates for 24% of the flagged, not 16% (held-out seed 3), for 4%
+# more model tokens.
+GROW_BRANCH = 3
 
 # drafts scored beyond the k asked for, in case the one-token look-ahead misjudges: the 2 spares of old
 # cost a tenth of the model work for 0.2 points of content F0.5 together with asking 4, not 6 (propose.py)
@@ -61,6 +69,55 @@ PREFIX_MEMO = (
 SURPRISAL_PACK = 1024  # tokens per pass when scoring many short texts (a cached context costs nothing there)
 NEW_WORD = re.compile(r"^ (?!_)\w[\w'’-]*$")
 WORD_PIECE = re.compile(r"^[\w'’-]+$")
+
+
+def _last_word_start(left: str) -> int:
+    """Where the run of spaces before the last word of ``left`` starts (0 if it has one word).
+
+    >>> _last_word_start("He said  we "), _last_word_start("word")
+    (7, 0)
+    """
+    stem = left.rstrip()
+    cut = max(stem.rfind(" "), 0)
+    while cut > 0 and stem[cut - 1].isspace():
+        cut -= 1
+    return cut
+
+
+def cached_length(cache: Any) -> int:
+    """Positions a cache holds: fewer than the positions before the new tokens when it keeps only the recent
+    ones (`KVCache.sink_and_recent`)."""
+    return int(cache.get_seq_length()) if cache is not None else 0
+
+
+def _likeliest(drafts: list[Draft], n: int) -> list[Draft]:
+    """At most ``n`` drafts still being drafted (the likeliest by their own log-probability), and all others:
+    branching words must not multiply the drafts a step reads."""
+    live = [d for d in drafts if d.state in ("grow", "check")]
+    if len(live) <= n:
+        return drafts
+    chosen = {id(d) for d in sorted(live, key=lambda d: -sum(d.lps))[:n]}
+    return [d for d in drafts if d.state not in ("grow", "check") or id(d) in chosen]
+
+
+def first_tokens(lp: torch.Tensor, k: int) -> Any:
+    """The first tokens worth drafting from the log-distribution ``lp`` (-inf where not allowed): as many of the
+    likeliest as hold `STARTS_MASS` of the allowed mass, between `PROPOSE_STARTS` (or k) and `STARTS_MAX`.
+
+    A peaked distribution (a function word is due) needs few drafts; a flat one (a content word) many.
+
+    >>> import torch
+    >>> len(first_tokens(torch.log_softmax(torch.arange(200.0), 0), 1).indices)
+    16
+    """
+    import torch
+
+    least = max(k, PROPOSE_STARTS)
+    top = torch.topk(lp, min(max(least, STARTS_MAX), lp.shape[0]))
+    share = torch.exp(top.values - torch.logsumexp(lp, 0)).cumsum(0)
+    wanted = int((share < STARTS_MASS).sum()) + 1
+    n = min(max(least, wanted), len(top.values))
+    return torch.return_types.topk((top.values[:n], top.indices[:n]))
 
 
 def head_logprobs(
@@ -140,6 +197,7 @@ class CausalLM:
         self._step_memo: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], torch.Tensor] = OrderedDict()
         self.cores = CoreWatch(fixed=runs_reduced(model))
         self._together: Together | None = None  # set while `run_together` runs tasks
+        self.document: Document | None = None  # the last document read whole: gaps in it reuse its windows
 
     def encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
@@ -185,7 +243,7 @@ class CausalLM:
                 out = self.model.get_decoder()(
                     input_ids=torch.tensor([[t for s in q.segments for t in s]]),
                     position_ids=pos.unsqueeze(0),
-                    attention_mask=pack_mask(owner, pos, q.context, q.shared),
+                    attention_mask=pack_mask(owner, pos, cached_length(q.cache), q.shared),
                     past_key_values=q.cache,
                     use_cache=q.cache is not None or q.shared,
                 )
@@ -200,12 +258,12 @@ class CausalLM:
             pos = torch.cat(
                 [torch.arange(len(s)) + q.context + (lead if q.shared and i else 0) for i, s in enumerate(q.segments)]
             )
-            context = q.context if q.cache is not None else 0
+            cached = cached_length(q.cache)
             start = len(ids)
             ids += [t for s in q.segments for t in s]
             positions.append(pos)
             blocks.append(
-                Block(start, len(ids), q.cache if context else None, pack_mask(owner, pos, context, q.shared), lead)
+                Block(start, len(ids), q.cache if cached else None, pack_mask(owner, pos, cached, q.shared), lead)
             )
         with torch.inference_mode():
             out = self.model.get_decoder()(
@@ -336,11 +394,13 @@ class CausalLM:
             cache.crop(-surplus)  # a negative count drops that many positions from the end
         return cache, reuse
 
-    def keep_prefix(self, prefix: Sequence[int], cache: Any, next_lp: torch.Tensor) -> None:
-        """Remember the cache after ``prefix`` (cut to it and compacted) and the log-probabilities after it."""
-        surplus = cache.get_seq_length() - len(prefix)
+    def keep_prefix(self, prefix: Sequence[int], cache: Any, held: int, next_lp: torch.Tensor) -> None:
+        """Remember the cache after ``prefix`` (cut to the ``held`` positions that are the prefix's, compacted)
+        and the log-probabilities after it. A pass extends its cache by every segment it reads, and a cache may
+        hold fewer positions than its prefix has tokens (`KVCache.sink_and_recent`)."""
+        surplus = cache.get_seq_length() - held
         if surplus:
-            cache.crop(-surplus)
+            cache.crop(-surplus)  # a negative count drops that many from the end (the only way transformers' caches go)
         for layer in cache.layers:  # the cut leaves views into the longer tensors: keep only what is used
             layer.keys, layer.values = layer.keys.clone(), layer.values.clone()
         # a row of a merged projection's output: a copy, or the memo would hold all of that output
@@ -355,14 +415,43 @@ class CausalLM:
         The caller gets its own copy of the cache, since a forward pass extends it in place.
         """
         key = tuple(prefix)
-        if key not in self._prefix_memo:
+        if key not in self._prefix_memo and not self.from_document(prefix):
             cache, reuse = self.prefix_base(prefix)
+            held = cached_length(cache) + len(prefix) - reuse
             hidden, cache = self.packed_pass([prefix[reuse:]], cache, reuse, shared=True)
             _, after = self.segment_logprobs(hidden, [[]], keep=[hidden.shape[0] - 1])
-            self.keep_prefix(prefix, cache, after[0])
+            self.keep_prefix(prefix, cache, held, after[0])
         self._prefix_memo.move_to_end(key)
         cache, next_lp = self._prefix_memo[key]
         return copy.deepcopy(cache), next_lp
+
+    def from_document(self, prefix: Sequence[int]) -> bool:
+        """Keep the state after ``prefix`` if it is a gap's left context in the document read last (the start of
+        one of its windows): the window's cache cut to it, and its hidden state there, give it with no pass over
+        the prefix (a window not kept is read again first); whether it was."""
+        found = self.document.window_of(prefix) if self.document is not None else None
+        if found is None or self.document is None:
+            return False
+        start, n = found
+        window = self.document.kept.get(start)
+        if window is None:
+            seq = self.document.seq(start)
+            hidden, cache = self.packed_pass([seq], None, 0, shared=True)
+            window = Window(cache, hidden)
+            self.document.keep(start, window, evict=True)
+        else:
+            self.document.kept.move_to_end(start)
+        if isinstance(window.cache, KVCache):
+            cache = window.cache.sink_and_recent(n, ATTEND_BACK)
+        else:
+            cache = copy.deepcopy(window.cache)
+            if cache.get_seq_length() > n:
+                cache.crop(n - cache.get_seq_length())
+        _, after = self.segment_logprobs(window.hidden[n - 1 : n], [[]], keep=[0])
+        self._prefix_memo[tuple(prefix)] = (cache, after[0].clone())
+        while len(self._prefix_memo) > PREFIX_MEMO:
+            self._prefix_memo.popitem(last=False)
+        return True
 
     # ------------------------------------------------ scoring fillers
 
@@ -393,25 +482,40 @@ class CausalLM:
 
     def split(self, left: str, candidates: Sequence[str], right: str) -> tuple[list[int], list[list[int]], list[int]]:
         """The gap as token ids: the prefix all candidates share, each candidate's continuation, and how many
-        of that continuation's tokens come before the right context."""
-        wl, wr = window(left, right)
-        texts = [wl + c + wr for c in candidates]
+        of that continuation's tokens come before the right context.
+
+        The left context is tokenized apart from its last word (a document's tokens are known already), and
+        only that word is tokenized with each candidate and the right context: a byte-level tokenizer never
+        joins a word to the space before the next, so the two give the tokens of the whole.
+        """
+        cut = _last_word_start(left)
+        head, tail = left[:cut], left[cut:]
+        wr = right_window(right)
+        texts = [tail + c + wr for c in candidates]
         encoded = self.encode(texts)
         shared = 0
         first_ids, first_offs = encoded[0]
         while (
             shared < len(first_ids)
-            and first_offs[shared][1] <= len(wl)
+            and first_offs[shared][1] <= len(tail)
             and all(len(ids) > shared and ids[shared] == first_ids[shared] for ids, _ in encoded)
         ):
             shared += 1
         rests: list[list[int]] = []
         owns: list[int] = []
         for text, c, (ids, offs) in zip(texts, candidates, encoded, strict=True):
-            edge = len(wl) + len(c)
+            edge = len(tail) + len(c)
             rests.append(ids[shared:])
             owns.append(sum(1 for s, e in offs[shared:] if content_start(text, s, e) < edge))
-        return [self.start_id, *first_ids[:shared]], rests, owns
+        return self.context_prefix(head, first_ids[:shared]), rests, owns
+
+    def context_prefix(self, left: str, more: Sequence[int] = ()) -> list[int]:
+        """The token ids a gap after ``left`` (then the tokens ``more``) is read with: the start token, then the
+        left context from the start of its window (`repair.lm.context.clip`)."""
+        ids = self.document.ids_of(left) if self.document is not None else None
+        if ids is None:
+            ids = self.encode([left])[0][0] if left else []
+        return [self.start_id, *clip([*ids, *more])]
 
     def continuations(self, prefix: list[int], rests: Sequence[Sequence[int]]) -> list[tuple[float, ...]]:
         """log p of each token of each rest after ``prefix``.
@@ -433,19 +537,20 @@ class CausalLM:
                 self._rest_memo.move_to_end((key, rest))
         for group in packs([len(r) for r in todo], PACK_TOKENS):
             segments = [todo[i] for i in group]
-            if key in self._prefix_memo:
+            if key in self._prefix_memo or self.from_document(prefix):
                 cache, first_lp = self.prefix_state(prefix)
                 hidden, _ = self.packed_pass(segments, cache, len(prefix))
                 inner, _ = self.segment_logprobs(hidden, segments)
             else:
                 cache, reuse = self.prefix_base(prefix)
                 lead = prefix[reuse:]
+                held = cached_length(cache) + len(lead)
                 hidden, cache = self.packed_pass([lead, *segments], cache, reuse, shared=True)
                 inner, after = self.segment_logprobs(
                     hidden, [lead, *segments], [len(lead)] + [0] * len(segments), keep=[len(lead) - 1]
                 )
                 first_lp = after[0]
-                self.keep_prefix(prefix, cache, first_lp)
+                self.keep_prefix(prefix, cache, held, first_lp)
                 inner = inner[1:]
             for rest, lps in zip(segments, inner, strict=True):
                 found[rest] = (float(first_lp[rest[0]]), *lps)
@@ -461,44 +566,44 @@ class CausalLM:
         return self.surprisal_many([text])[0]
 
     def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
-        """surprisal() of each text, short texts packed together into a few forward passes."""
+        """surprisal() of each text, short texts packed together into a few forward passes.
+
+        A text asked alone, or longer than a window, is read as a document (`read_document`): its windows are
+        kept for the gaps proposed in it next.
+        """
         self.cores.tune()
         encoded = self.encode(list(texts)) if texts else []
         seqs = [[self.start_id, *ids] for ids, _ in encoded]
-        short = [i for i, s in enumerate(seqs) if 1 < len(s) <= SURPRISAL_WINDOW]
+        alone = len(texts) == 1
+        short = [] if alone else [i for i, s in enumerate(seqs) if len(s) > 1 and len(windows(len(s) - 1)) == 1]
         values: dict[int, list[float]] = {i: [] for i in range(len(seqs))}
         for group in packs([len(seqs[i]) for i in short], SURPRISAL_PACK):
             chosen = [seqs[short[g]] for g in group]
             hidden, _ = self.packed_pass(chosen)
             for g, lps in zip(group, self.segment_logprobs(hidden, chosen)[0], strict=True):
                 values[short[g]] = [-v for v in lps]
-        for i, s in enumerate(seqs):
-            if len(s) > SURPRISAL_WINDOW:
-                values[i] = self.long_surprisal(s)
+        for i, (ids, offsets) in enumerate(encoded):
+            if i not in short and ids:
+                values[i] = self.read_document(texts[i], ids, [e for _, e in offsets])
         return [
             [(*trim_span(text, s, e), v) for (s, e), v in zip(offsets, values[i], strict=True)]
             for i, (text, (_, offsets)) in enumerate(zip(texts, encoded, strict=True))
         ]
 
-    def long_surprisal(self, seq: list[int]) -> list[float]:
-        """Surprisal of ``seq[1:]`` in overlapping windows, each scoring its new tokens with the rest as context."""
-        import torch
-
-        values = torch.zeros(len(seq) - 1)
-        decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
-        done = 0  # tokens of seq[1:] already scored
-        with torch.inference_mode():
-            while done < len(seq) - 1:
-                # Window over seq positions [lo, hi); it scores seq[done+1:hi] with the rest as context: the
-                # first one from the start, each later one with the last WINDOW - STRIDE tokens before it
-                # (a whole window back would read a text of 1.1 windows twice to score its last tenth)
-                hi = min(len(seq), SURPRISAL_WINDOW if done == 0 else done + 1 + SURPRISAL_STRIDE)
-                lo = 0 if done == 0 else done + 1 - (SURPRISAL_WINDOW - SURPRISAL_STRIDE)
-                hidden = decoder(input_ids=torch.tensor([seq[lo:hi]])).last_hidden_state[0]
-                rows = hidden[done - lo : hi - 1 - lo]
-                values[done : hi - 1] = -token_logprobs(head, rows, torch.tensor(seq[done + 1 : hi]))
-                done = hi - 1
-        return [float(v) for v in values]
+    def read_document(self, text: str, ids: Sequence[int], ends: Sequence[int]) -> list[float]:
+        """Surprisal of each token of ``text`` in overlapping windows (`repair.lm.context.windows`), each scoring
+        its new tokens with the rest as context; the windows are kept (within a budget) as `self.document`."""
+        document = Document(text, ids, ends, self.start_id)
+        values: list[float] = []
+        keeping = True
+        for start, _end, first in windows(len(ids)):
+            seq = document.seq(start)
+            hidden, cache = self.packed_pass([seq], None, 0, shared=keeping)
+            # position j of seq predicts seq[j + 1] = ids[start + j]: the window scores ids[first:end]
+            values += [-v for v in self.segment_logprobs(hidden, [seq], skip=[first - start])[0][0]]
+            keeping = keeping and document.keep(start, Window(cache, hidden))
+        self.document = document
+        return values
 
     # ------------------------------------------------ proposing fillers
 
@@ -524,18 +629,17 @@ class CausalLM:
         drafts to the best few at no cost; only those are scored with the next words of the
         right context, in the same packed pass as any draft still finishing its last word.
         """
-        import torch
 
         self.cores.tune()
         n_words = max(1, n_words)
-        wl, wr = window(left, right)
-        stem = wl.rstrip()
+        wr = right_window(right)
+        stem = left.rstrip()
         new, cont = self.word_masks()
-        prefix = [self.start_id, *(self.encode([stem])[0][0] if stem else [])]
+        prefix = self.context_prefix(stem)
         tail = tuple(self.encode([space_after(wr) + wr])[0][0]) if wr.strip() else ()
         _, next_lp = self.prefix_state(prefix)
         allowed = new if stem else new | cont
-        best = torch.topk(next_lp.masked_fill(~allowed, float("-inf")), max(k, PROPOSE_STARTS))
+        best = first_tokens(next_lp.masked_fill(~allowed, float("-inf")), k)
         drafts = [
             Draft((int(t),), (float(v),), 1, "check" if n_words == 1 else "grow")
             for t, v in zip(best.indices, best.values, strict=True)
@@ -554,7 +658,7 @@ class CausalLM:
                 if not score:
                     break
             kept = [d for d in drafts if d.state == "scored"] if score else [d for d in drafts if d not in probe]
-            drafts = kept + self.advance(prefix, probe, score, tail, n_words)
+            drafts = kept + _likeliest(self.advance(prefix, probe, score, tail, n_words), len(best.indices))
         ranked: dict[str, float] = {}
         for d in sorted((d for d in drafts if d.state == "scored"), key=lambda d: -d.score):
             words = " ".join(self.tokenizer.decode(list(d.tokens)).split())
@@ -613,9 +717,9 @@ class CausalLM:
         for d in probe:
             lp = dists[d.tokens]
             if d.state == "grow":  # until a draft has its words it may only extend words
-                tok = int(lp.masked_fill(~words_only, float("-inf")).argmax())
-                grown = d.extend(tok, float(lp[tok]), bool(new[tok]), "grow")
-                out.append(replace(grown, state="check") if grown.words >= n_words else grown)
+                for tok in lp.masked_fill(~words_only, float("-inf")).topk(GROW_BRANCH).indices.tolist():
+                    grown = d.extend(tok, float(lp[tok]), bool(new[tok]), "grow")
+                    out.append(replace(grown, state="check") if grown.words >= n_words else grown)
                 continue
             tok = int(lp.argmax())
             if cont[tok]:  # the last word goes on

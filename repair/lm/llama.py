@@ -80,6 +80,27 @@ class KVCache:
             if layer.keys is not None:
                 layer.keys, layer.values = layer.keys[..., :keep, :], layer.values[..., :keep, :]
 
+    def sink_and_recent(self, length: int, recent: int) -> KVCache:
+        """The first position (the start token, where attention rests when nothing else fits) and the last
+        ``recent`` of the first ``length``: views when that is all of them, else a copy of those kept.
+
+        The tokens after it keep their true positions: a cache may hold fewer positions than come before them.
+        """
+        import torch
+
+        if length <= recent + 1:
+            return KVCache([KVLayer(lay.keys[..., :length, :], lay.values[..., :length, :]) for lay in self.layers])
+        lo = length - recent
+        return KVCache(
+            [
+                KVLayer(
+                    torch.cat([layer.keys[..., :1, :], layer.keys[..., lo:length, :]], dim=-2),
+                    torch.cat([layer.values[..., :1, :], layer.values[..., lo:length, :]], dim=-2),
+                )
+                for layer in self.layers
+            ]
+        )
+
     def update(self, keys: Any, values: Any, index: int) -> tuple[Any, Any]:
         """Append a pass's keys and values to layer ``index``; all of that layer's, for attention."""
         import torch

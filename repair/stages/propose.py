@@ -52,9 +52,8 @@ OWN_WEIGHT = 0.5
 # the model would rewrite much clean text into something it likes better (`repair bench` counted ~39 false
 # edits per 1,000 clean words without this): the original wording gets this head start
 KEEP_BONUS_NATS = 1.5
-# a "sentence" can be a whole text without full stops: the context stops this far from the span
+# a "sentence" can be a whole text without full stops: the right context stops this far from the span
 MAX_CONTEXT_CHARS = 1500
-CONTEXT_SENTENCES = 1  # whole sentences of left context before the span's own (the model's window clips it)
 # fillers asked of the model per gap and length: 6 -> 4 cost 0.2 points of content F0.5 (bench --no-refs)
 # and a fifth of the model work
 LM_PROPOSALS = 4
@@ -71,6 +70,7 @@ STORY_WORDS = 3
 STORY_ANCHOR = 2  # neighbour tokens compared on each side
 STORY_MIN_ANCHOR = 2
 STORY_MAX = 8
+OPENING_MARKS = "“‘\"'(["
 
 
 @dataclass(frozen=True)
@@ -141,18 +141,19 @@ def _widen_for_deletion(text: str, s: Suspect) -> tuple[Suspect, str]:
 
 
 def _context(text: str, spans: list[tuple[int, int]], s: Suspect) -> Context:
+    """The whole text before the span (a model reads as much of it as it can use: a causal model the
+    window of its surprisal pass, a masked one its sentence) and the rest of the span's sentence."""
     k = sentence_at(spans, s.start)
-    left_start = spans[max(0, k - CONTEXT_SENTENCES)][0] if spans else 0
-    end = max(spans[k][1], s.end) if spans else len(text)
-    left_start, end = max(left_start, s.start - MAX_CONTEXT_CHARS), min(end, s.end + MAX_CONTEXT_CHARS)
-    left = " ".join(text[left_start : s.start].split())
-    if text[left_start : s.start][-1:].isspace() and left:
+    end = min(max(spans[k][1], s.end) if spans else len(text), s.end + MAX_CONTEXT_CHARS)
+    left = " ".join(text[: s.start].split())
+    if text[: s.start][-1:].isspace() and left:
         left += " "
     right = text[s.end : end]
     right_folded = " ".join(right.split())
     if right[:1].isspace() and right_folded:
         right_folded = " " + right_folded
-    sentence_start = not text[spans[k][0] : s.start].strip() if spans else True
+    # a sentence that opens with a quote mark or a bracket still opens with the span: "“It was ..."
+    sentence_start = not text[spans[k][0] : s.start].strip().strip(OPENING_MARKS) if spans else True
     return Context(left, right_folded, sentence_start)
 
 
