@@ -55,6 +55,17 @@ def test_pasted_name_after_possessive_outranks_a_subject_name() -> None:
     assert found["Assad"] > found.get("Tillerson", 0.0)
 
 
+def test_a_suspect_name_takes_its_title_along() -> None:
+    """"Mr Tillerson week's" was "last week's": the title came with the pasted name, so the suspect covers it."""
+    text = (
+        "Rex Tillerson flew to Moscow. Mr Tillerson said the talks would go on. "
+        "He told reporters Mr Tillerson week's attack was a crime, and Dr. Tillerson agreed."
+    )
+    found = spans(text, mention_suspects(text, tokenize(text), EMPTY, None, Document.of(text)))
+    assert "Mr Tillerson" in found
+    assert all(not f.endswith("Tillerson") or f.startswith(("Mr", "Dr", "Rex")) for f in found)
+
+
 def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
     from repair.stages.spans import Suspect
 

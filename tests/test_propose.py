@@ -51,6 +51,13 @@ def test_a_group_gets_their() -> None:
     assert offered(text, "Russians", 2) == ("their", "they")
 
 
+def test_a_pasted_name_with_its_title_gives_way_to_a_pronoun_whole() -> None:
+    """A coreference step pastes the mention with its title: "Mr Tillerson" stands where "he" stood, so the
+    pronoun replaces the title too ("said Mr he" would be no repair)."""
+    text = "Rex Tillerson flew to Moscow on Monday. Officials said Mr Tillerson would meet Mr. Putin there."
+    assert offered(text, "Mr Tillerson", 0, agreeing=True) == ("he",)
+
+
 def test_no_pronoun_stands_in_a_first_mention() -> None:
     text = "The talks ended. Tillerson said the plan would work. Nobody agreed."
     assert offered(text, "Tillerson", 0) == ()

@@ -22,6 +22,7 @@ from repair.text.english import (
     CLOSED_CLASS,
     DETERMINERS,
     FUNCTION_WORDS,
+    HONORIFICS,
     PREPOSITIONS,
     SPEECH_VERBS,
     SUBJECT_PRONOUNS,
@@ -247,7 +248,7 @@ def mention_suspects(
             continue
         out.append(
             Suspect(
-                m.start,
+                toks[with_honorific(toks, first)].start,
                 m.end,
                 "substitution",
                 prior,
@@ -256,6 +257,23 @@ def mention_suspects(
             )
         )
     return out
+
+
+def with_honorific(toks: Sequence[Token], first: int) -> int:
+    """The first token of a name with the honorific before it ("Mr Tillerson", "Dr. Who"): a pasted name
+    comes with its title, and a pronoun restored in its place takes the title's place too.
+
+    >>> from repair.text.tokens import tokenize
+    >>> toks = tokenize("Then Mr. Tillerson and Mr Assad and Assad")
+    >>> [with_honorific(toks, i) for i in (3, 6, 8)]
+    [1, 5, 8]
+    """
+    dotted = first > 1 and toks[first - 1].text == "." and toks[first - 1].start == toks[first - 2].end
+    i = first - 1 if dotted else first
+    before = toks[i - 1] if i > 0 else None
+    if before is not None and before.text.lower() in HONORIFICS and before.text[0].isupper():
+        return i - 1
+    return first
 
 
 def _weigh(feats: dict[str, float], bias: float, weights: dict[str, float]) -> dict[str, float]:

@@ -20,7 +20,7 @@ from repair.stages.align import Alignment
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Candidate, Proposal, Suspect
 from repair.text.document import Document
-from repair.text.english import CLAUSE_OPENERS, NOT_NOUNS, SUBJECT_VERBS
+from repair.text.english import CLAUSE_OPENERS, HONORIFICS, NOT_NOUNS, SUBJECT_VERBS
 from repair.text.entities import (
     PRONOUN_FORMS,
     Mention,
@@ -69,6 +69,7 @@ _NAMEISH = re.compile(r"\d|^[A-Z]")
 STORY_WORDS = 3
 STORY_ANCHOR = 2  # neighbour tokens compared on each side
 STORY_MIN_ANCHOR = 2
+HONORIFIC_RE = re.compile(rf"^(?:{'|'.join(sorted(HONORIFICS))})\.?\s+", re.IGNORECASE)
 STORY_MAX = 8
 OPENING_MARKS = "“‘\"'(["
 
@@ -228,7 +229,7 @@ def pronouns_for(
     ("made it clear"). A text's first mention of a name is never a paste.
     """
     inside = [m for m in find_mentions(text[start:end]) if m.key]
-    if len(inside) != 1 or text[start:end].strip() != inside[0].text:
+    if len(inside) != 1 or HONORIFIC_RE.sub("", text[start:end].strip()) != inside[0].text:
         return ()
     key = inside[0].key
     if not any(m.end <= start and same_entity(m.key, key) for m in names.mentions):

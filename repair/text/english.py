@@ -128,6 +128,9 @@ TITLES = frozenset(
     "spokesman spokeswoman ambassador director chief leader pope".split()
 )
 
+# the titles that go with a name wherever it stands, so a pasted name brings them along ("Mr Tillerson week's")
+HONORIFICS = frozenset("mr mrs ms dr".split())
+
 # titles that say a person is a woman, for the pronouns that point back to her
 FEMALE_TITLES = frozenset("mrs ms queen princess duchess lady".split())
 
