@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_batch import make_corpus  # type: ignore[import-not-found]
-from bench_model import Counted  # type: ignore[import-not-found]
+from bench_batch import make_corpus
+from bench_model import Counted
 
 from repair.corpus.batch import run_batch
 from repair.lm import load_model
@@ -69,7 +69,7 @@ def plain_pass_cpu(lm: Any, texts: list[str]) -> tuple[float, int]:
     """CPU seconds of one forward pass over each text (windows of the model's surprisal size), and its tokens."""
     import torch
 
-    from repair.lm.causal import SURPRISAL_WINDOW
+    from repair.lm.context import WINDOW as SURPRISAL_WINDOW
 
     def once() -> tuple[float, int]:
         tokens = 0
