@@ -56,7 +56,7 @@ def test_pasted_name_after_possessive_outranks_a_subject_name() -> None:
 
 
 def test_a_suspect_name_takes_its_title_along() -> None:
-    """"Mr Tillerson week's" was "last week's": the title came with the pasted name, so the suspect covers it."""
+    """In "Mr Tillerson week's" (was "last week's") the title came with the pasted name: the suspect covers it."""
     text = (
         "Rex Tillerson flew to Moscow. Mr Tillerson said the talks would go on. "
         "He told reporters Mr Tillerson week's attack was a crime, and Dr. Tillerson agreed."
