@@ -405,6 +405,12 @@ def test_surprisal_of_a_text_longer_than_the_window(default_lm: Any, monkeypatch
 # ---------------------------------------------------------------- the document as every gap's left context
 
 
+def forget_gaps(lm: Any) -> None:
+    """Drop the left contexts and continuations the model keeps between gaps, so the next gap is read anew."""
+    lm._prefix_memo.clear()
+    lm._rest_memo.clear()
+
+
 def test_the_windows_score_every_token_once_with_context_carried_over() -> None:
     from repair.lm import context
 
@@ -455,14 +461,39 @@ def test_a_gap_in_a_document_read_whole_scores_as_if_read_alone(default_lm: Any)
     passes = []
     hook = default_lm.model.get_decoder().register_forward_hook(lambda *a: passes.append(1))
     try:
-        default_lm._prefix_memo.clear()
-        default_lm._rest_memo.clear()
+        forget_gaps(default_lm)
         kept = default_lm.score_parts(left, [" its", " the", " Russia"], right)
     finally:
         hook.remove()
     assert len(passes) == 1  # the candidates' pass; the left context came from the kept window
     near = tolerance(default_lm, 1e-3)
     assert all(abs(a - b) <= near for x, y in zip(fresh, kept, strict=True) for a, b in zip(x, y, strict=True))
+
+
+@pytest.mark.model
+def test_a_gap_scores_the_same_whatever_gap_of_the_document_was_read_before(
+    default_lm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gap read from a document's window keeps only the start token and the last positions before it; a later
+    left context that shares only the document's first words must not be read on from those positions."""
+    from repair.lm import causal
+
+    monkeypatch.setattr(causal, "ATTEND_BACK", 8)
+    story = (
+        "The talks in Geneva ended without a deal on Friday, and the envoy said he would return next week "
+        "to meet the foreign ministers of Russia and Iran, who back the government in Damascus."
+    )
+    left = story[: story.index(" envoy")] + " chief"  # not the document's words: read on its own
+    late = story.rindex(" government")
+    default_lm.document = None
+    forget_gaps(default_lm)
+    fresh = default_lm.score_parts(left, [" said", " told"], " he would return")
+    forget_gaps(default_lm)
+    default_lm.surprisal(story)
+    default_lm.score_parts(story[:late], [" government", " army"], " in Damascus.")
+    after = default_lm.score_parts(left, [" said", " told"], " he would return")
+    near = tolerance(default_lm, 1e-3)
+    assert all(abs(a - b) <= near for x, y in zip(fresh, after, strict=True) for a, b in zip(x, y, strict=True))
 
 
 @pytest.mark.model
@@ -477,14 +508,12 @@ def test_a_gap_in_a_window_not_kept_reads_the_window_again(default_lm: Any, monk
     cut = story.rindex(" envoy")
     left, right = story[:cut], story[cut + len(" envoy") :]
     default_lm.surprisal(story)
-    default_lm._prefix_memo.clear()
-    default_lm._rest_memo.clear()
+    forget_gaps(default_lm)
     kept = default_lm.score_parts(left, [" envoy", " minister"], right)
     monkeypatch.setattr(context, "KEEP_BYTES", 1)  # nothing fits: every window is read again when a gap needs it
     default_lm.surprisal(story)
     assert default_lm.document is not None and not default_lm.document.kept
-    default_lm._prefix_memo.clear()
-    default_lm._rest_memo.clear()
+    forget_gaps(default_lm)
     again = default_lm.score_parts(left, [" envoy", " minister"], right)
     near = tolerance(default_lm, 1e-3)
     assert all(abs(a - b) <= near for x, y in zip(kept, again, strict=True) for a, b in zip(x, y, strict=True))

@@ -385,6 +385,11 @@ class CausalLM:
         base, reuse, surplus = None, 0, 0
         for other, (cache, _) in self._prefix_memo.items():
             common = min(shared_length(other, prefix), len(prefix) - 1)
+            held = cached_length(cache)
+            # a cache from a document's window holds only the start token and its last positions
+            # (`from_document`): cut back past those, it would hold other positions than the shared ones
+            if held < len(other) and len(other) - common >= held - 1:
+                continue
             if common > reuse:
                 base, reuse, surplus = cache, common, len(other) - common
         if base is None:
