@@ -408,6 +408,9 @@ class CausalLM:
             cache.crop(-surplus)  # a negative count drops that many from the end (the only way transformers' caches go)
         for layer in cache.layers:  # the cut leaves views into the longer tensors: keep only what is used
             layer.keys, layer.values = layer.keys.clone(), layer.values.clone()
+        self._remember(prefix, cache, next_lp)
+
+    def _remember(self, prefix: Sequence[int], cache: Any, next_lp: torch.Tensor) -> None:
         # a row of a merged projection's output: a copy, or the memo would hold all of that output
         self._prefix_memo[tuple(prefix)] = (cache, next_lp.clone())
         while len(self._prefix_memo) > PREFIX_MEMO:
@@ -434,18 +437,18 @@ class CausalLM:
         """Keep the state after ``prefix`` if it is a gap's left context in the document read last (the start of
         one of its windows): the window's cache cut to it, and its hidden state there, give it with no pass over
         the prefix (a window not kept is read again first); whether it was."""
-        found = self.document.window_of(prefix) if self.document is not None else None
-        if found is None or self.document is None:
+        document = self.document
+        found = document.window_of(prefix) if document is not None else None
+        if document is None or found is None:
             return False
         start, n = found
-        window = self.document.kept.get(start)
+        window = document.kept.get(start)
         if window is None:
-            seq = self.document.seq(start)
-            hidden, cache = self.packed_pass([seq], None, 0, shared=True)
+            hidden, cache = self.packed_pass([document.seq(start)], None, 0, shared=True)
             window = Window(cache, hidden)
-            self.document.keep(start, window, evict=True)
+            document.keep(start, window, evict=True)
         else:
-            self.document.kept.move_to_end(start)
+            document.kept.move_to_end(start)
         if isinstance(window.cache, KVCache):
             cache = window.cache.sink_and_recent(n, ATTEND_BACK)
         else:
@@ -453,9 +456,7 @@ class CausalLM:
             if cache.get_seq_length() > n:
                 cache.crop(n - cache.get_seq_length())
         _, after = self.segment_logprobs(window.hidden[n - 1 : n], [[]], keep=[0])
-        self._prefix_memo[tuple(prefix)] = (cache, after[0].clone())
-        while len(self._prefix_memo) > PREFIX_MEMO:
-            self._prefix_memo.popitem(last=False)
+        self._remember(prefix, cache, after[0])
         return True
 
     # ------------------------------------------------ scoring fillers
@@ -629,12 +630,12 @@ class CausalLM:
         """Up to k fillers of about ``n_words`` words for the gap, best first, each with its score().
 
         A causal model cannot see the right context while generating: it drafts the best first
-        words after the left context and extends each greedily to ``n_words`` words. The step
+        words after the left context and extends each to ``n_words`` words by its `GROW_BRANCH`
+        likeliest next tokens, keeping as many drafts as it started with. The step
         that ends a draft also gives the chance of the token after the gap, which cuts the
         drafts to the best few at no cost; only those are scored with the next words of the
         right context, in the same packed pass as any draft still finishing its last word.
         """
-
         self.cores.tune()
         n_words = max(1, n_words)
         wr = right_window(right)

@@ -123,13 +123,13 @@ NOT_NAMES = frozenset(
 # the lower-case words inside a name ("Bashar al-Assad", "Osama bin Laden")
 CONNECTORS = frozenset({"of", "al", "bin", "de", "von", "van", "der", "la", "le", "del"})
 
-TITLES = frozenset(
-    "president secretary minister prime chancellor king queen prince general gen senator sen rep mr mrs ms dr "
-    "spokesman spokeswoman ambassador director chief leader pope".split()
-)
-
 # the titles that go with a name wherever it stands, so a pasted name brings them along ("Mr Tillerson week's")
 HONORIFICS = frozenset("mr mrs ms dr".split())
+
+TITLES = HONORIFICS | frozenset(
+    "president secretary minister prime chancellor king queen prince general gen senator sen rep "
+    "spokesman spokeswoman ambassador director chief leader pope".split()
+)
 
 # titles that say a person is a woman, for the pronouns that point back to her
 FEMALE_TITLES = frozenset("mrs ms queen princess duchess lady".split())
