@@ -40,6 +40,7 @@ class EditListWriter:
             "model": model,
             "min_confidence": min_confidence,
         }
+        self.head = head  # what the tests check against the schema, with each edit as it is added
         self.out = out
         self.count = 0
         out.write(json.dumps(head, ensure_ascii=False, indent=1).removesuffix("\n}") + ',\n "edits": [')
