@@ -60,7 +60,7 @@ def cli_runs(work: Path) -> dict[str, dict[str, float | int | str]]:
 
 def throughput(copies: int, use_model: bool) -> dict[str, float | int | str]:
     """Words per second of the pipeline over damaged copies, the model loaded once."""
-    from repair.bench.bench import example_cases
+    from repair.bench.cases import example_cases
     from repair.pipeline import repair_text
     from repair.text.tokens import tokenize
 

@@ -1,6 +1,7 @@
 """The cloze view (`repair bench --cloze`) of the damaged cases alone, with the model work they took.
 
     OMP_NUM_THREADS=1 python benchmarks/cloze_cost.py --first-seed 3 [--no-refs] [--json out.json]
+    OMP_NUM_THREADS=1 python benchmarks/cloze_cost.py --stories ../shared/stories [--quick] [--no-refs]
     ... --set repair.lm.PROPOSE_STARTS=128 --set repair.stages.propose.LM_PROPOSALS=8   # a variant, no edit
 
 Candidate generation is what moves the cloze numbers, and its cost is tokens through the
@@ -22,8 +23,8 @@ from typing import Any
 from bench_model import Counted
 from rich.console import Console
 
-from repair.bench.bench import EXAMPLE, example_cases
-from repair.bench.cloze import Recorder, cloze_json, cloze_of, cloze_table
+from repair.bench.bench import BenchOptions, bench_cases, pipeline_repairer, run_case
+from repair.bench.cloze import ClozeItem, cloze_json, cloze_table, loss_table
 from repair.lm import load_model
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--no-refs", action="store_true")
+    parser.add_argument("--stories", type=Path, help="a stories folder: its held-out stories instead of the example")
+    parser.add_argument("--quick", action="store_true", help="with --stories: the first few stories only")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=NUMBER", help="override a constant")
     args = parser.parse_args(argv)
@@ -45,19 +48,19 @@ def main(argv: list[str] | None = None) -> int:
             attr,
             type(old)(float(value)) if not isinstance(old, tuple) else tuple(int(v) for v in value.split(",")),
         )
-    cases = [
-        c
-        for c in example_cases(EXAMPLE, seeds=args.seeds, refs=not args.no_refs, first_seed=args.first_seed)
-        if not c.clean
-    ]
+    options = BenchOptions(
+        stories_dir=args.stories, quick=args.quick, seeds=args.seeds, first_seed=args.first_seed, refs=not args.no_refs
+    )
+    cases = [c for c in bench_cases(options)[0] if not c.clean]
     lm: Any = Counted(load_model(None))
-    recorder = Recorder(lm, DEFAULT_MIN_CONFIDENCE)
+    run = pipeline_repairer(lm, DEFAULT_MIN_CONFIDENCE)
     cpu = time.process_time()
+    items: list[ClozeItem] = []
     for c in cases:
         print(c.name, file=sys.stderr)
-        recorder(c.input, c.refs)
-    items = cloze_of(cases, recorder)
+        items += run_case(c, run).items
     console = Console(width=120)
+    console.print(loss_table(items))
     console.print(cloze_table(items))
     cost = {
         "set": args.set,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repair.bench.bench import DAMAGED_PREFIX, EXAMPLE
+from repair.bench.cases import DAMAGED_PREFIX, EXAMPLE
 from repair.bench.corrupt import corrupt
 from repair.edits import Edit
 from repair.files.textio import read_text

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from repair.bench.bench import Case, example_cases, load_cases
+from repair.bench.cases import Case, example_cases, load_cases
 from repair.bench.score import TOKENIZATION, TextEdit, extract_edits, label_hyp
 from repair.edits import apply_edits
 from repair.lm import load_model

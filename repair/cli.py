@@ -548,6 +548,23 @@ def bench(
             help="A folder of case folders (input.txt, gold.txt, refs/*.txt, answers.json) instead of the example.",
         ),
     ] = None,
+    stories: Annotated[
+        Path | None,
+        typer.Option(
+            "--stories",
+            help="A folder of real stories, one folder each with its outlets' versions (*.txt): damage one version"
+            " per story, repair it with the others as references. Figures to report come from --split held-out.",
+        ),
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="With --stories: held-out (the default, for reporting), fit, or all.")
+    ] = "held-out",
+    quick: Annotated[
+        bool, typer.Option("--quick", help="With --stories: only the first few stories of the split, to iterate.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-j", min=1, help="Repair cases side by side in N processes (one model each).")
+    ] = 1,
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Damaged copies per clean example text.")] = 3,
     first_seed: Annotated[
         int, typer.Option("--first-seed", min=0, help="Damage at seeds FIRST.. (fit on some seeds, test on others).")
@@ -588,11 +605,26 @@ def bench(
     Example: [bold]repair bench --json now.json --compare before.json --plot calibration.png[/]
 
     Fast check: [bold]repair bench --seeds 1 --limit 2[/]
+
+    Many real stories, held out: [bold]repair bench --stories ../shared/stories -j 2 --json held.json[/]
+    (add [bold]--quick[/] for a few stories, [bold]--no-refs[/] for the model alone).
     """
     from repair.bench.bench import BenchOptions, bench_run, bench_table, compare_table, text_table
+    from repair.bench.cloze import loss_table
+    from repair.bench.stories import SPLITS
 
+    if split not in SPLITS:
+        with user_errors():
+            raise UserError(f"unknown --split {split}; choose from {', '.join(SPLITS)}")
+    if stories is not None and cases_dir is not None:
+        with user_errors():
+            raise UserError("--stories and --cases are two sources of cases: give one")
     options = BenchOptions(
         cases_dir=cases_dir,
+        stories_dir=stories,
+        split=split,
+        quick=quick,
+        workers=workers,
         seeds=seeds,
         first_seed=first_seed,
         refs=refs,
@@ -619,6 +651,8 @@ def bench(
             err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
     out.print(bench_table(result))
     out.print(text_table(result))
+    if run.cloze:
+        out.print(loss_table(run.cloze))
     if cloze:
         from repair.bench.cloze import cloze_table
 

@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,10 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from repair.bench.cloze import ClozeItem, Recorder, cloze_json, cloze_of
-from repair.bench.corrupt import corrupt, load_answers
+from repair.bench.cases import EXAMPLE, Case, example_cases, load_cases
+from repair.bench.cloze import ClozeItem, cloze_items, cloze_json
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
+from repair.bench.stories import QUICK_STORIES, Split, load_stories, story_cases
 from repair.edits import KINDS, Edit
 from repair.files.outputs import check_outputs
 from repair.files.textio import InputError, read_text, write_all
@@ -33,94 +34,28 @@ from repair.lm import LanguageModel
 from repair.lm.modelspec import check_model_spec
 from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.stages.normalize import Normalized
+from repair.stages.spans import Proposal
 from repair.text.tokens import tokenize
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ap-syria"
-DEFAULT_SEEDS = 3
-DEFAULT_RATE = 1.0
-DAMAGED_PREFIX = "000_"  # in the bundled example, the damaged article; every other file is a clean version
 CALIBRATION_BINS = 10
 FORMAT_VERSION = 2  # 2: every edit's calibration features (kind, source, raw confidence, margin, refs)
 
-Repairer = Callable[[str, Sequence[tuple[str, str]]], tuple[str, Sequence[Edit]]]
-"""Repairs (input, references) into (output, every edit found, applied or not)."""
-
-Progress = Callable[[str], None]
-
 
 @dataclass(frozen=True)
-class Case:
-    """One text to repair, the clean original it should come back to, and its references."""
+class Repaired:
+    """A repair as the pipeline gives it: the output, every edit found, and what the loss view reads."""
 
-    name: str
-    input: str
-    gold: str
-    refs: tuple[tuple[str, str], ...] = ()  # (name, text)
-    answers: tuple[Edit, ...] = ()  # the answer key, when the damage was made by `repair corrupt`
-
-    @property
-    def clean(self) -> bool:
-        """A clean text run unchanged: every edit the tool makes on it is a false edit."""
-        return self.input == self.gold
+    output: str
+    edits: Sequence[Edit]
+    doc: Normalized | None = None
+    proposals: tuple[Proposal, ...] = ()
 
 
-def example_cases(
-    folder: Path = EXAMPLE,
-    *,
-    seeds: int = DEFAULT_SEEDS,
-    refs: bool = True,
-    rate: float = DEFAULT_RATE,
-    first_seed: int = 0,
-) -> list[Case]:
-    """Cases from a folder of clean versions of one story: each damaged at ``seeds`` seeds, and each as it is.
+Repairer = Callable[[str, Sequence[tuple[str, str]]], "tuple[str, Sequence[Edit]] | Repaired"]
+"""Repairs (input, references) into (output, every edit found, applied or not), or a `Repaired`."""
 
-    The seeds are ``first_seed`` .. ``first_seed + seeds - 1`` (fit a calibration on
-    some, measure it on others). Per clean text the order is: the first seed, the clean
-    run, then the other seeds, so the first two cases already measure both repair and
-    false edits.
-    """
-    paths = sorted(p for p in folder.glob("*.txt") if not p.name.startswith(DAMAGED_PREFIX))
-    if not paths:
-        raise InputError(f"no clean texts (*.txt) in {folder}")
-    texts = {p: read_text(p, what="clean text") for p in paths}
-    cases: list[Case] = []
-    for p in paths:
-        others = tuple((q.name, texts[q]) for q in paths if q != p) if refs else ()
-        runs: list[Case] = []
-        for seed in range(first_seed, first_seed + seeds):
-            d = corrupt(texts[p], seed, rate=rate)
-            runs.append(Case(f"{p.stem}@{seed}", d.damaged, d.clean, others, d.answers))
-        runs.insert(min(1, len(runs)), Case(f"{p.stem}@clean", texts[p], texts[p], others))
-        cases.extend(runs)
-    return cases
-
-
-def load_cases(folder: Path, *, refs: bool = True) -> list[Case]:
-    """Cases from a folder of case folders, each with input.txt, gold.txt and optionally refs/ and answers.json."""
-    if not folder.is_dir():
-        raise InputError(f"cases folder not found: {folder}")
-    cases = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if not (sub / "input.txt").exists() or not (sub / "gold.txt").exists():
-            raise InputError(f"case folder {sub} needs input.txt and gold.txt")
-        text = read_text(sub / "input.txt", what="case input")
-        gold = read_text(sub / "gold.txt", what="case gold")
-        ref_texts = tuple(
-            (p.name, read_text(p, what="case reference")) for p in sorted((sub / "refs").glob("*.txt")) if refs
-        )
-        answers: tuple[Edit, ...] = ()
-        key = sub / "answers.json"
-        if key.exists():
-            try:
-                clean, answers = load_answers(key.read_text(encoding="utf-8"))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{key} is not an answer key written by `repair corrupt`: {exc}") from exc
-            if clean != gold:
-                raise InputError(f"{key} was made for another text than {sub / 'gold.txt'}")
-        cases.append(Case(sub.name, text, gold, ref_texts, answers))
-    if not cases:
-        raise InputError(f"no case folders (with input.txt and gold.txt) in {folder}")
-    return cases
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -187,6 +122,7 @@ class CaseResult:
     words: int
     judged: tuple[Judged, ...] = ()
     error: str = ""
+    items: tuple[ClozeItem, ...] = ()  # the loss view of the case's damaged spans (`repair.bench.cloze`)
 
 
 @dataclass(frozen=True)
@@ -196,7 +132,16 @@ class BenchResult:
     cases: tuple[CaseResult, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     load_seconds: float = 0.0  # loading the model, once
-    cloze: dict[str, Any] = field(default_factory=dict)  # `repair.bench.cloze.cloze_json`, with --cloze
+
+    @property
+    def items(self) -> tuple[ClozeItem, ...]:
+        """Every case's loss-view items, in case order."""
+        return tuple(i for c in self.cases for i in c.items)
+
+    @property
+    def cloze(self) -> dict[str, Any]:
+        """`repair.bench.cloze.cloze_json` of every item (empty without an answer key)."""
+        return cloze_json(self.items) if self.items else {}
 
     @property
     def damaged(self) -> Score:
@@ -290,14 +235,61 @@ class BenchResult:
 
 
 def pipeline_repairer(lm: LanguageModel | None, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Repairer:
-    """The real pipeline, `repair.pipeline.repair_text`, as a repairer."""
+    """The real pipeline, `repair.pipeline.repair_text`, as a repairer that keeps what the loss view reads."""
     from repair.pipeline import repair_text
 
-    def run(text: str, refs: Sequence[tuple[str, str]]) -> tuple[str, Sequence[Edit]]:
+    def run(text: str, refs: Sequence[tuple[str, str]]) -> Repaired:
         result = repair_text(text, refs, lm, min_confidence=min_confidence)
-        return result.output, result.edits
+        return Repaired(result.output, result.edits, result.doc, result.proposals)
 
     return run
+
+
+def run_case(case: Case, run: Repairer) -> CaseResult:
+    """Repair one case and score it; a repair that raises is scored as the input left unchanged, its error kept."""
+    started = time.perf_counter()
+    error = ""
+    try:
+        got = run(case.input, case.refs)
+        done = got if isinstance(got, Repaired) else Repaired(got[0], got[1])
+    except Exception as exc:  # a crash is a result of the benchmark, not the end of it
+        done, error = Repaired(case.input, ()), f"{type(exc).__name__}: {exc}"
+    took = time.perf_counter() - started
+    edits = tuple(e for e in done.edits if not e.question)  # a question proposes nothing to judge
+    score = score_texts(case.input, case.gold, done.output, case.answers)
+    verdicts = judge_edits(case.input, case.gold, edits) if edits else []
+    judged = tuple(Judged.of(e, ok) for e, ok in zip(edits, verdicts, strict=True))
+    words = sum(t.is_word for t in tokenize(case.input))
+    items: tuple[ClozeItem, ...] = ()
+    if case.answers and done.doc is not None:
+        found = cloze_items(
+            case.name,
+            case.input,
+            case.answers,
+            done.doc,
+            done.proposals,
+            gold=case.gold,
+            output=done.output,
+            edits=done.edits,
+        )
+        items = tuple(found)
+    return CaseResult(case.name, case.clean, score, took, words, judged, error, items)
+
+
+# The repairer of a bench worker process: made once by the pool's initializer, used by every case the
+# process runs. It lives in the worker only; the parent never touches it.
+_WORKER: dict[str, Repairer] = {}
+
+
+def _start_worker(make: Callable[[], Repairer]) -> None:
+    # one compute thread per worker, set before the model loads: the workers share the cores, and the
+    # model's sums (in bfloat16) come out the same as a one-thread run's
+    os.environ["OMP_NUM_THREADS"] = "1"
+    _WORKER["run"] = make()
+
+
+def _work(case: Case) -> CaseResult:
+    return run_case(case, _WORKER["run"])
 
 
 def run_bench(
@@ -309,32 +301,41 @@ def run_bench(
     progress: Progress | None = None,
     settings: dict[str, Any] | None = None,
     load_seconds: float = 0.0,
+    workers: int = 1,
+    make_repairer: Callable[[], Repairer] | None = None,
 ) -> BenchResult:
     """Repair every case (with ``repair``, default the pipeline with ``lm``) and score it.
 
-    A case whose repair raises is scored as left unchanged and its error is kept,
-    so one crash does not hide the rest of the numbers.
+    A case whose repair raises is scored as left unchanged and its error is kept, so one crash
+    does not hide the rest of the numbers. With ``workers`` > 1 and ``make_repairer`` (which
+    builds a repairer, loading its model, once per worker process), the cases are repaired side
+    by side in worker processes; the result is the same, in the same order.
     """
-    run = repair or pipeline_repairer(lm, min_confidence)
     say = progress or (lambda _msg: None)
-    results = []
-    for i, case in enumerate(cases, 1):
-        say(f"[{i}/{len(cases)}] {case.name}")
-        started = time.perf_counter()
-        error = ""
-        try:
-            output, edits = run(case.input, case.refs)
-            edits = tuple(e for e in edits if not e.question)  # a question proposes nothing to judge
-        except Exception as exc:  # a crash is a result of the benchmark, not the end of it
-            output, edits, error = case.input, (), f"{type(exc).__name__}: {exc}"
-        took = time.perf_counter() - started
-        score = score_texts(case.input, case.gold, output, case.answers)
-        verdicts = judge_edits(case.input, case.gold, edits) if edits else []
-        judged = tuple(Judged.of(e, ok) for e, ok in zip(edits, verdicts, strict=True))
-        words = sum(t.is_word for t in tokenize(case.input))
-        results.append(CaseResult(case.name, case.clean, score, took, words, judged, error))
-        f05 = score.overall("correction").f05
-        say(f"    {took:.1f} s, {words} words, {score.hyp_edits} edits" + ("" if case.clean else f", F0.5 {f05:.3f}"))
+    results: list[CaseResult] = []
+
+    def report(i: int, r: CaseResult) -> None:
+        say(f"[{i}/{len(cases)}] {r.name}")
+        f05 = r.score.overall("correction").f05
+        say(
+            f"    {r.seconds:.1f} s, {r.words} words, {r.score.hyp_edits} edits"
+            + ("" if r.clean else f", F0.5 {f05:.3f}")
+        )
+
+    if workers > 1 and make_repairer is not None and len(cases) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        # fork: the worker inherits ``make_repairer`` (a closure) without pickling it
+        with ProcessPoolExecutor(workers, get_context("fork"), _start_worker, (make_repairer,)) as pool:
+            for i, r in enumerate(pool.map(_work, cases), 1):
+                report(i, r)
+                results.append(r)
+    else:
+        run = repair or pipeline_repairer(lm, min_confidence)
+        for i, case in enumerate(cases, 1):
+            results.append(run_case(case, run))
+            report(i, results[-1])
     return BenchResult(tuple(results), dict(settings or {}), load_seconds)
 
 
@@ -568,6 +569,9 @@ class BenchOptions:
     """What `repair bench` was asked: which cases, how to repair them, and what to write."""
 
     cases_dir: Path | None = None  # a folder of case folders; None: the bundled example at ``seeds`` seeds
+    stories_dir: Path | None = None  # a folder of stories (`repair.bench.stories`), instead of either
+    split: Split = "held-out"  # which stories: those held out (the default), those to fit on, or all
+    quick: bool = False  # only the first few stories of the split
     seeds: int = 3
     first_seed: int = 0
     refs: bool = True
@@ -579,7 +583,8 @@ class BenchOptions:
     fit_with: tuple[Path, ...] = ()
     compare: Path | None = None
     model: str | None = None  # the --model spec the loader loads (None: the embedded default, or none at all)
-    cloze: bool = False  # also the cloze view (`repair.bench.cloze`), kept in the result's JSON
+    cloze: bool = False  # also print the cloze table (the JSON always keeps the loss view's items)
+    workers: int = 1  # cases repaired side by side in this many processes, each loading the model once
 
 
 @dataclass(frozen=True)
@@ -591,50 +596,62 @@ class BenchRun:
     cloze: Sequence[ClozeItem] = ()
 
 
+def bench_cases(o: BenchOptions) -> tuple[list[Case], str]:
+    """The cases the options ask for, and where they came from."""
+    if o.stories_dir is not None:
+        stories = load_stories(o.stories_dir, o.split, QUICK_STORIES if o.quick else None)
+        cases = story_cases(stories, refs=o.refs, first_seed=o.first_seed)
+        where = f"{o.stories_dir} ({o.split}{', quick' if o.quick else ''}: {len(stories)} stories)"
+    elif o.cases_dir is not None:
+        cases, where = load_cases(o.cases_dir, refs=o.refs), str(o.cases_dir)
+    else:
+        cases = example_cases(EXAMPLE, seeds=o.seeds, refs=o.refs, first_seed=o.first_seed)
+        where = str(EXAMPLE)
+    return (cases[: o.limit] if o.limit else cases), where
+
+
 def bench_run(
     options: BenchOptions, load_lm: Callable[[], LanguageModel | None], progress: Progress | None = None
 ) -> BenchRun:
     """Run the benchmark as asked and write its outputs (results, plot, fitted map).
 
     The outputs, the model spec and the earlier results it reads are checked first; the model is
-    loaded (``load_lm``) only after.
+    loaded (``load_lm``) only after, once here or, with several workers, once in each.
     """
     o = options
     check_outputs([p for p in (o.json_path, o.plot, o.fit_calibration) if p is not None])  # before the long run
     check_model_spec(o.model)
     old = load_metrics(read_text(o.compare, what="--compare result"), name=str(o.compare)) if o.compare else None
     extra = [load_judged(read_text(p, what="--fit-with result"), name=str(p)) for p in o.fit_with]
-    cases = (
-        load_cases(o.cases_dir, refs=o.refs)
-        if o.cases_dir
-        else example_cases(EXAMPLE, seeds=o.seeds, refs=o.refs, first_seed=o.first_seed)
-    )
-    cases = cases[: o.limit] if o.limit else cases
+    cases, where = bench_cases(o)
+    side_by_side = o.workers > 1 and len(cases) > 1
     started = time.perf_counter()
-    lm = load_lm()
+    lm = None if side_by_side else load_lm()
     loaded = time.perf_counter() - started
     settings = {
-        "cases": str(o.cases_dir or EXAMPLE),
-        "seeds": None if o.cases_dir else o.seeds,
+        "cases": where,
+        "seeds": None if o.cases_dir or o.stories_dir else o.seeds,
         "first_seed": None if o.cases_dir else o.first_seed,
         "refs": o.refs,
         "limit": o.limit,
-        "model": lm.name if lm is not None else None,
+        "model": lm.name if lm is not None else (o.model or "default") if side_by_side else None,
         "min_confidence": o.min_confidence,
+        "workers": o.workers,
     }
-    recorder = Recorder(lm, o.min_confidence) if o.cloze else None
+
+    def make_repairer() -> Repairer:
+        return pipeline_repairer(load_lm(), o.min_confidence)
+
     result = run_bench(
         cases,
-        recorder,
         lm=lm,
         min_confidence=o.min_confidence,
         progress=progress,
         settings=settings,
         load_seconds=loaded if lm is not None else 0.0,
+        workers=o.workers,
+        make_repairer=make_repairer,
     )
-    items = cloze_of(cases, recorder) if recorder is not None else []
-    if recorder is not None:
-        result = replace(result, cloze=cloze_json(items))
     if o.json_path is not None:
         write_all({o.json_path: result.to_json()})
     if o.plot is not None:
@@ -645,4 +662,4 @@ def bench_run(
         sources = ["this run", *(str(p) for p in o.fit_with)]
         cmap = fit_calibration_map(judged, kinds, settings, sources=sources)
         write_all({o.fit_calibration: cmap.to_json()})
-    return BenchRun(result, old, tuple(items))
+    return BenchRun(result, old, result.items)

@@ -1,9 +1,11 @@
 """Damage clean text the way a broken machine pipeline does, and keep the answer key.
 
-The damage imitates the bundled AP example: re-tokenized text ("U. S.", " , ",
-"does n’t"), entity mentions of the document pasted over one to three words
-("Russia obligation" for "its obligation"), stray function words, doubled words,
-words dropped leaving a run of spaces, a stray bracket and a trailing name line.
+The damage imitates the real damaged article of the bundled example: re-tokenized text
+("U. S.", " , ", "does n’t"); names of the document (now and then a function word) pasted
+over a pronoun, a function word, a content word, two or three words or a punctuation mark,
+in the real article's mix (`repair.bench.originals.REAL_MIX`); words dropped leaving a run
+of spaces; tokens added (a doubled word, a word or name put in, a stray bracket) and a
+trailing name line. Each case draws its density, mix and habits from ranges (`Mix`).
 Every change is recorded as an `Edit` on the *damaged* text whose ``after`` is the
 original, so ``apply_edits(damaged, key)`` gives the clean text back.
 
@@ -21,8 +23,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from repair.bench.originals import PUNCTUATION, REAL_MIX, word_class
 from repair.edits import Edit, apply_edits
-from repair.text.english import CONNECTORS, COREF_WORDS, NOT_NAMES, PASTED_FUNCTION_WORDS
+from repair.text.english import CONNECTORS, NOT_NAMES, PASTED_FUNCTION_WORDS
 from repair.text.sentences import END_TOKENS
 from repair.text.tokens import Token, tokenize
 
@@ -30,22 +33,21 @@ CORRUPTION_KINDS: tuple[str, ...] = ("tokenization", "substitution", "duplicate"
 ALL_KINDS: tuple[str, ...] = (*CORRUPTION_KINDS, "mojibake")  # mojibake only on request: the AP example has none
 MOJIBAKE_PER_100 = 0.3  # tokens holding a non-ASCII character written as UTF-8 read as Windows-1252
 
-# expected damage per 100 tokens at rate 1.0, measured on the AP example against its original
-RATES_PER_100: dict[str, float] = {
-    "substitution": 3.9,
-    "duplicate": 0.2,
-    "gap": 0.35,
-    "stray": 0.06,  # brackets; a trailing name line comes on top
-}
-ENTITY_SHARE = 0.8  # share of substitutions that paste an entity mention (the rest paste function words)
-# A coreference step pastes an entity's name over the pronouns that refer to it ("its alliance" ->
-# "Russia alliance"); of the pastes on article 000 that its references settle, about a third
-# stood where a pronoun or possessive was. Such a paste is always a name and one word long.
-COREF_SHARE = 0.35
-COREF_MAX_P = 0.8  # a pronoun is never certain to be overwritten, however few a text has
-SPAN_LENGTHS: tuple[tuple[int, float], ...] = ((1, 0.6), (2, 0.3), (3, 0.1))  # tokens overwritten by one paste
-TRAILING_LINE_CHANCE = 0.6  # chance (times the rate) of a trailing line holding one name
+# Damaged spans per 100 words at rate 1.0: the real article 000 has 41 over about 800 words. Each case draws
+# its own density from this range (times the rate), its own mix of originals around `REAL_MIX` and its own
+# habits below, so that nothing fitted on the benchmark learns one corruptor's habits.
+SPANS_PER_100_WORDS = (3.0, 7.0)
+MIX_CONCENTRATION = 25.0  # Dirichlet concentration of a case's mix around the real one: lower, wilder cases
+NAME_PASTE_SHARE = (0.7, 0.95)  # of the pastes over non-pronouns, the share that are names (else function words)
+NEAR_MENTION_SHARE = (0.1, 0.6)  # of content and several-word sites, the share chosen beside a name
+NEAREST_NAME_SHARE = (0.3, 0.9)  # of pasted names, the share that is the nearest name before (a coreference chain)
+WORDS_LENGTHS: tuple[tuple[int, float], ...] = ((2, 0.7), (3, 0.3))  # tokens a several-word paste overwrites
+# what an extra token is, each case drawing its weights around these: a word doubled ("Assad Assad"), a
+# function word or a name put in ("he said. he But"), a stray bracket before a sentence
+EXTRA_KINDS: dict[str, float] = {"double": 0.5, "function": 0.2, "name": 0.15, "bracket": 0.15}
+TRAILING_LINE_CHANCE = 0.5  # chance (times the rate) of a trailing line holding one name
 GAP_SPACES = (3, 4)  # a dropped word leaves this many spaces
+NEAR = 2  # tokens from a name within which a site is "beside" it
 
 POSSESSIVE_RE = re.compile(r"[’']s$")
 DEMONYM_RE = re.compile(r"(?:ian|ean|ese|ish)$")
@@ -169,12 +171,45 @@ def _line_break(text: str, a: Token, b: Token) -> bool:
 
 
 @dataclass(frozen=True)
+class Mix:
+    """One case's damage: how dense, of which originals, and the corruptor's habits, drawn per case."""
+
+    spans_per_100: float  # damaged spans per 100 words
+    shares: dict[str, float]  # original class (`ORIGINALS`) -> share of the spans
+    name_paste: float  # share of pastes over non-pronouns that are names
+    near_mention: float  # share of content and several-word sites beside a name
+    nearest_name: float  # share of pasted names that are the nearest name before the site
+    extras: dict[str, float]  # `EXTRA_KINDS` -> share of the extra tokens
+    gap_spaces: tuple[int, ...]
+
+    @classmethod
+    def draw(cls, rng: random.Random, rate: float) -> Mix:
+        """A case's mix: every number from its range, the shares from a Dirichlet around the real mix."""
+        total = sum(REAL_MIX.values())
+        return cls(
+            spans_per_100=rng.uniform(*SPANS_PER_100_WORDS) * rate,
+            shares=_dirichlet(rng, {k: MIX_CONCENTRATION * n / total for k, n in REAL_MIX.items()}),
+            name_paste=rng.uniform(*NAME_PASTE_SHARE),
+            near_mention=rng.uniform(*NEAR_MENTION_SHARE),
+            nearest_name=rng.uniform(*NEAREST_NAME_SHARE),
+            extras=_dirichlet(rng, {k: 8 * w for k, w in EXTRA_KINDS.items()}),
+            gap_spaces=GAP_SPACES,
+        )
+
+
+def _dirichlet(rng: random.Random, alphas: dict[str, float]) -> dict[str, float]:
+    draws = {k: rng.gammavariate(a, 1.0) for k, a in alphas.items()}
+    total = sum(draws.values()) or 1.0
+    return {k: v / total for k, v in draws.items()}
+
+
+@dataclass(frozen=True)
 class _Plan:
     """What happens at one token: its kind and, for a substitution, how far it reaches and what is pasted."""
 
-    kind: str
+    kind: str  # substitution | gap | duplicate | stray
     end: int = 0  # last token index + 1 that a substitution overwrites
-    text: str = ""  # the pasted mention or word
+    text: str = ""  # the pasted mention or word, or the token put in before this one
 
 
 def corrupt(clean: str, seed: int, *, rate: float = 1.0, kinds: Sequence[str] = CORRUPTION_KINDS) -> Damage:
@@ -190,92 +225,156 @@ def corrupt(clean: str, seed: int, *, rate: float = 1.0, kinds: Sequence[str] = 
     if unknown:
         raise ValueError(f"unknown damage kind(s): {', '.join(unknown)} (known: {', '.join(ALL_KINDS)})")
     rng = random.Random(seed)
+    mix = Mix.draw(rng, rate)
     toks = tokenize(clean)
     names = mentions(clean)
-    plan = _plan(clean, toks, names, rng, rate, set(kinds))
+    plan = _Planner(clean, toks, names, mix, set(kinds), rng).plan()
     trailing = ""
     if "stray" in kinds and names and rng.random() < min(1.0, TRAILING_LINE_CHANCE * rate):
         trailing = _pick_name(names, rng)
-    segments = _segments(clean, toks, plan, tokenized="tokenization" in kinds, rng=rng)
+    tokenized = "tokenization" in kinds
+    segments = _segments(clean, toks, plan, tokenized=tokenized, rng=rng, gap_spaces=mix.gap_spaces)
     if "mojibake" in kinds:
         segments = _mojibake(segments, rate, random.Random(f"{seed}:mojibake"))
     if trailing:
-        segments.append(Segment(f"\n {_form(trailing, 'tokenization' in kinds)} \n", "", "stray"))
+        segments.append(Segment(f"\n {_form(trailing, tokenized)} \n", "", "stray"))
     damaged, answers = _answers(segments)
     if apply_edits(damaged, answers) != clean:  # the key must invert the damage exactly
         raise AssertionError("corrupt: the answer key does not restore the clean text")
     return Damage(clean, damaged, answers, seed, rate, tuple(k for k in ALL_KINDS if k in kinds))
 
 
-def _plan(
-    clean: str, toks: Sequence[Token], names: Counter[str], rng: random.Random, rate: float, kinds: set[str]
-) -> dict[int, _Plan]:
-    """Choose, token by token, where which damage goes; spans never overlap.
+class _Planner:
+    """Chooses where which damage goes: spans drawn one by one, each of a class drawn from the case's mix,
+    at a free site of that class; damage never touches other damage (one clean token between)."""
 
-    Damage lands only on words (a stray bracket only before a sentence), so the
-    chance per eligible token is scaled up to keep the rate per 100 tokens of all kinds.
-    """
-    opens = [i > 0 and t.is_word and toks[i - 1].text in END_TOKENS - {":"} for i, t in enumerate(toks)]
-    n_words = max(1, sum(t.is_word for t in toks))
-    word_probs = [
-        (k, RATES_PER_100[k] * rate / 100 * len(toks) / n_words)
-        for k in ("substitution", "duplicate", "gap")
-        if k in kinds
-    ]
-    coref = [t.is_word and t.text.lower() in COREF_WORDS for t in toks]
-    n_coref = sum(coref)
-    # substitutions split between pronouns (COREF_SHARE of them) and other words, same total
-    subs = RATES_PER_100["substitution"] * rate / 100 * len(toks) if "substitution" in kinds and names else 0.0
-    p_coref = min(COREF_MAX_P, COREF_SHARE * subs / n_coref) if n_coref else 0.0
-    p_other_sub = max(0.0, subs - p_coref * n_coref) / max(1, n_words - n_coref)
-    stray_p = RATES_PER_100["stray"] * rate / 100 * len(toks) / max(1, sum(opens)) if "stray" in kinds else 0.0
-    plan: dict[int, _Plan] = {}
-    busy_until = 0  # tokens before this index are taken by an earlier damage
-    dropped_prev = False
-    for i, tok in enumerate(toks):
-        if i < busy_until:
-            continue
-        roll = rng.random()
-        kind = ""
-        probs = [
-            (k, (p_coref if coref[i] else p_other_sub) if k == "substitution" and subs else p) for k, p in word_probs
-        ]
-        for k, p in [*probs, ("stray", stray_p if opens[i] else 0.0)]:
-            if roll < p:
-                kind = k
-                break
-            roll -= p
-        if not kind or not tok.is_word:
-            dropped_prev = False
-            continue
-        if kind == "substitution":
-            end = i + 1 if coref[i] else _span_end(clean, toks, i, rng)
-            original = clean[tok.start : toks[end - 1].end]
-            pasted_name = names and (coref[i] or rng.random() < ENTITY_SHARE)
-            paste = _pick_name(names, rng) if pasted_name else rng.choice(PASTED_FUNCTION_WORDS)
-            if paste != original:
-                plan[i] = _Plan("substitution", end, paste)
-                busy_until = end
-        elif kind == "gap":
-            inside = 0 < i < len(toks) - 1 and not dropped_prev
-            if inside and not _line_break(clean, toks[i - 1], tok) and not _line_break(clean, tok, toks[i + 1]):
-                plan[i] = _Plan("gap")
-                busy_until = i + 2  # the next token's leading space is swallowed too
-        elif kind == "duplicate":
-            plan[i] = _Plan("duplicate")
-        elif kind == "stray":
-            plan[i] = _Plan("stray", text="[")
-        dropped_prev = plan.get(i, _Plan("")).kind == "gap"
-    return plan
+    def __init__(
+        self, clean: str, toks: Sequence[Token], names: Counter[str], mix: Mix, kinds: set[str], rng: random.Random
+    ) -> None:
+        self.clean, self.toks, self.names, self.mix, self.rng = clean, toks, names, mix, rng
+        self.busy = [False] * len(toks)
+        self.plan_: dict[int, _Plan] = {}
+        allowed: set[str] = set()
+        if "substitution" in kinds and names:
+            allowed |= {"pronoun", "function", "content", "words", "punctuation"}
+        if "gap" in kinds:
+            allowed.add("gap")
+        self.extras = {
+            k: w
+            for k, w in mix.extras.items()
+            if ("duplicate" if k == "double" else "stray") in kinds and (names or k != "name")
+        }
+        if self.extras:
+            allowed.add("extra")
+        self.classes = {k: w for k, w in mix.shares.items() if k in allowed}
+        self.occurrences = _name_occurrences(clean, names)
+        name_toks = {i for i, t in enumerate(toks) for s, e in self.occurrences if s <= t.start < e}
+        self.near = {i for i in range(len(toks)) if any(abs(i - j) <= NEAR for j in name_toks)} - name_toks
+
+    def plan(self) -> dict[int, _Plan]:
+        n_words = sum(t.is_word for t in self.toks)
+        expected = self.mix.spans_per_100 * n_words / 100
+        # Poisson-like: the whole part, and one more with the chance of the fraction
+        count = int(expected) + (self.rng.random() < expected - int(expected))
+        if not self.classes:
+            return {}
+        keys = sorted(self.classes)
+        for _ in range(count):
+            for _attempt in range(4):
+                cls = self.rng.choices(keys, weights=[self.classes[k] for k in keys])[0]
+                if self._place(cls):
+                    break
+        return self.plan_
+
+    def _free(self, i: int, j: int) -> bool:
+        lo, hi = max(0, i - 1), min(len(self.toks), j + 1)
+        return not any(self.busy[lo:hi]) and not any(
+            _line_break(self.clean, self.toks[k], self.toks[k + 1])
+            for k in range(max(0, i - 1), min(j, len(self.toks) - 1))
+        )
+
+    def _inner_word(self, i: int) -> bool:
+        return 0 < i < len(self.toks) - 1 and self.toks[i].is_word
+
+    def _sites(self, cls: str) -> list[tuple[int, int]]:
+        toks, n = self.toks, len(self.toks)
+        if cls == "words":
+            length = self.rng.choices([k for k, _ in WORDS_LENGTHS], weights=[w for _, w in WORDS_LENGTHS])[0]
+            return [
+                (i, i + length)
+                for i in range(1, n - length)
+                if all(toks[k].is_word for k in range(i, i + length)) and self._free(i, i + length)
+            ]
+        if cls == "punctuation":
+            return [
+                (i, i + 1)
+                for i in range(1, n - 1)
+                if toks[i].text in PUNCTUATION
+                and toks[i - 1].is_word
+                and toks[i + 1].is_word
+                and self.clean[toks[i].end : toks[i].end + 1] == " "
+                and self._free(i, i + 1)
+            ]
+        if cls in ("pronoun", "function", "content"):
+            return [
+                (i, i + 1)
+                for i in range(n)
+                if self._inner_word(i) and word_class(toks[i].text) == cls and self._free(i, i + 1)
+            ]
+        if cls == "gap":
+            return [(i, i + 2) for i in range(1, n - 1) if toks[i].is_word and self._free(i, i + 2)]
+        return [(i, i) for i in range(1, n) if toks[i].is_word and self._free(i, i + 1)]  # extra: before token i
+
+    def _place(self, cls: str) -> bool:
+        sites = self._sites(cls)
+        if cls in ("content", "words") and self.rng.random() < self.mix.near_mention:
+            sites = [s for s in sites if s[0] in self.near or s[1] - 1 in self.near] or sites
+        if cls == "extra":
+            extra = self.rng.choices(sorted(self.extras), weights=[self.extras[k] for k in sorted(self.extras)])[0]
+            if extra == "bracket":
+                sites = [s for s in sites if self.toks[s[0] - 1].text in END_TOKENS - {":"}]
+        if not sites:
+            return False
+        i, j = self.rng.choice(sites)
+        if cls == "gap":
+            self.plan_[i] = _Plan("gap")
+        elif cls == "extra":
+            if extra == "double":
+                put = self.toks[i].text
+            elif extra == "name":
+                put = self._name(i)
+            else:
+                put = "[" if extra == "bracket" else self.rng.choice(PASTED_FUNCTION_WORDS)
+            self.plan_[i] = _Plan("duplicate" if extra == "double" else "stray", text=put)
+        else:
+            original = self.clean[self.toks[i].start : self.toks[j - 1].end]
+            name = cls == "pronoun" or self.rng.random() < self.mix.name_paste
+            paste = self._name(i) if name else self.rng.choice(PASTED_FUNCTION_WORDS)
+            if paste.lower() == original.lower():
+                return False
+            self.plan_[i] = _Plan("substitution", j, paste)
+        for k in range(i, max(j, i + 1)):
+            self.busy[k] = True
+        return True
+
+    def _name(self, i: int) -> str:
+        """A name of the text: the nearest one before token ``i`` (a coreference chain), or any by frequency."""
+        at = self.toks[i].start
+        before = [(s, form) for (s, _e), form in self.occurrences.items() if s < at]
+        if before and self.rng.random() < self.mix.nearest_name:
+            return max(before)[1]
+        return _pick_name(self.names, self.rng)
 
 
-def _span_end(clean: str, toks: Sequence[Token], i: int, rng: random.Random) -> int:
-    """End of a 1-3 word span from token i, staying on one line and among words."""
-    want = rng.choices([n for n, _ in SPAN_LENGTHS], weights=[w for _, w in SPAN_LENGTHS])[0]
-    end = i + 1
-    while end < min(len(toks), i + want) and toks[end].is_word and not _line_break(clean, toks[end - 1], toks[end]):
-        end += 1
-    return end
+def _name_occurrences(clean: str, names: Counter[str]) -> dict[tuple[int, int], str]:
+    """Where each name form stands in the text: (start, end) -> the form."""
+    out: dict[tuple[int, int], str] = {}
+    for form in sorted(names, key=len, reverse=True):
+        bare = re.escape(form[4:] if form.lower().startswith("the ") else form)
+        for m in re.finditer(rf"(?<!\w){bare}(?!\w)", clean):
+            if not any(s <= m.start() < e for s, e in out):
+                out[(m.start(), m.end())] = form
+    return out
 
 
 def _pick_name(names: Counter[str], rng: random.Random) -> str:
@@ -299,7 +398,13 @@ def _gap(space: str, tokenized: bool) -> str:
 
 
 def _segments(
-    clean: str, toks: Sequence[Token], plan: dict[int, _Plan], *, tokenized: bool, rng: random.Random
+    clean: str,
+    toks: Sequence[Token],
+    plan: dict[int, _Plan],
+    *,
+    tokenized: bool,
+    rng: random.Random,
+    gap_spaces: Sequence[int] = GAP_SPACES,
 ) -> list[Segment]:
     segs: list[Segment] = []
     pos = 0  # everything of the clean text before pos has been emitted
@@ -310,18 +415,23 @@ def _segments(
         step = plan.get(i)
         if step is not None and step.kind == "gap":
             nxt = toks[i + 1].start
-            segs.append(Segment(" " * rng.choice(GAP_SPACES), clean[pos:nxt], "gap"))
+            segs.append(Segment(" " * rng.choice(gap_spaces), clean[pos:nxt], "gap"))
             pos = nxt
             i += 1
             swallowed = True
             continue
+        if step is not None and step.kind == "substitution" and not tok.is_word:
+            # a name over punctuation takes the space before it too: "the vote." -> "the vote Harlow"
+            segs.append(Segment(" " + _form(step.text, tokenized), clean[pos : tok.end], "substitution"))
+            pos = tok.end
+            i += 1
+            swallowed = False
+            continue
         if not swallowed:
             space = clean[pos : tok.start]
             segs.append(Segment(_gap(space, tokenized) if i > 0 else space, space, "tokenization"))
-        if step is not None and step.kind == "stray":
-            segs.append(Segment(f"{step.text} ", "", "stray"))
-        if step is not None and step.kind == "duplicate":
-            segs.append(Segment(f"{_form(tok.text, tokenized)} ", "", "duplicate"))
+        if step is not None and step.kind in ("stray", "duplicate"):
+            segs.append(Segment(f"{_form(step.text, tokenized)} ", "", step.kind))
         if step is not None and step.kind == "substitution":
             end = toks[step.end - 1].end
             segs.append(Segment(_form(step.text, tokenized), clean[tok.start : end], "substitution"))
