@@ -33,8 +33,8 @@ def test_a_reference_reading_counts_as_the_original_ranked_first() -> None:
     assert [(i.kind, i.original) for i in items] == [("pronoun", "its"), ("gap", "the")]
     pasted, gap = items
     assert pasted.flagged and pasted.rank == 1 and pasted.wins
-    assert gap.flagged and gap.rank is None  # no model, and the reference offers no reading there
-    assert gap.outcome == "missing"
+    # no model, and the reference offers no reading there: no candidate, no question, nothing shown
+    assert not gap.flagged and gap.rank is None and gap.outcome == "unflagged"
     rows = summary(items)
     assert rows["pronoun"]["r1"] == 1.0 and rows["all"]["r1"] == 0.5 and rows["gap"]["spans"] == 1
 

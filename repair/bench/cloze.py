@@ -52,7 +52,7 @@ class ClozeItem:
     kind: str  # what the original was: one of `repair.bench.originals.ORIGINALS`
     damaged: str
     original: str
-    flagged: bool  # a suspect or an edit covered or touched the span
+    flagged: bool  # an edit of the run (applied, held or a question) touched the span
     rank: int | None  # of the original among the fixes proposed there, from 1; None: not proposed
     fixes: int  # fixes proposed for the suspects there
     wins: bool  # the original outranks keeping the span: it would be the edit
@@ -112,7 +112,7 @@ def cloze_items(
 
     A candidate restores the original when putting it in place makes the text around the answer
     read as the original there (whitespace aside); a suspect wider or narrower than the damage can
-    still do so, or fail to. ``edits`` (on ``text``) are the run's edits, applied or not: one
+    still do so, or fail to. ``edits`` (on ``text``) are the run's edits, applied, held or asked: one
     touching the answer flags it, and one that restores it counts as a first suggestion.
     ``gold`` and ``output`` tell which answers the repair fixed.
     """
@@ -148,7 +148,9 @@ def cloze_items(
                 text[lo : a.start] + a.after + text[a.end : hi]
             ):
                 rank = 1
-        flagged = bool(hits) or bool(touching) or is_fixed
+        # flagged as a user sees it: an edit there, applied, held or asked (a suspect whose candidates all
+        # lost to the text, with none worth a question, shows the user nothing)
+        flagged = bool(touching) or is_fixed
         out.append(ClozeItem(case, kind, a.before, a.after.strip(), flagged, rank, fixes, wins, best, is_fixed))
     return out
 
