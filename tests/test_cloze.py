@@ -36,7 +36,7 @@ def test_a_reference_reading_counts_as_the_original_ranked_first() -> None:
     # no model, and the reference offers no reading there: no candidate, no question, nothing shown
     assert not gap.flagged and gap.rank is None and gap.outcome == "unflagged"
     rows = summary(items)
-    assert rows["pronoun"]["r1"] == 1.0 and rows["all"]["r1"] == 0.5 and rows["gap"]["spans"] == 1
+    assert rows["pronoun"]["r1"] == 1.0 and rows["all"]["r1"] == 1.0 and rows["gap"]["flagged"] == 0.0
 
 
 def test_each_span_has_one_outcome_and_a_fixed_one_reads_as_the_original() -> None:
