@@ -124,7 +124,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (InputError, UserError, ModelError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # a path may hold [x]
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: nothing was written")
@@ -667,13 +667,23 @@ def bench(
 @app.command()
 def batch(
     input_path: Annotated[
-        Path, typer.Argument(metavar="INPUT", help='A folder of text files, or a JSONL file of {"id", "text"} lines.')
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help='A folder of text files, a JSONL file of {"id", "text"} lines, or a Parquet file (.parquet).',
+        ),
     ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder; rerun into it to resume.")],
     refs: Annotated[
         Path | None,
-        typer.Option("--refs", help="A folder or JSONL of references to pick from. Default: the corpus itself."),
+        typer.Option("--refs", help="A folder, JSONL or Parquet of references to pick from. Default: the corpus."),
     ] = None,
+    text_column: Annotated[
+        str, typer.Option("--text-column", help="The text's field or column in JSONL or Parquet (and in --refs).")
+    ] = "text",
+    id_column: Annotated[
+        str, typer.Option("--id-column", help="The id's field or column in JSONL or Parquet (and in --refs).")
+    ] = "id",
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Processes, each loading the model once.")] = 1,
     model: ModelOpt = None,
     min_confidence: Annotated[
@@ -693,18 +703,31 @@ def batch(
 
     Example: [bold]repair batch articles/ --out repaired/ --workers 2[/]
 
+    Parquet: [bold]repair batch corpus.parquet --out out/ --text-column body --id-column url[/]
+    (OUT/repaired.parquet keeps the two columns' names and adds edits, the edit list as JSON, and
+    references; pip install repair\\[parquet]). A JSONL corpus gives OUT/repaired.jsonl, a folder
+    one .repaired.txt and .edits.json per file.
+
     Each document's references are the other documents most like it, so a corpus holding
     several outlets' copies of a story repairs itself; with --refs they are the most
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
-    from repair.corpus.batch import execute, lm_choice, open_runner, plan_batch, summary_tables
+    from repair.corpus.batch import Columns, execute, lm_choice, open_runner, plan_batch, summary_tables
     from repair.views.estimate import model_time_note
     from repair.views.progress import documents_progress
 
     with user_errors():
         refuse_model_with_no_model(model, no_model)
         name, factory = lm_choice(model, no_model=no_model)
-        plan = plan_batch(input_path, out_dir, refs_path=refs, model=name, min_confidence=min_confidence, top_k=top_k)
+        plan = plan_batch(
+            input_path,
+            out_dir,
+            refs_path=refs,
+            model=name,
+            min_confidence=min_confidence,
+            top_k=top_k,
+            columns=Columns(id_column, text_column),
+        )
         bad = sum(1 for d in plan.docs if d.problem)
         err.print(
             f"{len(plan.docs)} documents: {len(plan.done)} finished before,"
@@ -729,6 +752,8 @@ def batch(
         f" summary: {plan.out_dir / 'summary.json'}",
         highlight=False,
     )
+    if plan.parquet_schema is not None:
+        err.print(f"repaired rows: {plan.out_dir / 'repaired.parquet'}", highlight=False)
 
 
 def _interrupted(signum: int, frame: object) -> None:

@@ -22,14 +22,14 @@ def _edit_lists_fit_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every edit list a test makes the tool write is checked against repair/data/edits.schema.json.
 
     The one edits.json writer's header and each edit it adds (byte for byte what it writes: see
-    test_export's json.dumps check), and the edits of every batch output row.
+    test_export's json.dumps check), and the edits of every batch output row (JSONL and Parquet).
     """
     from repair.corpus import batch
     from repair.edits import Edit
     from repair.files.editlist import EditListWriter
     from repair.files.schema import validate_edit_list, validate_edits
 
-    real_init, real_add, real_append = EditListWriter.__init__, EditListWriter.add, batch._Writer._append
+    real_init, real_add, real_row = EditListWriter.__init__, EditListWriter.add, batch.output_row
 
     def init(self: EditListWriter, *args: Any, **kwargs: Any) -> None:
         real_init(self, *args, **kwargs)
@@ -39,13 +39,14 @@ def _edit_lists_fit_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
         validate_edits([edit.to_json()], name=f"edit {self.count}")
         real_add(self, edit)
 
-    def append(self: Any, o: Any) -> None:
-        real_append(self, o)
-        validate_edits([e.to_json() for e in o.edits], name=f"the edits of batch row {o.key}")
+    def output_row(*args: Any) -> dict[str, Any]:
+        row = real_row(*args)
+        validate_edits(row["edits"], name="a batch output row's edits")
+        return row
 
     monkeypatch.setattr(EditListWriter, "__init__", init)
     monkeypatch.setattr(EditListWriter, "add", add)
-    monkeypatch.setattr(batch._Writer, "_append", append)
+    monkeypatch.setattr(batch, "output_row", output_row)
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,17 @@
-"""Corpus mode: repair every document of a folder or a JSONL file, resumably, in parallel.
+"""Corpus mode: repair every document of a folder, a JSONL file or a Parquet file, resumably, in parallel.
 
 A folder's documents come out as ``OUT/<name>.repaired.txt`` and ``OUT/<name>.edits.json``,
 each document's pair followed by a done-marker (``OUT/.repair-batch/done/<name>.json``); a
 JSONL file's (``{"id": ..., "text": ...}`` per line) come out as whole lines of
-``OUT/repaired.jsonl`` (``{"id", "text", "edits", "references"}``), in input order. Rerun
-after an interruption, a batch skips what is finished and truncates a half-written last
-line. A document that cannot be read or that the pipeline fails on is reported and
-skipped; the run goes on. When no references are given, each document's references are
-the other documents of the corpus most like it (`repair.corpus.similar`). What is written does
-not depend on the number of workers or the order they finish in.
+``OUT/repaired.jsonl`` (``{"id", "text", "edits", "references"}``), in input order. A Parquet
+file's rows (`repair.corpus.parquet`) go as lines into a journal (``OUT/.repair-batch/rows.jsonl``)
+and, once all are done, into ``OUT/repaired.parquet`` with the same four columns. The id and
+text may be under other names (`Columns`), which the output keeps. Rerun after an interruption,
+a batch skips what is finished and truncates a half-written last line. A document that cannot
+be read or that the pipeline fails on is reported and skipped; the run goes on. When no
+references are given, each document's references are the other documents of the corpus most
+like it (`repair.corpus.similar`). What is written does not depend on the number of workers or
+the order they finish in.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from repair.corpus import parquet
 from repair.corpus.runners import LMFactory, Outcome, RepairFn, Runner, Task, local_runner, no_model, threads_per_worker
 from repair.corpus.runners import no_model as no_model_factory
 from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
@@ -37,6 +41,8 @@ from repair.text.tokens import count_words
 
 STATE_DIR = ".repair-batch"
 JSONL_OUTPUT = "repaired.jsonl"
+PARQUET_OUTPUT = "repaired.parquet"
+PARQUET_JOURNAL = "rows.jsonl"  # in STATE_DIR: a Parquet run's rows as a JSONL run writes them
 SUMMARY_FILE = "summary.json"
 # what `repair fix` and `repair batch` write beside an input: never taken for a document
 OUTPUT_SUFFIXES = (".repaired.txt", ".edits.json", ".report.html")
@@ -54,6 +60,25 @@ class Doc:
 
 
 @dataclass(frozen=True)
+class Columns:
+    """Where a JSONL line or a Parquet row keeps the document's id and text; the output keeps the same names."""
+
+    id: str = "id"
+    text: str = "text"
+
+    def check(self) -> None:
+        """Refuse names the output could not hold apart."""
+        taken = (parquet.EDITS_COLUMN, parquet.REFERENCES_COLUMN)
+        if self.id == self.text:
+            raise InputError(f"--id-column and --text-column are both {self.id!r}: give two different columns")
+        for name, option in ((self.id, "--id-column"), (self.text, "--text-column")):
+            if not name:
+                raise InputError(f"{option} is empty: give a column name")
+            if name in taken:
+                raise InputError(f"{option} {name!r} would clash with the output's own {name!r} column")
+
+
+@dataclass(frozen=True)
 class Settings:
     """What must match for a rerun to resume an output folder rather than mix two runs in it."""
 
@@ -63,9 +88,10 @@ class Settings:
     top_k: int
     threshold: float
     refs: str
+    columns: Columns = Columns()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "input": self.input,
             "model": self.model,
             "min_confidence": self.min_confidence,
@@ -73,6 +99,9 @@ class Settings:
             "threshold": self.threshold,
             "refs": self.refs,
         }
+        if self.columns != Columns():  # only then: an output folder of a run before columns could be named resumes
+            out["columns"] = {"id": self.columns.id, "text": self.columns.text}
+        return out
 
 
 @dataclass(frozen=True)
@@ -138,12 +167,18 @@ class Plan:
     """A run worked out before any repair: the documents, what is left to do, and what is done."""
 
     out_dir: Path
-    jsonl: bool
+    jsonl: bool  # one row per document in input order (a JSONL or a Parquet corpus), not a file pair each
     docs: tuple[Doc, ...]
     tasks: tuple[Task, ...]
     done: dict[str, Record] = field(default_factory=dict)
     skipped_references: tuple[tuple[str | int, str], ...] = ()
     settings: Settings | None = None
+    columns: Columns = Columns()
+    parquet_schema: Any = None  # the output's, when the corpus is Parquet (pyarrow's type, unnamed here)
+
+    @property
+    def rows_path(self) -> Path:
+        return _rows_path(self.out_dir, self.parquet_schema is not None)
 
     @property
     def words(self) -> int:
@@ -197,27 +232,37 @@ def read_folder(folder: Path) -> list[Doc]:
     return docs
 
 
-def read_jsonl(path: Path) -> list[Doc]:
+def _unique(docs: Iterable[tuple[int, Doc]], unit: str) -> list[Doc]:
+    """The documents, each one whose id came before made a skipped document that says where."""
+    out: list[Doc] = []
+    first: dict[str, int] = {}
+    for n, doc in docs:
+        if not doc.problem and doc.key in first:
+            doc = Doc(f"#{n}", f"{unit} {n}", doc.source, problem=f"duplicate id (first on {unit} {first[doc.key]})")
+        elif not doc.problem:
+            first[doc.key] = n
+        out.append(doc)
+    return out
+
+
+def read_jsonl(path: Path, columns: Columns = Columns()) -> list[Doc]:
     """One document per line, ``{"id": ..., "text": ...}``; a bad line is a skipped document, not an error."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-    docs: list[Doc] = []
-    first_line: dict[str, int] = {}
-    for n, raw in enumerate(data.split(b"\n"), 1):
-        if not raw.strip():
-            continue
-        doc = _jsonl_doc(raw, n, path)
-        if not doc.problem and doc.key in first_line:
-            doc = Doc(f"#{n}", f"line {n}", doc.source, problem=f"duplicate id (first on line {first_line[doc.key]})")
-        elif not doc.problem:
-            first_line[doc.key] = n
-        docs.append(doc)
-    return docs
+    lines = ((n, raw) for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip())
+    return _unique(((n, _jsonl_doc(raw, n, path, columns)) for n, raw in lines), "line")
 
 
-def _jsonl_doc(raw: bytes, n: int, path: Path) -> Doc:
+def read_parquet(path: Path, columns: Columns = Columns()) -> list[Doc]:
+    """One document per row, its id and text from the two columns; a bad row is a skipped document."""
+    records = parquet.read_records(path, columns.id, columns.text)
+    rows = ((n, _record_doc(ident, text, n, f"row {n}", path)) for n, (ident, text) in enumerate(records, 1))
+    return _unique(rows, "row")
+
+
+def _jsonl_doc(raw: bytes, n: int, path: Path, columns: Columns) -> Doc:
     label = f"line {n}"
     try:
         obj = json.loads(raw.decode("utf-8"))
@@ -225,14 +270,21 @@ def _jsonl_doc(raw: bytes, n: int, path: Path) -> Doc:
         return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not UTF-8: invalid byte 0x{raw[exc.start]:02x}")
     except json.JSONDecodeError as exc:
         return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not valid JSON: {exc.msg}")
-    if not isinstance(obj, dict) or "id" not in obj or "text" not in obj:
-        return Doc(f"#{n}", label, f"{path}:{n}", problem='not an object with "id" and "text"')
-    ident, text = obj["id"], obj["text"]
+    if not isinstance(obj, dict) or columns.id not in obj or columns.text not in obj:
+        return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not an object with {columns.id!r} and {columns.text!r}")
+    return _record_doc(obj[columns.id], obj[columns.text], n, label, path)
+
+
+def _record_doc(ident: object, text: object, n: int, label: str, path: Path) -> Doc:
+    """A document from a line's or a row's id and text, or the reason it is not one."""
+    if ident is None:
+        return Doc(f"#{n}", label, f"{path}:{n}", problem="the id is missing (null)")
     if isinstance(ident, bool) or not isinstance(ident, (str, int)):
         return Doc(f"#{n}", label, f"{path}:{n}", problem="the id is neither a string nor an integer")
     key = json.dumps(ident, ensure_ascii=False)
     if not isinstance(text, str):
-        return Doc(key, ident, f"{path}#{ident}", problem="the text is not a string")
+        why = "the text is missing (null)" if text is None else "the text is not a string"
+        return Doc(key, ident, f"{path}#{ident}", problem=why)
     try:
         text = decode(text.encode("utf-8", "surrogatepass"), label, what="document")
     except (InputError, UnicodeEncodeError) as exc:
@@ -241,13 +293,20 @@ def _jsonl_doc(raw: bytes, n: int, path: Path) -> Doc:
     return Doc(key, ident, f"{path}#{ident}", text)
 
 
-def read_corpus(path: Path, *, what: str = "input") -> tuple[list[Doc], bool]:
-    """The documents of a folder or a JSONL file, and whether it was JSONL."""
+def read_corpus(path: Path, *, what: str = "input", columns: Columns | None = None) -> tuple[list[Doc], bool]:
+    """The documents of a folder, a JSONL or a Parquet file, and whether they are rows (JSONL or Parquet).
+
+    ``columns`` name a row's id and text (None: the defaults); a folder has none to name.
+    """
     if path.is_dir():
+        if columns not in (None, Columns()):
+            raise InputError(f"--id-column and --text-column name columns of a JSONL or Parquet {what}, not a folder")
         return read_folder(path), False
     if path.is_file():
-        return read_jsonl(path), True
-    raise InputError(f"{what} not found (a folder of text files or a JSONL file): {path}")
+        columns = columns or Columns()
+        columns.check()
+        return (read_parquet(path, columns) if parquet.is_parquet(path) else read_jsonl(path, columns)), True
+    raise InputError(f"{what} not found (a folder of text files, a JSONL file or a Parquet file): {path}")
 
 
 # ---------------------------------------------------------------- resuming
@@ -255,6 +314,11 @@ def read_corpus(path: Path, *, what: str = "input") -> tuple[list[Doc], bool]:
 
 def _state(out_dir: Path) -> Path:
     return out_dir / STATE_DIR
+
+
+def _rows_path(out_dir: Path, parquet_corpus: bool) -> Path:
+    """Where a JSONL or Parquet run appends its rows as they come: the JSONL output, or a Parquet run's journal."""
+    return _state(out_dir) / PARQUET_JOURNAL if parquet_corpus else out_dir / JSONL_OUTPUT
 
 
 def _marker(out_dir: Path, key: str) -> Path:
@@ -319,10 +383,12 @@ def recover_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _jsonl_done(out_dir: Path) -> dict[str, Record]:
+def _jsonl_done(out_dir: Path, rows_path: Path, columns: Columns) -> dict[str, Record]:
+    """The documents finished before: the rows written, and those the pipeline failed on."""
     done: dict[str, Record] = {}
-    for row in recover_jsonl(out_dir / JSONL_OUTPUT):
-        done[json.dumps(row["id"], ensure_ascii=False)] = Record.of(row.get("edits", []), count_words(row["text"]))
+    for row in recover_jsonl(rows_path):
+        words = count_words(row[columns.text])
+        done[json.dumps(row[columns.id], ensure_ascii=False)] = Record.of(row.get("edits", []), words)
     for row in recover_jsonl(_state(out_dir) / "failed.jsonl"):
         done[json.dumps(row["id"], ensure_ascii=False)] = Record(failed=str(row["reason"]))
     return done
@@ -340,12 +406,16 @@ def plan_batch(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     top_k: int = DEFAULT_TOP_K,
     threshold: float = DEFAULT_THRESHOLD,
+    columns: Columns | None = None,
 ) -> Plan:
     """Read the corpus and the references, pick each document's references, and find what is left to do.
 
-    ``model`` is the model's name as the run records it (see `lm_choice`, which checks the spec).
+    ``model`` is the model's name as the run records it (see `lm_choice`, which checks the spec);
+    ``columns`` name a JSONL or Parquet corpus's id and text (None: "id" and "text"), and its references'.
     """
-    docs, jsonl = read_corpus(input_path)
+    docs, jsonl = read_corpus(input_path, columns=columns)
+    columns = columns or Columns()
+    schema = parquet.output_schema(input_path, columns.id, columns.text) if parquet.is_parquet(input_path) else None
     if not docs:
         raise InputError(f"input holds no documents: {input_path}")
     out_dir = out_dir.resolve()
@@ -354,7 +424,7 @@ def plan_batch(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out is a file, not a folder: {out_dir}")
     for given in (input_path, refs_path):
-        if given is not None and given.resolve() == out_dir / JSONL_OUTPUT:
+        if given is not None and given.resolve() in (out_dir / JSONL_OUTPUT, out_dir / PARQUET_OUTPUT):
             raise InputError(f"--out would write over an input: {given}")
     settings = Settings(
         str(input_path.resolve()),
@@ -363,6 +433,7 @@ def plan_batch(
         top_k,
         threshold,
         str(refs_path.resolve()) if refs_path else "",
+        columns,
     )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -372,7 +443,10 @@ def plan_batch(
     check_settings(out_dir, settings)
     check_writable(_marker(out_dir, "probe"))
     good = [d for d in docs if not d.problem]
-    done = _jsonl_done(out_dir) if jsonl else _folder_done(out_dir, good)
+    if jsonl:
+        done = _jsonl_done(out_dir, _rows_path(out_dir, schema is not None), columns)
+    else:
+        done = _folder_done(out_dir, good)
     todo = [d for d in good if d.key not in done]
 
     skipped_refs: list[tuple[str | int, str]] = []
@@ -380,7 +454,7 @@ def plan_batch(
         pool = good
         index = SimilarityIndex([d.text for d in pool] if todo else [])
     else:
-        ref_docs, _ = read_corpus(refs_path, what="references")
+        ref_docs, _ = read_corpus(refs_path, what="references", columns=None if refs_path.is_dir() else columns)
         pool = [r for r in ref_docs if not r.problem]
         skipped_refs = [(r.id, r.problem) for r in ref_docs if r.problem]
         # every document counts, finished or not, so a resumed run picks what a whole run would
@@ -391,7 +465,7 @@ def plan_batch(
         Task(i, d.key, d.text, tuple((pool[m.index].source, pool[m.index].text) for m in ms), min_confidence)
         for i, (d, ms) in enumerate(zip(todo, matches, strict=True))
     )
-    return Plan(out_dir, jsonl, tuple(docs), tasks, done, tuple(skipped_refs), settings)
+    return Plan(out_dir, jsonl, tuple(docs), tasks, done, tuple(skipped_refs), settings, columns, schema)
 
 
 # ---------------------------------------------------------------- running
@@ -476,9 +550,8 @@ class _Writer:
             path = _state(self.plan.out_dir) / "failed.jsonl"
             row: dict[str, Any] = {"id": doc.id, "reason": o.error}
         else:
-            path = self.plan.out_dir / JSONL_OUTPUT
-            edits = [e.to_json() for e in o.edits]
-            row = {"id": doc.id, "text": o.output, "edits": edits, "references": self.refs[o.key]}
+            path = self.plan.rows_path
+            row = output_row(self.plan.columns, doc.id, o.output, o.edits, self.refs[o.key])
         line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
         # one write of a whole line, flushed to disk: an interruption leaves at most a partial last line
         with path.open("ab") as fh:
@@ -488,17 +561,27 @@ class _Writer:
         self._record(o)
 
     def finish(self) -> None:
-        """Put the JSONL output in input order if an earlier run with other documents left it otherwise."""
+        """Put the rows in input order if an earlier run with other documents left them otherwise; then, for a
+        Parquet corpus, write them into the Parquet output."""
         if not self.plan.jsonl:
             return
-        path = self.plan.out_dir / JSONL_OUTPUT
+        path = self.plan.rows_path
         rows = recover_jsonl(path)
         order = {d.key: i for i, d in enumerate(self.plan.docs)}
-        keys = [json.dumps(r["id"], ensure_ascii=False) for r in rows]
+        keys = [json.dumps(r[self.plan.columns.id], ensure_ascii=False) for r in rows]
         ranks = [order.get(k, len(order)) for k in keys]
         if ranks != sorted(ranks):
-            ordered = [r for _, r in sorted(zip(ranks, rows, strict=True), key=lambda p: p[0])]
-            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
+            rows = [r for _, r in sorted(zip(ranks, rows, strict=True), key=lambda p: p[0])]
+            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        if self.plan.parquet_schema is not None:
+            parquet.write_rows(rows, self.plan.out_dir / PARQUET_OUTPUT, self.plan.parquet_schema)
+
+
+def output_row(
+    columns: Columns, ident: str | int, text: str, edits: Iterable[Edit], refs: Sequence[str]
+) -> dict[str, Any]:
+    """One document of a JSONL or Parquet run's output: its id, the repaired text, the edits, the references."""
+    return {columns.id: ident, columns.text: text, "edits": [e.to_json() for e in edits], "references": list(refs)}
 
 
 def summarize(plan: Plan, records: dict[str, Record]) -> Summary:
@@ -555,6 +638,7 @@ def run_batch(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     top_k: int = DEFAULT_TOP_K,
     threshold: float = DEFAULT_THRESHOLD,
+    columns: Columns | None = None,
     runner: Runner | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> Summary:
@@ -571,6 +655,7 @@ def run_batch(
         min_confidence=min_confidence,
         top_k=top_k,
         threshold=threshold,
+        columns=columns,
     )
     if runner is not None:
         return execute(plan, runner, on_outcome)
