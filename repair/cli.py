@@ -154,8 +154,21 @@ def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
     return table
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from repair import __version__
+
+        out.print(f"repair {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
     """Find where a text was damaged by a machine and repair it, with the evidence for every change."""
 
 
@@ -754,6 +767,43 @@ def batch(
     )
     if plan.parquet_schema is not None:
         err.print(f"repaired rows: {plan.out_dir / 'repaired.parquet'}", highlight=False)
+
+
+@app.command()
+def cache(
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the converted models; the next run with the model converts again.")
+    ] = False,
+) -> None:
+    """Show where the converted model is kept and how big it is; with --clear, remove it.
+
+    Example: [bold]repair cache[/] then [bold]repair cache --clear[/]
+
+    The first run with the embedded model converts it once (about 25 s) into
+    $XDG_CACHE_HOME/repair/models (else ~/.cache/repair/models): about 540 MB.
+    """
+    from repair.lm.cache import cache_entries, clear_cache, human_size
+    from repair.lm.load import default_cache_dir
+
+    folder = default_cache_dir()
+    with user_errors():
+        entries = clear_cache(folder) if clear else cache_entries(folder)
+    if not entries:
+        what = "empty, nothing removed" if clear else "empty (the first run with the model fills it)"
+        typer.echo(f"{folder}: {what}")
+        return
+    width = max(len(e.path.name) for e in entries)
+    total = human_size(sum(e.size for e in entries))
+    if clear:
+        for e in entries:
+            typer.echo(f"removed {e.path} ({human_size(e.size)})")
+        typer.echo(f"freed {total} in {folder}")
+        return
+    typer.echo(str(folder))
+    for e in entries:
+        note = "  (left by an interrupted conversion)" if e.leftover else ""
+        typer.echo(f"  {e.path.name:<{width}}  {human_size(e.size):>10}{note}")
+    typer.echo(f"  {'total':<{width}}  {total:>10}")
 
 
 def _interrupted(signum: int, frame: object) -> None:

@@ -182,7 +182,7 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path: Path, make: str, args: li
         (corpus / "a.txt").write_text(texts(1)[0], encoding="utf-8")
     result = CliRunner().invoke(app, ["batch", str(corpus), "--out", str(tmp_path / "out"), "--no-model", *args])
     assert result.exit_code == 2, result.output
-    assert message in result.output
+    assert message in result.stderr and result.stdout == ""
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
