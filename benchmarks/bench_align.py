@@ -19,7 +19,8 @@ from rapidfuzz.distance import Indel
 
 from repair.bench.corrupt import corrupt
 from repair.edits import Edit, apply_edits
-from repair.stages.align import Reference, align, reference_fixes, units
+from repair.pipeline import align_references as align
+from repair.stages.align import Reference, units
 from repair.stages.normalize import normalize
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ap-syria"
@@ -41,7 +42,7 @@ def speed() -> None:
         times.append(time.perf_counter() - t0)
     print(
         f"align 000 against 001-004: best {min(times) * 1000:.0f} ms, median {sorted(times)[3] * 1000:.0f} ms;"
-        f" {len(alignment.passages)} passages, {len(reference_fixes(alignment))} fixes"
+        f" {len(alignment.passages)} passages, {len(alignment.fixes)} fixes"
     )
 
 
@@ -56,7 +57,7 @@ def simulated(with_clean: bool) -> None:
             doc = normalize(dmg.damaged)
             target = normalize(clean).text
             refs = [Reference("clean", normalize(clean)), *others] if with_clean else others
-            fixes = reference_fixes(align(doc, refs))
+            fixes = align(doc, refs).fixes
             base = word_distance(doc.text, target)
             for f in fixes:
                 one = apply_edits(doc.text, [Edit(f.doc_start, f.doc_end, f.doc_text, f.after, f.kind, f.confidence)])

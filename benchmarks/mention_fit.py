@@ -1,4 +1,4 @@
-"""Fit the weights of the pasted-name signs (`repair.stages.detect.MENTION_WEIGHTS`) on damage made by `repair corrupt`.
+"""Fit the weights of the pasted-name signs (``mention`` in repair/data/detect.json) on `repair corrupt` damage.
 
 Every repeated name of every damaged copy is one example: its features from
 `mention_features`, labelled pasted when it overlaps a substitution of the answer key.
@@ -8,10 +8,12 @@ Seeds differ from the bench's (seed 0) so the fit is not scored on its own data.
     python benchmarks/mention_fit.py --no-model        # the features that need no model
 
 Prints per feature how often it fires and how often it is right there, then the
-fitted bias and weights (L2-regularised logistic regression, plain numpy).
+fitted bias and weights (L2-regularised logistic regression, plain numpy) as the section
+of ``repair/data/detect.json`` they would replace (``mention``, ``mention_no_model`` or
+``function_word``; `repair.stages.settings` reads that file).
 
 A better fit of the prior is not by itself a better pipeline: propose's thresholds
-(GENERATE_MIN_PRIOR, KEEP_BONUS_NATS) were tuned against the priors in use. Refitted on the
+(generate_min_prior, keep_bonus_nats) were tuned against the priors in use. Refitted on the
 damage that pastes names over pronouns too (seeds 1-6, after 5f9c74d), the weights raised
 recall of the prior (>= 0.4: 0.56 -> 0.62) but on `repair bench --seeds 1 --no-refs`
 (raw confidences) content F0.5 fell 0.317 -> 0.297 and false edits per 1k clean words rose
@@ -21,6 +23,7 @@ recall of the prior (>= 0.4: 0.56 -> 0.62) but on `repair bench --seeds 1 --no-r
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,22 +34,14 @@ from repair.bench.corrupt import corrupt
 from repair.edits import Edit
 from repair.files.textio import read_text
 from repair.lm import load_model
-from repair.stages.detect import (
-    FUNCTION_BIAS,
-    FUNCTION_WEIGHTS,
-    MENTION_BIAS,
-    MENTION_BIAS_NO_MODEL,
-    MENTION_WEIGHTS,
-    MENTION_WEIGHTS_NO_MODEL,
-    article_usage,
-    function_word_features,
-    mention_features,
-    token_surprisal,
-)
+from repair.stages.detect import article_usage, function_word_features, mention_features, token_surprisal
 from repair.stages.normalize import Normalized, normalize
+from repair.stages.settings import default_settings
 from repair.text.english import FUNCTION_WORDS
 from repair.text.entities import entity_keys, find_mentions, split_pasted
 from repair.text.tokens import Token, tokenize
+
+SETTINGS = default_settings().detect
 
 
 def damaged_copies(
@@ -83,7 +78,7 @@ def examples(seeds: list[int], lm: object) -> tuple[list[dict[str, float]], list
                 continue
             bs, be, _, _ = doc.layer.to_base(m.start, m.end)
             pasted = any(s < be and bs < e for s, e in subs)
-            feats.append(mention_features(m, mentions, k, toks, first, last, surprisal, usage))
+            feats.append(mention_features(m, mentions, k, toks, first, last, surprisal, usage, SETTINGS))
             labels.append(int(pasted))
             left, right = text[max(0, m.start - 30) : m.start], text[m.end : m.end + 30]
             shown.append(f"{int(pasted)} {left}[{m.text}]{right}")
@@ -101,7 +96,7 @@ def function_examples(seeds: list[int], lm: object) -> tuple[list[dict[str, floa
             if t.text.lower() not in FUNCTION_WORDS:
                 continue
             bs, be, _, _ = doc.layer.to_base(t.start, t.end)
-            feats.append(function_word_features(toks, i, surprisal))
+            feats.append(function_word_features(toks, i, surprisal, SETTINGS))
             labels.append(int(any(s <= bs and be <= e for s, e in subs)))
     return feats, labels
 
@@ -128,14 +123,13 @@ def main() -> None:
     lm = None if args.no_model else load_model("smollm2")
     if args.function:
         feats, labels = function_examples(seeds, lm)
-        names = list(FUNCTION_WEIGHTS)
-        bias, weights = FUNCTION_BIAS, FUNCTION_WEIGHTS
+        section = "function_word"
     else:
         feats, labels, _ = examples(seeds, lm)
-        names = list(MENTION_WEIGHTS)
-        bias, weights = (
-            (MENTION_BIAS_NO_MODEL, MENTION_WEIGHTS_NO_MODEL) if lm is None else (MENTION_BIAS, MENTION_WEIGHTS)
-        )
+        section = "mention_no_model" if lm is None else "mention"
+    model = getattr(SETTINGS, section)
+    names = list(model.weights)
+    bias, weights = model.bias, model.weights
     x = np.array([[1.0] + [f.get(n, 0.0) for n in names] for f in feats])
     y = np.array(labels, dtype=float)
     print(f"{len(y)} examples, {int(y.sum())} pasted ({y.mean():.1%})")
@@ -151,9 +145,8 @@ def main() -> None:
             prec = y[sel].mean() if sel.any() else 0.0
             rec = y[sel].sum() / y.sum()
             print(f"{label:8} prior>={t}: flagged {sel.sum():4d}  precision {prec:.2f}  recall {rec:.2f}")
-    print(f"BIAS = {w[0]:.2f}")
-    for n, v in zip(names, w[1:], strict=True):
-        print(f'    "{n}": {v:.2f},')
+    fitted = {"bias": round(w[0], 2), "weights": {n: round(v, 2) for n, v in zip(names, w[1:], strict=True)}}
+    print(json.dumps({section: {**fitted, "min_prior": model.min_prior}}, indent=1))
 
 
 if __name__ == "__main__":

@@ -20,15 +20,9 @@ from pathlib import Path
 
 from repair.bench.cases import Case, example_cases, load_cases
 from repair.bench.score import TOKENIZATION, TextEdit, extract_edits, label_hyp
-from repair.edits import apply_edits
 from repair.lm import load_model
-from repair.pipeline import make_references
-from repair.stages.align import align
-from repair.stages.calibrate import default_map
-from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.stages.detect import detect
-from repair.stages.normalize import normalize
-from repair.stages.propose import propose
+from repair.pipeline import repair_text
+from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 from repair.stages.spans import Proposal
 
 CONTEXT = 40
@@ -46,12 +40,8 @@ def _covering(props: Sequence[tuple[int, int, Proposal]], e: TextEdit) -> list[t
 
 
 def analyse(case: Case, lm: object, min_conf: float, out: Counter[tuple[str, str, str]], show: set[str]) -> None:
-    doc = normalize(case.input)
-    alignment = align(doc, make_references(case.refs))
-    suspects = detect(doc, alignment, lm)  # type: ignore[arg-type]
-    proposals = propose(doc, suspects, alignment, lm)  # type: ignore[arg-type]
-    edits = decide(doc, proposals, min_conf, default_map())
-    output = apply_edits(case.input, edits)
+    result = repair_text(case.input, case.refs, lm, min_confidence=min_conf)  # type: ignore[arg-type]
+    doc, proposals, edits, output = result.doc, result.proposals, result.edits, result.output
     props = []
     for p in proposals:
         bs, be, _, _ = doc.layer.to_base(p.suspect.start, p.suspect.end)

@@ -116,6 +116,20 @@ def refuse_model_with_no_model(model: str | None, no_model: bool) -> None:
         raise UserError("give --model or --no-model, not both")
 
 
+def _show_settings(value: bool) -> None:
+    """`repair fix --show-settings`: the settings a run would use, as JSON on stdout; nothing is repaired."""
+    if not value:
+        return
+    import json
+
+    from repair.stages.settings import default_settings
+
+    with user_errors():
+        settings = default_settings()
+    sys.stdout.write(json.dumps(settings.to_json(), ensure_ascii=False, indent=1) + "\n")
+    raise typer.Exit()
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and exit code 2."""
@@ -203,6 +217,16 @@ def fix(
         ),
     ] = ExportFormat.json,
     no_model: NoModelOpt = False,
+    show_settings: Annotated[
+        bool,
+        typer.Option(
+            "--show-settings",
+            is_eager=True,
+            callback=lambda value: _show_settings(value),
+            help="Print the settings in force (every stage's numbers: the defaults, repair/data/ and the file"
+            " REPAIR_SETTINGS names) as JSON, and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Repair INPUT and write the repaired text, the edit list and a review report beside it.
 
@@ -480,8 +504,8 @@ def align(
     import json
     import time
 
+    from repair.pipeline import align_references as align_texts
     from repair.pipeline import make_references
-    from repair.stages.align import align as align_texts
     from repair.stages.normalize import normalize
     from repair.views.alignment import alignment_json, alignment_tables
 

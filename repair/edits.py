@@ -10,16 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-KINDS: tuple[str, ...] = (
-    "tokenization",
-    "mojibake",
-    "whitespace",
-    "duplicate",
-    "stray",
-    "gap",
-    "substitution",
-)
+# The kinds of damage, in the order tables list them: the surface kinds `normalize` repairs by rule, then the
+# content kinds a suspect may be (`SuspectKind`).
+Kind = Literal["tokenization", "mojibake", "whitespace", "duplicate", "stray", "gap", "substitution"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+SuspectKind = Literal["duplicate", "stray", "gap", "substitution"]
+SUSPECT_KINDS: tuple[SuspectKind, ...] = get_args(SuspectKind)
+
+# Where a candidate filler of a suspect span comes from, in the order one wins a tie of texts (`propose`): the
+# text as it stands, a reference's reading, a duplicate's deletion, a pronoun for a pasted name, words the story
+# has between the same neighbours, the language model's own drafts.
+Source = Literal["keep", "ref", "delete", "pronoun", "story", "lm"]
+SOURCES: tuple[Source, ...] = get_args(Source)
+
+# Why `detect` holds a span suspect: a run of spaces (`normalize`), a word or phrase said twice at once,
+# references agreeing on another reading, a name of the document pasted over words, a function word where the
+# sentence breaks.
+Cause = Literal["spaces", "repeat", "reference", "mention", "misfit"]
+CAUSES: tuple[Cause, ...] = get_args(Cause)
 
 # the decisions only a reviewer makes; ``applied`` and ``held`` are the threshold's
 REVIEWER_DECISIONS: tuple[str, ...] = ("accepted", "rejected", "chosen")
@@ -67,7 +77,7 @@ class Edit:
     end: int
     before: str
     after: str
-    kind: str
+    kind: str  # one of KINDS when this tool made the edit; an edit list read back may name others
     confidence: float
     evidence: tuple[Evidence, ...] = ()
     applied: bool = True

@@ -1,4 +1,9 @@
-"""The whole path, read → normalize → align → detect → propose → decide, as one call."""
+"""The whole path, read → normalize → align → detect → propose → decide, as one call.
+
+This is the edge where the run's settings (`repair.stages.settings`) and calibration map are read, once,
+and handed to every stage; the `Document` of the normalized input is built here once for every stage, and
+the document context the model keeps from detection's read is handed to proposing.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ from typing import Protocol
 
 from repair.edits import Edit, apply_edits
 from repair.lm import TOGETHER_TASKS, LanguageModel
-from repair.stages.align import Alignment, Reference, align
+from repair.stages.align import Reference, align
 from repair.stages.calibrate import CalibrationMap, default_map
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
-from repair.stages.detect import detect
-from repair.stages.normalize import Normalized, normalize
-from repair.stages.propose import Story, propose
+from repair.stages.detect import detect, token_surprisal
+from repair.stages.label import labelled
+from repair.stages.normalize import DEFAULTS, Normalized, NormalizeSettings, normalize
+from repair.stages.propose import ProposeSettings, propose
+from repair.stages.settings import Settings, default_settings
 from repair.stages.spans import Proposal, Suspect
+from repair.stages.story import Story
+from repair.stages.witness import Alignment, witness
 from repair.text.document import Document
 
 # suspects proposed for between two progress reports: the model's own wave, so the merged passes are
@@ -45,9 +54,19 @@ class Result:
     proposals: tuple[Proposal, ...] = ()  # on ``doc.text``: every suspect's ranked candidates, edit or not
 
 
-def make_references(refs: Sequence[tuple[str, str]]) -> tuple[Reference, ...]:
+def make_references(
+    refs: Sequence[tuple[str, str]], settings: NormalizeSettings = DEFAULTS
+) -> tuple[Reference, ...]:
     """Normalize (name, text) pairs with the same normalizer as the input."""
-    return tuple(Reference(name, normalize(text)) for name, text in refs)
+    return tuple(Reference(name, normalize(text, settings)) for name, text in refs)
+
+
+def align_references(doc: Normalized, references: Sequence[Reference], settings: Settings | None = None) -> Alignment:
+    """Where each reference covers ``doc`` (`repair.stages.align`), what differs there (`repair.stages.label`)
+    and what the references agree on (`repair.stages.witness`)."""
+    s = default_settings() if settings is None else settings
+    aligned = align(doc, references, s.align)
+    return witness(aligned, labelled(aligned, s.label), s.witness)
 
 
 def repair_text(
@@ -58,14 +77,18 @@ def repair_text(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: Progress | None = None,
     calibration: CalibrationMap | None = None,
+    settings: Settings | None = None,
 ) -> Result:
     """Repair ``text`` using the references (name, text) and the language model, if any.
 
     ``calibration`` maps raw confidences to the share of edits like them that were right; by default
     the shipped map, or the one ``REPAIR_CALIBRATION`` names, read here once for the whole run.
+    ``settings`` are every stage's numbers; by default the shipped ones (`repair.stages.settings`).
     """
     cmap = default_map() if calibration is None else calibration
-    return _repair(text, make_references(refs), lm, min_confidence=min_confidence, progress=progress, cmap=cmap)
+    s = default_settings() if settings is None else settings
+    references = make_references(refs, s.normalize)
+    return _repair(text, references, lm, min_confidence=min_confidence, progress=progress, cmap=cmap, settings=s)
 
 
 def _repair(
@@ -76,28 +99,31 @@ def _repair(
     min_confidence: float,
     progress: Progress | None,
     cmap: CalibrationMap,
+    settings: Settings,
 ) -> Result:
     say = progress or _quiet
     say("normalizing")
-    doc = normalize(text)
+    doc = normalize(text, settings.normalize)
     document = Document.of(doc.text)  # tokens, sentences and names, found once for every stage
     say("aligning")
-    alignment = align(doc, references)
+    alignment = align_references(doc, references, settings)
     say("detecting")
-    suspects = detect(doc, alignment, lm, document)
+    surprisal = token_surprisal(document.text, document.tokens, lm) if lm is not None else None
+    suspects = detect(doc, document, alignment, surprisal, settings.detect)
     say("proposing")
-    proposals = propose_all(doc, document, suspects, alignment, lm, say)
+    story = Story.of(document, alignment.refs)
+    proposals = propose_all(document, story, suspects, lm, settings.propose, say)
     say("deciding")
-    edits = decide(doc, proposals, min_confidence, cmap)
+    edits = decide(doc, proposals, min_confidence, cmap, settings.decide)
     return Result(text, apply_edits(text, edits), edits, doc, alignment, proposals)
 
 
 def propose_all(
-    doc: Normalized,
     document: Document,
+    story: Story,
     suspects: Sequence[Suspect],
-    alignment: Alignment,
     lm: LanguageModel | None,
+    settings: ProposeSettings,
     progress: Progress = _quiet,
 ) -> tuple[Proposal, ...]:
     """`propose` for every suspect; with a model that can, the suspects are worked on side by side.
@@ -107,12 +133,11 @@ def propose_all(
     ``progress`` hears ("proposing", done, total) after each wave of suspects.
     """
     if lm is None or len(suspects) < 2:
-        return propose(doc, suspects, alignment, lm, document)
-    story = Story.of(document, alignment)
+        return propose(document, story, suspects, lm, settings)
     out: list[Proposal] = []
     for i in range(0, len(suspects), PROPOSE_WAVE):
         wave = suspects[i : i + PROPOSE_WAVE]
-        parts = lm.run_together([partial(propose, doc, (s,), alignment, lm, document, story) for s in wave])
+        parts = lm.run_together([partial(propose, document, story, (s,), lm, settings) for s in wave])
         out += (p for part in parts for p in part)
         progress("proposing", i + len(wave), len(suspects))
     return tuple(out)
@@ -136,17 +161,19 @@ def repair_stream(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: Progress | None = None,
     calibration: CalibrationMap | None = None,
+    settings: Settings | None = None,
 ) -> Iterator[ChunkResult]:
     """Repair a text given as (offset, chunk) pairs one chunk at a time, for texts too big to hold.
 
     The references are normalized once; each chunk is repaired as `repair_text` would,
     so memory holds one chunk's results (see `repair.corpus.chunks` for cutting a file).
-    The calibration map is read once, as the references are normalized once; ``progress`` hears
-    each chunk's stages.
+    The calibration map and the settings are read once, as the references are normalized once;
+    ``progress`` hears each chunk's stages.
     """
     cmap = default_map() if calibration is None else calibration
-    references = make_references(refs)
+    s = default_settings() if settings is None else settings
+    references = make_references(refs, s.normalize)
     for start, text in chunks:
-        r = _repair(text, references, lm, min_confidence=min_confidence, progress=progress, cmap=cmap)
+        r = _repair(text, references, lm, min_confidence=min_confidence, progress=progress, cmap=cmap, settings=s)
         shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in r.edits)
         yield ChunkResult(start, text, r.output, shifted)

@@ -14,17 +14,11 @@ from typer.testing import CliRunner
 
 from repair.cli import app
 from repair.edits import Edit, apply_edits
-from repair.stages.align import (
-    DAMAGE,
-    VARIATION,
-    Alignment,
-    Reference,
-    ReferenceFix,
-    align,
-    reference_fixes,
-    same_thing,
-)
+from repair.pipeline import align_references as align
+from repair.stages.align import Reference
+from repair.stages.label import DAMAGE, VARIATION, LabelSettings, same_thing
 from repair.stages.normalize import Normalized, normalize
+from repair.stages.witness import Alignment, ReferenceFix
 
 CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "align_cases.jsonl").open(encoding="utf-8")]
 BOILERPLATE = (
@@ -47,7 +41,7 @@ def repaired(doc: Normalized, fixes: tuple[ReferenceFix, ...]) -> str:
 
 
 def fix_pairs(alignment: Alignment) -> list[list[str]]:
-    return [[f.doc_text.strip(), f.after.strip()] for f in reference_fixes(alignment)]
+    return [[f.doc_text.strip(), f.after.strip()] for f in alignment.fixes]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +72,7 @@ def test_cases(case: dict[str, Any]) -> None:
 def fix_near(alignment: Alignment, context: str, before: str) -> ReferenceFix:
     """The fix whose input span is ``before`` inside the first occurrence of ``context``."""
     at = alignment.doc_text.index(context)
-    for f in reference_fixes(alignment):
+    for f in alignment.fixes:
         if at <= f.doc_start and f.doc_end <= at + len(context) and f.doc_text.strip() == before:
             return f
     raise AssertionError(f"no fix of {before!r} inside {context!r}")
@@ -93,7 +87,7 @@ def test_pasted_entity_in_a_shared_quote_is_restored_by_both_references(example_
 
 def test_damaged_sentence_reads_as_the_reference_after_its_fixes(example_alignment: Alignment) -> None:
     doc = normalize(example_alignment.doc_text)
-    out = repaired(doc, reference_fixes(example_alignment))
+    out = repaired(doc, example_alignment.fixes)
     assert "it was clear the U.S. saw no role for Assad in Syria’s future" in out
     assert "we are not presupposing how that occurs" in out
     assert "seriously its obligation" in out
@@ -113,22 +107,22 @@ def test_shared_quotes_are_covered(example_alignment: Alignment) -> None:
 def test_spelling_of_the_same_name_is_never_repaired(example_alignment: Alignment) -> None:
     for p in example_alignment.passages:
         for d in p.differences:
-            if d.doc_text.strip() and d.ref_text and same_thing(d.doc_text, d.ref_text):
+            if d.doc_text.strip() and d.ref_text and same_thing(d.doc_text, d.ref_text, LabelSettings()):
                 assert d.label == VARIATION, d
 
 
 def test_no_fix_brings_in_boilerplate(example_alignment: Alignment) -> None:
     doc = normalize(example_alignment.doc_text)
-    out = repaired(doc, reference_fixes(example_alignment))
+    out = repaired(doc, example_alignment.fixes)
     for phrase in BOILERPLATE:
         assert phrase not in out
-    for f in reference_fixes(example_alignment):
+    for f in example_alignment.fixes:
         assert len(f.after.split()) <= 4
 
 
 def test_fix_evidence_points_into_the_raw_reference(example_alignment: Alignment) -> None:
     by_name = {r.name: r for r in example_alignment.refs}
-    fixes = reference_fixes(example_alignment)
+    fixes = example_alignment.fixes
     assert fixes
     for f in fixes:
         for w, ev in zip(f.witnesses, f.evidence(), strict=True):
@@ -141,7 +135,7 @@ def test_fix_evidence_points_into_the_raw_reference(example_alignment: Alignment
 def test_raw_span_survives_normalization_of_the_reference() -> None:
     doc = normalize("The envoy said Russia can maintain Russia alliance with this group for now , he said .")
     raw = "Intro.\n\nThe envoy said  Russia can maintain its alliance with this group for now, he said."
-    (f,) = reference_fixes(align(doc, [Reference("r.txt", normalize(raw))]))
+    (f,) = align(doc, [Reference("r.txt", normalize(raw))]).fixes
     assert f.after == "its"
     assert raw[f.witnesses[0].ref_raw_start : f.witnesses[0].ref_raw_end] == "its"
 
@@ -155,7 +149,7 @@ def test_reference_order_does_not_matter(example: tuple[Normalized, list[Referen
     for perm in itertools.islice(itertools.permutations(refs), 1, 24, 5):
         again = align(doc, list(perm))
         assert again == first
-        assert reference_fixes(again) == reference_fixes(first)
+        assert again.fixes == first.fixes
 
 
 QUOTE = "The envoy said Russia can maintain Russia alliance with this group, which does not serve it well."
@@ -165,16 +159,16 @@ def test_agreeing_references_raise_confidence_and_disagreeing_lower_it() -> None
     doc = normalize(QUOTE)
     its = "The envoy said Russia can maintain its alliance with this group, which does not serve it well."
     their = "The envoy said Russia can maintain their alliance with this group, which does not serve it well."
-    (one,) = reference_fixes(align(doc, refs_of(its)))
-    (two,) = reference_fixes(align(doc, refs_of(its, its + " More.")))
+    (one,) = align(doc, refs_of(its)).fixes
+    (two,) = align(doc, refs_of(its, its + " More.")).fixes
     named = [Reference("its.txt", normalize(its)), Reference("their.txt", normalize(their))]
-    split = reference_fixes(align(doc, named))
+    split = align(doc, named).fixes
     assert two.confidence > one.confidence
     assert len(two.witnesses) == 2
     assert len(split) == 1 and split[0].confidence < one.confidence
     assert len(split[0].witnesses) == 1 and len(split[0].dissent) == 1
     # the same winner whichever reference comes first: no flip-flop
-    assert reference_fixes(align(doc, named[::-1])) == split
+    assert align(doc, named[::-1]).fixes == split
     diffs = [d for p in align(doc, named).passages for d in p.differences if d.label == DAMAGE]
     assert all(d.confidence < d.local_confidence for d in diffs)
 
@@ -183,7 +177,7 @@ def test_a_reference_that_reads_as_the_input_outweighs_a_weaker_fix() -> None:
     doc = normalize(QUOTE)
     same = QUOTE
     its = "Said Russia can maintain its alliance with this group."
-    assert reference_fixes(align(doc, refs_of(same, its))) == ()
+    assert align(doc, refs_of(same, its)).fixes == ()
 
 
 def test_longer_exact_context_means_more_confidence() -> None:
@@ -192,16 +186,14 @@ def test_longer_exact_context_means_more_confidence() -> None:
         "Everyone in the hall heard him say that Russia can maintain Russia alliance with this group"
         " and its many friends across the region for years."
     )
-    (a,) = reference_fixes(align(short, refs_of("They say Russia can maintain its alliance with this group today.")))
-    (b,) = reference_fixes(
-        align(
-            long_,
-            refs_of(
-                "Everyone in the hall heard him say that Russia can maintain its alliance with this group"
-                " and its many friends across the region for years."
-            ),
-        )
-    )
+    (a,) = align(short, refs_of("They say Russia can maintain its alliance with this group today.")).fixes
+    (b,) = align(
+        long_,
+        refs_of(
+            "Everyone in the hall heard him say that Russia can maintain its alliance with this group"
+            " and its many friends across the region for years."
+        ),
+    ).fixes
     assert b.confidence > a.confidence
 
 
@@ -250,7 +242,7 @@ def test_align_never_raises_and_offsets_lie_inside_the_texts(pair: tuple[str, li
             assert d.ref_text == ref.text[d.ref_start : d.ref_end]
             assert 0 <= d.ref_raw_start <= d.ref_raw_end <= len(ref.source)
             assert 0.0 <= d.confidence <= 1.0 and d.label in (DAMAGE, VARIATION)
-    repaired(doc, reference_fixes(alignment))  # fixes never overlap or misquote the input
+    repaired(doc, alignment.fixes)  # fixes never overlap or misquote the input
 
 
 # ---- the command ----

@@ -9,7 +9,7 @@ import pytest
 from repair.edits import apply_edits
 from repair.pipeline import repair_text
 from repair.stages.calibrate import ALL, EVIDENCE_SOURCE, CalibrationMap, Curve, features
-from repair.stages.decide import decide
+from repair.stages.decide import DecideSettings, decide
 from repair.stages.normalize import normalize
 from repair.stages.spans import Candidate, Proposal, Suspect
 
@@ -20,7 +20,7 @@ def pasted_name() -> tuple[str, Proposal]:
     """The second "Russia " pasted over "its ", with the model's fix far ahead of the original."""
     doc = normalize(TEXT)
     i = doc.text.index("Russia alliance")
-    s = Suspect(i, i + 7, "substitution", 0.8, "a name where a pronoun goes")
+    s = Suspect(i, i + 7, "substitution", 0.8, "a name where a pronoun goes", cause="mention")
     cands = (Candidate("its ", "lm", -10.0), Candidate("Russia ", "keep", -14.0), Candidate("his ", "lm", -15.0))
     return doc.text, Proposal(s, cands)
 
@@ -33,17 +33,17 @@ def flat(value: float) -> CalibrationMap:
 def test_an_edit_calibrated_below_the_threshold_is_listed_but_not_applied() -> None:
     text, p = pasted_name()
     doc = normalize(TEXT)
-    sure = [e for e in decide(doc, [p], 0.7, CalibrationMap()) if e.kind == "substitution"]
+    sure = [e for e in decide(doc, [p], 0.7, CalibrationMap(), DecideSettings()) if e.kind == "substitution"]
     assert [(e.after, e.applied) for e in sure] == [("its ", True)]
     assert sure[0].confidence > 0.95  # the raw share among candidates
-    weak = [e for e in decide(doc, [p], 0.7, flat(0.4)) if e.kind == "substitution"]
+    weak = [e for e in decide(doc, [p], 0.7, flat(0.4), DecideSettings()) if e.kind == "substitution"]
     assert [(e.after, e.applied, e.confidence) for e in weak] == [("its ", False, 0.4)]
-    assert "Russia alliance" in apply_edits(text, decide(doc, [p], 0.7, flat(0.4)))
+    assert "Russia alliance" in apply_edits(text, decide(doc, [p], 0.7, flat(0.4), DecideSettings()))
 
 
 def test_the_evidence_keeps_the_raw_share_and_names_the_group() -> None:
     _, p = pasted_name()
-    (edit,) = [e for e in decide(normalize(TEXT), [p], 0.7, flat(0.4)) if e.kind == "substitution"]
+    (edit,) = [e for e in decide(normalize(TEXT), [p], 0.7, flat(0.4), DecideSettings()) if e.kind == "substitution"]
     note = next(ev for ev in edit.evidence if ev.source == EVIDENCE_SOURCE)
     assert note.score is not None and note.score > 0.95
     assert "right 40% of the time" in note.detail
@@ -55,7 +55,7 @@ def test_the_evidence_keeps_the_raw_share_and_names_the_group() -> None:
 def test_rule_edits_are_calibrated_by_their_kind() -> None:
     doc = normalize(TEXT)
     by_kind = CalibrationMap({"tokenization": Curve((0.5,), (0.55,), 50), ALL: Curve((0.5,), (0.9,), 50)})
-    spaces = [e for e in decide(doc, [], 0.7, by_kind) if e.kind == "tokenization"]
+    spaces = [e for e in decide(doc, [], 0.7, by_kind, DecideSettings()) if e.kind == "tokenization"]
     assert spaces and all(e.confidence == 0.55 and not e.applied for e in spaces)
     assert all(features(e).source == "rule" and features(e).raw > 0.9 for e in spaces)
 

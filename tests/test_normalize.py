@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repair.edits import apply_edits, check_edits
-from repair.stages.normalize import FINAL_RULES, RULES, ftfy_mojibake, normalize
+from repair.stages.normalize import DEFAULTS, FINAL_RULES, RULES, NormalizeSettings, ftfy_mojibake, normalize
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = [json.loads(line) for line in (CASES_DIR / "normalize.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -51,7 +51,7 @@ def test_clean_file_comes_back_unchanged_byte_for_byte() -> None:
 
 def test_mojibake_rule_leaves_correct_foreign_text_alone() -> None:
     assert len(FOREIGN) >= 8  # French, German, Russian, Arabic and more
-    assert {line: ftfy_mojibake(line) for line in FOREIGN} == {line: [] for line in FOREIGN}
+    assert {line: ftfy_mojibake(line, DEFAULTS) for line in FOREIGN} == {line: [] for line in FOREIGN}
 
 
 def test_mojibake_fixes_stay_local() -> None:
@@ -127,10 +127,10 @@ def test_idempotent(example_dir: Path) -> None:
 def test_chunking_gives_the_same_result(damaged_text: str) -> None:
     body = damaged_text.rsplit("\n", 1)[0]
     text = "\n\n".join([body, body.replace('"', "“", 1), body]) + "\n Syria "
-    whole = normalize(text, chunk_chars=10**9)
+    whole = normalize(text, NormalizeSettings(chunk_chars=10**9))
     assert normalize(text).edits == whole.edits
-    assert normalize(text, chunk_chars=len(body) + 10).edits == whole.edits
-    small = normalize(text, chunk_chars=300)  # cut inside paragraphs at sentence ends
+    assert normalize(text, NormalizeSettings(chunk_chars=len(body) + 10)).edits == whole.edits
+    small = normalize(text, NormalizeSettings(chunk_chars=300))  # cut inside paragraphs at sentence ends
     assert " , " not in small.text
     # a quotation cut in two may be left unjoined, never joined the wrong way
     assert small.text.replace(" ", "") == whole.text.replace(" ", "")

@@ -7,20 +7,25 @@ from typing import Any
 
 import pytest
 
+from repair.pipeline import align_references as align
 from repair.pipeline import make_references, repair_text
-from repair.stages.align import align
 from repair.stages.normalize import normalize
-from repair.stages.propose import _names, pronouns_for, propose
+from repair.stages.pronouns import PronounSettings, pronouns_for
+from repair.stages.propose import ProposeSettings, propose
 from repair.stages.spans import Suspect
-from repair.text.sentences import sentence_spans
+from repair.stages.story import Story
+from repair.text.document import Document
 
 
 def offered(text: str, name: str, nth: int, *, agreeing: bool = False) -> tuple[str, ...]:
-    """The pronouns offered for the ``nth`` occurrence (0-based) of ``name``; ``agreeing``: only the name's own."""
+    """The pronouns offered for the ``nth`` occurrence (0-based) of ``name`` (a mention of the document, maybe
+    after its title) as detect hands it on; ``agreeing``: only the name's own."""
     start = -1
     for _ in range(nth + 1):
         start = text.index(name, start + 1)
-    got = pronouns_for(text, start, start + len(name), _names(text), sentence_spans(text))
+    document = Document.of(text)
+    (mention,) = [m for m in document.mentions if m.end == start + len(name)]
+    got = pronouns_for(document, start, start + len(name), mention, PronounSettings())
     return tuple(p for p, offset, _ in got if offset == 0.0 or not agreeing)
 
 
@@ -93,7 +98,9 @@ def story_offers(text: str, span: str, refs: Sequence[str] = ()) -> list[str]:
     doc = normalize(text)
     start = doc.text.index(span)
     alignment = align(doc, make_references([(f"r{i}", r) for i, r in enumerate(refs)]))
-    (p,) = propose(doc, [Suspect(start, start + len(span), "substitution", 0.9, "test")], alignment, Flat())  # type: ignore[arg-type]
+    document = Document.of(doc.text)
+    suspect = Suspect(start, start + len(span), "substitution", 0.9, "test", cause="misfit")
+    (p,) = propose(document, Story.of(document, alignment.refs), [suspect], Flat(), ProposeSettings())  # type: ignore[arg-type]
     return [c.text.strip() for c in p.candidates if c.source == "story"]
 
 

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 from repair.cli import app
 from repair.edits import Edit, Evidence, apply_edits
 from repair.files.editlist import dump_edits
-from repair.stages.align import Alignment, Passage, Reference
+from repair.stages.align import Reference
+from repair.stages.label import Passage
 from repair.stages.normalize import normalize
+from repair.stages.witness import Alignment
 from repair.views.report import render_report
 from repair.views.sidebyside import build_view
 

@@ -46,15 +46,6 @@ STARTS_MASS = 0.9
 # more model tokens.
 GROW_BRANCH = 3
 
-# drafts scored beyond the k asked for, in case the one-token look-ahead misjudges: the 2 spares of old
-# cost a tenth of the model work for 0.2 points of content F0.5 together with asking 4, not 6 (propose.py)
-PROPOSE_SPARE = 0
-# The one-token look-ahead that cuts the drafts to the k scored can be widened: the best LOOKAHEAD_DRAFTS
-# drafts by it are read on with the first LOOKAHEAD_TOKENS tokens of the right context, in one packed pass
-# sharing the left context's cache, and ranked by that (0: the one-token look-ahead alone).
-LOOKAHEAD_TOKENS = 0
-LOOKAHEAD_DRAFTS = 32
-
 # A forward pass costs some 45 ms however few its tokens (the weights are read from memory each time),
 # and a token ~0.6 ms (bfloat16, one core): the gaps of a text are worked on side by side
 # (`CausalLM.run_together`) so that the passes they ask for run merged, a few hundred tokens each.
@@ -140,18 +131,6 @@ def head_logprobs(
             if row in wanted:
                 kept[wanted[row]] = lp[row - i].clone()
     return (torch.cat(out) if out else hidden.new_zeros(0)), (torch.stack(kept) if kept else hidden.new_zeros(0))
-
-
-def token_logprobs(head: Any, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """log p(target) for each row of ``hidden`` (N × H) through the output projection, in chunks."""
-    import torch
-
-    out = []
-    for i in range(0, hidden.shape[0], HEAD_CHUNK):
-        logits = head(hidden[i : i + HEAD_CHUNK]).float()
-        tgt = targets[i : i + HEAD_CHUNK].unsqueeze(1)
-        out.append((logits.gather(1, tgt) - torch.logsumexp(logits, dim=1, keepdim=True)).squeeze(1))
-    return torch.cat(out) if out else hidden.new_zeros(0)
 
 
 @dataclass(frozen=True)
@@ -658,9 +637,7 @@ class CausalLM:
             score: list[Draft] = []
             if not probe:  # every draft has its words: score the look-ahead's best and those still growing
                 ended = sorted((d for d in drafts if d.state == "ended"), key=lambda d: -(sum(d.lps) + d.ahead))
-                if LOOKAHEAD_TOKENS > 1 and len(tail) > 1 and len(ended) > k + PROPOSE_SPARE:
-                    ended = self.look_ahead(prefix, ended[:LOOKAHEAD_DRAFTS], tail[:LOOKAHEAD_TOKENS])
-                score = ended[: k + PROPOSE_SPARE] + [d for d in drafts if d.state == "spec"]
+                score = ended[:k] + [d for d in drafts if d.state == "spec"]
                 if not score:
                     break
             kept = [d for d in drafts if d.state == "scored"] if score else [d for d in drafts if d not in probe]
@@ -671,18 +648,6 @@ class CausalLM:
             if words and words not in ranked:
                 ranked[words] = d.score
         return [(fit_filler(left, w, right), s) for w, s in list(ranked.items())[:k]]
-
-    def look_ahead(self, prefix: list[int], drafts: list[Draft], tail: tuple[int, ...]) -> list[Draft]:
-        """The drafts with ``ahead`` = log P(tail | left, draft), best first, from one packed pass."""
-        read: list[Draft] = []
-        for group in packs([len(d.tokens) + len(tail) for d in drafts], PACK_TOKENS):
-            part = [drafts[i] for i in group]
-            segments = [[*d.tokens, *tail] for d in part]
-            cache, _ = self.prefix_state(prefix)
-            hidden, _ = self.packed_pass(segments, cache, len(prefix))
-            inner, _ = self.segment_logprobs(hidden, segments, skip=[len(d.tokens) - 1 for d in part])
-            read += [replace(d, ahead=float(sum(lps))) for d, lps in zip(part, inner, strict=True)]
-        return sorted(read, key=lambda d: -(sum(d.lps) + d.ahead))
 
     def advance(
         self, prefix: list[int], probe: list[Draft], score: list[Draft], tail: tuple[int, ...], n_words: int

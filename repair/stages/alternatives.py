@@ -16,8 +16,7 @@ from repair.edits import Edit, Evidence
 from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibration_evidence, margin_of
 from repair.stages.spans import Candidate, Proposal
 
-MAX_ALTERNATIVES = 9  # one key each, 1-9
-MIN_QUESTION_SHARE = 0.02  # a question needs one alternative at least this likely: less is noise
+MAX_ALTERNATIVES = 9  # one key each, 1-9 (`repair review`): the reviewer's keyboard, not a tuning
 QUESTION_SOURCE = "decide:question"
 
 
@@ -61,12 +60,21 @@ def first_change(candidates: Sequence[Candidate], before: str) -> int | None:
     return next((i for i, c in enumerate(candidates) if c.source != "keep" and c.text != before), None)
 
 
-def questions(text: str, proposals: Sequence[Proposal], taken: Sequence[Edit], cmap: CalibrationMap) -> list[Edit]:
+def questions(
+    text: str,
+    proposals: Sequence[Proposal],
+    taken: Sequence[Edit],
+    cmap: CalibrationMap,
+    *,
+    shown: int,
+    min_share: float,
+) -> list[Edit]:
     """A no-op edit, not applied, for each flagged span whose candidates all lost to its own wording.
 
     Its alternatives are the candidates that would change it; its confidence is the best
-    one's calibrated share. Spans that overlap an edit in ``taken`` are left out: that
-    edit already asks about them.
+    one's calibrated share, and it is asked only if that is at least ``min_share`` (less is
+    noise). Spans that overlap an edit in ``taken`` are left out: that edit already asks about
+    them. The evidence shows the ``shown`` best candidates with their scores.
     """
     out: list[Edit] = []
     for p in proposals:
@@ -78,7 +86,7 @@ def questions(text: str, proposals: Sequence[Proposal], taken: Sequence[Edit], c
         if lead is None or any(_touch(s.start, s.end, e) for e in taken):
             continue
         best = p.candidates[lead]
-        scored = tuple((c.text, c.score) for c in p.candidates[:5])
+        scored = tuple((c.text, c.score) for c in p.candidates[:shown])
         refs = len({ev.source for ev in (*s.evidence, *best.evidence) if ev.source.startswith("ref:")})
         f = Features(
             s.kind,
@@ -89,7 +97,7 @@ def questions(text: str, proposals: Sequence[Proposal], taken: Sequence[Edit], c
         )
         share, group = cmap.calibrate(f.kind, f.source, f.raw)
         alts = ranked_shares(p.candidates, before, lead, share)
-        if not alts or alts[0][1] < MIN_QUESTION_SHARE:
+        if not alts or alts[0][1] < min_share:
             continue
         why = Evidence(QUESTION_SOURCE, f"{s.reason}; no candidate beat the text as it stands", candidates=scored)
         evidence = (*s.evidence, why, calibration_evidence(f, share, group))

@@ -10,7 +10,7 @@ import bisect
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from repair.edits import Edit, Evidence, apply_edits
 from repair.stages.alternatives import questions, ranked_shares
@@ -24,6 +24,15 @@ from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
 # `repair bench`): 0.45 -> F0.5 0.429 with refs / 0.378 without, 0.31 false per 1k; below 0.45 a second false
 # edit on the clean texts (0.62 per 1k at 0.4). Refitted with the wider search of issue 13 (was 0.55).
 DEFAULT_MIN_CONFIDENCE = 0.45
+
+
+@dataclass(frozen=True)
+class DecideSettings:
+    """The numbers of deciding, beyond the threshold (a run's choice, ``--min-confidence``) and the calibration
+    map (a data file, `repair.stages.calibrate`)."""
+
+    shown_candidates: int = 5  # the best candidates an edit's evidence lists, with their scores
+    min_question_share: float = 0.02  # a question needs one alternative at least this likely: less is noise
 
 
 def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
@@ -40,7 +49,9 @@ def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
     return 1.0 / sum(math.exp((c.score - top) / temperature) for c in cands)
 
 
-def content_edits(doc: Normalized, proposals: Sequence[Proposal], cmap: CalibrationMap) -> list[Edit]:
+def content_edits(
+    doc: Normalized, proposals: Sequence[Proposal], cmap: CalibrationMap, settings: DecideSettings
+) -> list[Edit]:
     """One edit on the normalized text per proposal whose best candidate changes something.
 
     Its confidence is calibrated through ``cmap``; the raw share among candidates stays in its evidence.
@@ -54,7 +65,7 @@ def content_edits(doc: Normalized, proposals: Sequence[Proposal], cmap: Calibrat
         before = doc.text[s.start : s.end]
         if best.source == "keep" or best.text == before:
             continue
-        ranked = tuple((c.text, c.score) for c in p.candidates[:5])
+        ranked = tuple((c.text, c.score) for c in p.candidates[: settings.shown_candidates])
         evidence = (
             s.evidence + best.evidence + (Evidence(source=f"decide:{best.source}", detail=s.reason, candidates=ranked),)
         )
@@ -71,6 +82,7 @@ def decide(
     proposals: Sequence[Proposal],
     min_confidence: float,
     cmap: CalibrationMap,
+    settings: DecideSettings,
 ) -> tuple[Edit, ...]:
     """All edits in input offsets; those under ``min_confidence`` are kept but marked not applied.
 
@@ -78,14 +90,18 @@ def decide(
     unless told otherwise, see `repair.stages.calibrate.default_map`), rule edits by their kind
     as content edits are, so the threshold means the same for all.
     """
-    found = _drop_overlaps(content_edits(doc, proposals, cmap))
+    found = _drop_overlaps(content_edits(doc, proposals, cmap, settings))
     applied = [e for e in found if e.confidence >= min_confidence]
     rejected = [replace(e, applied=False) for e in found if e.confidence < min_confidence]
     lifted = doc.layer.lift_group(applied) if applied else []
     swallowed = {id(a) for e in applied for a in doc.layer.absorbed_by(e.start, e.end)}
     rules = [_calibrate_rule(e, cmap) for e in doc.edits if id(e) not in swallowed]
     surface = [e if e.confidence >= min_confidence else replace(e, applied=False) for e in rules]
-    asked = [doc.layer.lift(q) for q in questions(doc.text, proposals, found, cmap)]
+    shown_candidates, min_share = settings.shown_candidates, settings.min_question_share
+    asked = [
+        doc.layer.lift(q)
+        for q in questions(doc.text, proposals, found, cmap, shown=shown_candidates, min_share=min_share)
+    ]
     shown = [doc.layer.lift(e) for e in rejected] + [replace(q, after=q.before) for q in asked]
     edits = hold_layout_changes(doc.source, surface + lifted + shown)
     return tuple(sorted(edits, key=lambda e: (e.start, e.end, not e.applied)))

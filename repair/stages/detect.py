@@ -8,14 +8,14 @@ The language model only screens here (surprisal); `propose` and `decide` weigh f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from repair.edits import Evidence
 from repair.lm import LanguageModel
-from repair.stages.align import Alignment, reference_fixes
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Suspect
+from repair.stages.witness import Alignment
 from repair.text.document import Document
 from repair.text.english import (
     ALLOWED_REPEATS,
@@ -28,121 +28,95 @@ from repair.text.english import (
     SUBJECT_PRONOUNS,
 )
 from repair.text.entities import Mention
-from repair.text.sentences import OPENING_TOKENS, sentence_spans
+from repair.text.sentences import OPENING_TOKENS
 from repair.text.tokens import Token
 
-# surprisal (nats) of the word after a span above which the span reads as a break in the sentence
-BREAK_NATS = 7.0
-MAX_SURPRISAL_SUSPECTS_PER_SENTENCE = 1
-# log-odds weights of the signs that a name was pasted (`mention_features`): a logistic fit on
-# `repair corrupt` damage of the example texts, seeds 1-6 (the bench uses seed 0), by benchmarks/mention_fit.py.
-# Signs that look telling alone (a determiner before, another name touching) add nothing once the
-# model's surprisal is known; a name after a preposition, in a list or before "said" is mostly real.
-MENTION_BIAS = -1.47
-MENTION_WEIGHTS: dict[str, float] = {
-    "after a determiner": -0.22,
-    "after a possessive": 1.07,
-    "double determiner": 0.95,
-    "after a pronoun": -0.08,
-    "content word follows": -0.86,
-    "article follows": 1.59,
-    "pronoun follows": 0.60,
-    "after a preposition": -1.12,
-    "in a list": -1.12,
-    "a verb follows": -1.04,
-    "ends a clause": 0.0,
-    "after a content word": -0.16,
-    "touches another name": -0.26,
-    "article it never takes": 1.79,
-    "surprising name": 0.40,
-    "break after": 0.49,
-}
-# the same fit without a model (seeds 1-8, `mention_fit.py --no-model`): the grammar signs carry it all
-MENTION_BIAS_NO_MODEL = -0.57
-MENTION_WEIGHTS_NO_MODEL: dict[str, float] = {
-    "after a determiner": -0.09,
-    "after a possessive": 1.17,
-    "double determiner": 1.24,
-    "after a pronoun": 1.47,
-    "content word follows": -0.22,
-    "article follows": 1.57,
-    "pronoun follows": 1.23,
-    "after a preposition": -1.29,
-    "in a list": -0.97,
-    "a verb follows": -1.58,
-    "ends a clause": -0.14,
-    "after a content word": 0.08,
-    "touches another name": 0.73,
-    "article it never takes": 0.82,
-}
-# log-odds weights of the signs that a function word was pasted (`function_word_features`), fitted like
-# MENTION_WEIGHTS by benchmarks/mention_fit.py --function (seeds 1-4); a function word is pasted ~2% of the time
-FUNCTION_BIAS = -5.11
-FUNCTION_WEIGHTS: dict[str, float] = {
-    "misfit": 0.57,
-    "break after": 0.28,
-    "after a pronoun or determiner": 0.21,
-    "before a pronoun or determiner": 0.94,
-    "capital mid-sentence": -1.15,
-    "before punctuation": 1.35,
-    "after a quote mark": 0.51,
-}
-MIN_FUNCTION_PRIOR = 0.2
-# a name with no sign of being pasted is not worth the model's time
-MIN_MENTION_PRIOR = 0.2
-# Sentences of left context each sentence's surprisal is read with; None: the whole document before it, read
-# in one pass (the model's windows). A window of the sentence before made the model read every sentence
-# twice, and its higher surprisals sent more suspects to proposing: the whole document took 39% fewer model
-# tokens on held-out seed 3 at the same content F0.5 (benchmarks/README.md, "Throughput with the model").
-SURPRISAL_LEFT_SENTENCES: int | None = None
+
+@dataclass(frozen=True)
+class Logistic:
+    """A fitted logistic model over named signs: log-odds = ``bias`` + the sum of each sign times its weight. A span
+    is kept as a suspect from ``min_prior`` on: one with no sign of damage is not worth the model's time."""
+
+    bias: float
+    weights: Mapping[str, float]
+    min_prior: float
+
+    def weigh(self, feats: Mapping[str, float]) -> dict[str, float]:
+        """Log-odds contributions of the signs present: the bias, then each feature times its weight.
+
+        >>> Logistic(-1.0, {"a": 0.5, "c": 1.0}, 0.5).weigh({"a": 1.0, "b": 0.0, "c": 2.0})
+        {'base': -1.0, 'a': 0.5, 'c': 2.0}
+        """
+        return {"base": self.bias} | {n: self.weights.get(n, 0.0) * v for n, v in feats.items() if v}
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """The detectors' numbers. The three fitted models come from ``repair/data/detect.json``
+    (`repair.stages.settings.load_settings`); the rest are set by hand.
+
+    Of the pasted-name signs, those that look telling alone (a determiner before, another name
+    touching) add nothing once the model's surprisal is known; a name after a preposition, in a
+    list or before "said" is mostly real.
+    """
+
+    mention: Logistic  # a name pasted over words (`mention_features`), with the model's surprisal
+    mention_no_model: Logistic  # the same without a model: the grammar signs carry it all
+    function_word: Logistic  # a function word pasted over words (`function_word_features`)
+    break_nats: float = 7.0  # surprisal of the word after a span above which the span reads as a break
+    surprising_name_nats: float = 6.0  # a name's surprisal counts from here ("surprising name")
+    misfit_nats: float = 5.0  # a function word's surprisal counts from here ("misfit")
+    misfits_per_sentence: int = 1  # function words kept per sentence, the likeliest
+    bare_name_share: float = 0.34  # "the Assad": a name written with "the" less often than this elsewhere
+    longest_repeat: int = 4  # words in the longest repeated phrase looked for ("the U.S. the U.S.")
+    repeat_prior: float = 0.85  # a repeated phrase or capitalized word ("Assad Assad")
+    repeat_word_prior: float = 0.75  # a repeated lower-case word ("the the")
+    allowed_repeat_prior: float = 0.35  # a repeat the language allows ("that that", "had had")
+    reference_prior_floor: float = 0.05  # a reference's reading is a suspect at least this likely...
+    reference_prior_ceiling: float = 0.99  # ...and at most this
+    min_agreeing_refs: int = 2  # references that overrule an input showing no damage of its own
 
 
 def detect(
-    doc: Normalized, alignment: Alignment, lm: LanguageModel | None, document: Document | None = None
+    doc: Normalized,
+    document: Document,
+    alignment: Alignment,
+    surprisal: Sequence[float] | None,
+    settings: DetectSettings,
 ) -> tuple[Suspect, ...]:
     """Every suspect span of ``doc.text``, sorted by position; overlapping ones are kept for `decide`.
 
-    ``document`` is `Document.of(doc.text)`, built here unless the caller has it already.
+    ``document`` is `Document.of(doc.text)`; ``surprisal`` each of its tokens' (`token_surprisal`), None
+    without a model.
     """
-    text = doc.text
-    document = Document.of(text) if document is None else document
-    toks = document.tokens
-    surprisal = token_surprisal(text, toks, lm, document.sentences) if lm is not None else None
     found: list[Suspect] = list(doc.suspects)
     for detector in DETECTORS:
-        found.extend(detector(text, toks, alignment, surprisal, document))
-    found = gaps_take_readings(overruling(found))
+        found.extend(detector(document, alignment, surprisal, settings))
+    found = gaps_take_readings(overruling(found, settings.min_agreeing_refs))
     return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
 
 
-def token_surprisal(
-    text: str, toks: Sequence[Token], lm: LanguageModel, sentences: Sequence[tuple[int, int]] | None = None
-) -> list[float]:
-    """Surprisal (nats) of each word token given the text before it (see `SURPRISAL_LEFT_SENTENCES`).
+def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list[float]:
+    """Surprisal (nats) of each word token given the whole document before it, read in one pass.
 
     A token's surprisal is that of its first model piece: how unexpected the word is where it stands.
-    All windows go to the model in one batch.
+    (A window of the sentence before made the model read every sentence twice, and its higher surprisals
+    sent more suspects to proposing: the whole document took 39% fewer model tokens on held-out seed 3 at
+    the same content F0.5, benchmarks/README.md, "Throughput with the model".)
     """
     out = [0.0] * len(toks)
     starts = {t.start: i for i, t in enumerate(toks)}
-    if SURPRISAL_LEFT_SENTENCES is None:
-        windows = [(0, 0, len(text))]
-    else:
-        n = SURPRISAL_LEFT_SENTENCES
-        spans = sentence_spans(text) if sentences is None else sentences
-        windows = [(spans[max(0, k - n)][0], s, e) for k, (s, e) in enumerate(spans)]
-    scored = lm.surprisal_many([" ".join(text[left:e].split()) for left, _, e in windows])
-    for (left, s, e), pieces in zip(windows, scored, strict=True):
-        # surprisal is computed on the whitespace-folded window: map its chars back by walking both
-        back = _fold_map(text, left, e)
-        for cs, _ce, nats in pieces:
-            if cs < len(back):
-                pos = back[cs]
-                while pos < e and text[pos].isspace():  # a model piece may start with the space before a word
-                    pos += 1
-                i = starts.get(pos)
-                if i is not None and pos >= s and out[i] == 0.0:
-                    out[i] = nats
+    (pieces,) = lm.surprisal_many([" ".join(text.split())])
+    # surprisal is computed on the whitespace-folded text: map its chars back by walking both
+    back = _fold_map(text, 0, len(text))
+    for cs, _ce, nats in pieces:
+        if cs < len(back):
+            pos = back[cs]
+            while pos < len(text) and text[pos].isspace():  # a model piece may start with the space before a word
+                pos += 1
+            i = starts.get(pos)
+            if i is not None and out[i] == 0.0:
+                out[i] = nats
     return out
 
 
@@ -166,28 +140,14 @@ def _fold_map(text: str, start: int, end: int) -> list[int]:
     return out
 
 
-def gap_suspects(
-    text: str,
-    toks: Sequence[Token],
-    alignment: Alignment,
-    surprisal: list[float] | None,
-    document: Document,
-) -> list[Suspect]:
-    """Gaps come from `normalize` (runs of spaces); nothing more to find here."""
-    return []
-
-
 def duplicate_suspects(
-    text: str,
-    toks: Sequence[Token],
-    alignment: Alignment,
-    surprisal: list[float] | None,
-    document: Document,
+    document: Document, alignment: Alignment, surprisal: Sequence[float] | None, settings: DetectSettings
 ) -> list[Suspect]:
     """An n-gram (n = 1..4) repeated at once: "Assad Assad", "the the", "the U.S. the U.S."."""
+    text, toks = document.text, document.tokens
     out: list[Suspect] = []
     taken: set[int] = set()
-    for n in (4, 3, 2, 1):
+    for n in range(settings.longest_repeat, 0, -1):
         for i in range(len(toks) - 2 * n + 1):
             first, second = toks[i : i + n], toks[i + n : i + 2 * n]
             if i in taken or not any(t.is_word for t in first):
@@ -201,9 +161,9 @@ def duplicate_suspects(
             if any(c in text[first[0].start : second[0].start] for c in "\r\n"):
                 continue  # deleting the first copy would take a line end with it
             if n == 1 and first[0].text.lower() in ALLOWED_REPEATS:
-                prior = 0.35
+                prior = settings.allowed_repeat_prior
             else:
-                prior = 0.85 if n > 1 or first[0].text[0].isupper() else 0.75
+                prior = settings.repeat_prior if n > 1 or first[0].text[0].isupper() else settings.repeat_word_prior
             words = " ".join(t.text for t in first)
             out.append(
                 Suspect(
@@ -213,6 +173,7 @@ def duplicate_suspects(
                     prior,
                     f"“{words}” is repeated at once",
                     (Evidence("detector:duplicate", f"repeated {n}-gram “{words}”"),),
+                    cause="repeat",
                 )
             )
             taken.update(range(i, i + 2 * n))
@@ -220,21 +181,15 @@ def duplicate_suspects(
 
 
 def mention_suspects(
-    text: str,
-    toks: Sequence[Token],
-    alignment: Alignment,
-    surprisal: list[float] | None,
-    document: Document,
+    document: Document, alignment: Alignment, surprisal: Sequence[float] | None, settings: DetectSettings
 ) -> list[Suspect]:
     """Names of the document standing where grammar wants something else ("maintain Russia alliance")."""
-    mentions, keys = document.mentions, document.entities
+    toks, mentions, keys = document.tokens, document.mentions, document.entities
     usage = article_usage(mentions)
     by_start = {t.start: i for i, t in enumerate(toks)}
     by_end = {t.end: i for i, t in enumerate(toks)}
     # without a model the surprisal signs are missing, and the other signs were fitted without them
-    bias, weights = (
-        (MENTION_BIAS, MENTION_WEIGHTS) if surprisal is not None else (MENTION_BIAS_NO_MODEL, MENTION_WEIGHTS_NO_MODEL)
-    )
+    model = settings.mention if surprisal is not None else settings.mention_no_model
     out: list[Suspect] = []
     for k, m in enumerate(mentions):
         if m.key not in keys:
@@ -242,9 +197,9 @@ def mention_suspects(
         first, last = by_start.get(m.start), by_end.get(m.end)
         if first is None or last is None:
             continue
-        cues = _weigh(mention_features(m, mentions, k, toks, first, last, surprisal, usage), bias, weights)
+        cues = model.weigh(mention_features(m, mentions, k, toks, first, last, surprisal, usage, settings))
         prior = _squash(cues)
-        if prior < MIN_MENTION_PRIOR:
+        if prior < model.min_prior:
             continue
         out.append(
             Suspect(
@@ -254,6 +209,8 @@ def mention_suspects(
                 prior,
                 f"the name “{m.text}” may have been pasted over words",
                 (Evidence("detector:mention", _describe(cues), score=prior),),
+                cause="mention",
+                mention=m,
             )
         )
     return out
@@ -276,15 +233,6 @@ def with_honorific(toks: Sequence[Token], first: int) -> int:
     return first
 
 
-def _weigh(feats: dict[str, float], bias: float, weights: dict[str, float]) -> dict[str, float]:
-    """Log-odds contributions of the signs present: the bias, then each feature times its weight.
-
-    >>> _weigh({"a": 1.0, "b": 0.0, "c": 2.0}, -1.0, {"a": 0.5, "c": 1.0})
-    {'base': -1.0, 'a': 0.5, 'c': 2.0}
-    """
-    return {"base": bias} | {n: weights.get(n, 0.0) * v for n, v in feats.items() if v}
-
-
 def mention_features(
     m: Mention,
     mentions: Sequence[Mention],
@@ -292,8 +240,9 @@ def mention_features(
     toks: Sequence[Token],
     first: int,
     last: int,
-    surprisal: list[float] | None,
+    surprisal: Sequence[float] | None,
     usage: dict[str, float],
+    settings: DetectSettings,
 ) -> dict[str, float]:
     """The raw signs that a name was pasted over words (0 where a sign is absent)."""
     f: dict[str, float] = {}
@@ -328,7 +277,7 @@ def mention_features(
     neighbours = [mentions[j] for j in (k - 1, k + 1) if 0 <= j < len(mentions)]
     if any(0 <= n.start - m.end <= 1 or 0 <= m.start - n.end <= 1 for n in neighbours):
         f["touches another name"] = 1.0
-    if led and usage.get(m.key, 1.0) < 0.34:
+    if led and usage.get(m.key, 1.0) < settings.bare_name_share:
         # "the Assad": a name the document otherwise writes bare took the article of the words it replaced
         f["article it never takes"] = 1.0
     if surprisal is not None:
@@ -336,8 +285,8 @@ def mention_features(
         after = surprisal[last + 1] if nxt is not None and nxt.is_word else 0.0
         # the first word of a sentence is surprising whatever it is
         at_start = prev is None or prev.text in (".", "!", "?", '"', "“", "”") or "\n" in (prev.text,)
-        f["surprising name"] = 0.0 if at_start else max(0.0, head - 6.0)
-        f["break after"] = max(0.0, after - BREAK_NATS)
+        f["surprising name"] = 0.0 if at_start else max(0.0, head - settings.surprising_name_nats)
+        f["break after"] = max(0.0, after - settings.break_nats)
     return f
 
 
@@ -350,26 +299,23 @@ def article_usage(mentions: Sequence[Mention]) -> dict[str, float]:
 
 
 def surprisal_suspects(
-    text: str,
-    toks: Sequence[Token],
-    alignment: Alignment,
-    surprisal: list[float] | None,
-    document: Document,
+    document: Document, alignment: Alignment, surprisal: Sequence[float] | None, settings: DetectSettings
 ) -> list[Suspect]:
     """Function words where the sentence breaks: "he said. he But", "are not our how"."""
     if surprisal is None:
         return []
+    toks, model = document.tokens, settings.function_word
     out: list[Suspect] = []
     for s, e in document.sentences:
         scored: list[tuple[float, int, dict[str, float]]] = []
         for i, t in enumerate(toks):
             if not s <= t.start < e or t.text.lower() not in FUNCTION_WORDS or i + 1 >= len(toks):
                 continue
-            cues = _weigh(function_word_features(toks, i, surprisal), FUNCTION_BIAS, FUNCTION_WEIGHTS)
+            cues = model.weigh(function_word_features(toks, i, surprisal, settings))
             prior = _squash(cues)
-            if prior >= MIN_FUNCTION_PRIOR:
+            if prior >= model.min_prior:
                 scored.append((prior, i, cues))
-        for prior, i, cues in sorted(scored, key=lambda x: -x[0])[:MAX_SURPRISAL_SUSPECTS_PER_SENTENCE]:
+        for prior, i, cues in sorted(scored, key=lambda x: -x[0])[: settings.misfits_per_sentence]:
             t = toks[i]
             out.append(
                 Suspect(
@@ -379,20 +325,23 @@ def surprisal_suspects(
                     prior,
                     f"“{t.text}” breaks the sentence",
                     (Evidence("detector:surprisal", _describe(cues), score=prior),),
+                    cause="misfit",
                 )
             )
     return out
 
 
-def function_word_features(toks: Sequence[Token], i: int, surprisal: Sequence[float]) -> dict[str, float]:
+def function_word_features(
+    toks: Sequence[Token], i: int, surprisal: Sequence[float], settings: DetectSettings
+) -> dict[str, float]:
     """The raw signs that function word ``toks[i]`` was pasted over words (0 where a sign is absent)."""
     t = toks[i]
     prev = toks[i - 1] if i > 0 else None
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     low = t.text.lower()
     f: dict[str, float] = {
-        "misfit": max(0.0, surprisal[i] - 5.0),
-        "break after": max(0.0, surprisal[i + 1] - BREAK_NATS) if nxt is not None and nxt.is_word else 0.0,
+        "misfit": max(0.0, surprisal[i] - settings.misfit_nats),
+        "break after": max(0.0, surprisal[i + 1] - settings.break_nats) if nxt is not None and nxt.is_word else 0.0,
     }
     opens = prev is None or prev.text in OPENING_TOKENS
     if prev is not None and prev.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:
@@ -409,30 +358,27 @@ def function_word_features(toks: Sequence[Token], i: int, surprisal: Sequence[fl
 
 
 def reference_suspects(
-    text: str,
-    toks: Sequence[Token],
-    alignment: Alignment,
-    surprisal: list[float] | None,
-    document: Document,
+    document: Document, alignment: Alignment, surprisal: Sequence[float] | None, settings: DetectSettings
 ) -> list[Suspect]:
     """Spans where the references covering a passage agree on a different, damage-like reading."""
+    lo, hi = settings.reference_prior_floor, settings.reference_prior_ceiling
     return [
         Suspect(
             f.doc_start,
             f.doc_end,
-            f.kind if f.kind in ("gap", "duplicate", "stray") else "substitution",
-            max(0.05, min(0.99, f.confidence)),
+            f.kind,
+            max(lo, min(hi, f.confidence)),
             f"{len(f.witnesses)} reference(s) read “{f.after.strip() or '∅'}” here",
             f.evidence(),
             readings=(f.after,),
+            cause="reference",
         )
-        for f in reference_fixes(alignment)
+        for f in alignment.fixes
     ]
 
 
-Detector = Callable[[str, Sequence[Token], Alignment, "list[float] | None", Document], list[Suspect]]
-DETECTORS: tuple[Detector, ...] = (
-    gap_suspects,
+Detector = Callable[[Document, Alignment, "Sequence[float] | None", DetectSettings], list[Suspect]]
+DETECTORS: tuple[Detector, ...] = (  # gaps come from `normalize` (runs of spaces), in ``doc.suspects``
     duplicate_suspects,
     reference_suspects,
     mention_suspects,
@@ -443,16 +389,15 @@ DETECTORS: tuple[Detector, ...] = (
 # kinds whose reference reading the aligner gives only where the input shows the damage itself:
 # doubled words, a name alone inside a long verbatim stretch
 SHOWN_BY_ALIGNMENT = frozenset({"duplicate", "stray"})
-MIN_AGREEING_REFS = 2
 
 
-def overruling(found: Sequence[Suspect]) -> list[Suspect]:
+def overruling(found: Sequence[Suspect], min_agreeing_refs: int) -> list[Suspect]:
     """The suspects, less a reference's reading where the input shows no damage and one reference alone says so.
 
     Outlets reword ("wind, waves" / "wind speed, wave heights", "Brooks said" / "the mayor
     said"), so one reference differing is no sign of damage: it may overrule the input only
     where a detector of the input itself found something there (a gap, a pasted name, a
-    misfit word, a duplicate), or where two references agree against the input.
+    misfit word, a duplicate), or where ``min_agreeing_refs`` references agree against the input.
     """
     shown = [s for s in found if not s.readings]
     return [
@@ -460,7 +405,7 @@ def overruling(found: Sequence[Suspect]) -> list[Suspect]:
         for s in found
         if not s.readings
         or s.kind in SHOWN_BY_ALIGNMENT
-        or len({ev.source for ev in s.evidence if ev.source.startswith("ref:")}) >= MIN_AGREEING_REFS
+        or len({ev.source for ev in s.evidence if ev.source.startswith("ref:")}) >= min_agreeing_refs
         or any(_touches(s, d) for d in shown)
     ]
 

@@ -2,7 +2,7 @@
 
 Each rule is a small named function ``text -> list[Edit]`` in the module-level
 table `RULES`; the rules run one after another, each on the text the previous ones
-produced, and `repair.edits.compose` turns the passes into edits on the input.
+produced, and `repair.text.layer.compose` turns the passes into edits on the input.
 Runs of spaces that look like a dropped word are not collapsed: they come back as
 ``gap`` suspects for the later stages to fill.
 
@@ -19,12 +19,45 @@ from dataclasses import dataclass, replace
 import ftfy
 from rapidfuzz.distance import Levenshtein
 
-from repair.edits import Edit, Evidence
+from repair.edits import Edit, Evidence, Kind
 from repair.stages.spans import Suspect
 from repair.text.layer import Layer, compose
 from repair.text.sentences import LINE_END, PARAGRAPH_BREAK_RE, SPACED_END_RE
 
-Rule = Callable[[str], list[Edit]]
+
+@dataclass(frozen=True)
+class NormalizeSettings:
+    """The numbers of the surface repairs: each rule's confidence (named after the rule, as ftfy names its
+    fixers), the scores of a run of spaces that stands for a dropped word, and the size of a chunk.
+
+    A rule's confidence is its raw one; `decide` calibrates it with the content edits' (`repair.stages.calibrate`).
+    """
+
+    stray_circumflex: float = 0.95
+    ftfy_mojibake: float = 0.95
+    trailing_spaces: float = 0.99
+    collapse_spaces: float = 0.97
+    stray_brackets: float = 0.9
+    orphan_last_line: float = 0.75  # a name alone on the last line, indented by a space: surely debris
+    orphan_last_line_unindented: float = 0.6  # ...not indented, after a finished paragraph
+    orphan_finished_words: int = 12  # words of the line before that make it a finished paragraph
+    split_abbreviations: float = 0.95  # capitals: "U. S."
+    split_abbreviations_lower: float = 0.85  # lower case: "a. m." (more often a list or initials)
+    contractions: float = 0.97
+    plural_possessive: float = 0.85
+    space_before_punctuation: float = 0.97
+    split_ellipsis: float = 0.9
+    space_before_marks: float = 0.93
+    space_inside_brackets: float = 0.95
+    quote_spacing: float = 0.9
+    gap_long_run: float = 0.85  # a run of three or more spaces between two words: a dropped word
+    gap_two_spaces: float = 0.6  # two spaces: as often a typing slip
+    gap_beside_punctuation: float = 0.15  # taken off when the run is not between two words
+    chunk_chars: int = 8000  # paragraphs are normalized a chunk at a time so composing edits stays cheap
+
+
+DEFAULTS = NormalizeSettings()
+Rule = Callable[[str, NormalizeSettings], list[Edit]]
 
 # only the fixers that undo wrong decoding; the others would change correct text
 FTFY_CONFIG = ftfy.TextFixerConfig(
@@ -38,8 +71,6 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     normalization=None,
     explain=False,
 )
-# paragraphs are normalized one chunk at a time so composing edits stays cheap
-CHUNK_CHARS = 8000
 
 LINE_RE = re.compile(rf"[^\r\n]*(?:{LINE_END}|\Z)")
 LINE_START_RE = re.compile(r"(?<=\n)[^\r\n]")
@@ -61,28 +92,26 @@ BRACKETS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in BRACKETS.items()}
 
 
-def _edit(text: str, start: int, end: int, after: str, kind: str, confidence: float, rule: str, detail: str) -> Edit:
+def _edit(text: str, start: int, end: int, after: str, kind: Kind, confidence: float, rule: str, detail: str) -> Edit:
     return Edit(start, end, text[start:end], after, kind, confidence, (Evidence(f"rule:{rule}", detail),))
 
 
 def _regex_rule(
-    pattern: str, after: str, kind: str, confidence: float, detail: str, flags: int = 0, *, tokenized_only: bool = False
+    name: str, pattern: str, after: str, kind: Kind, detail: str, flags: int = 0, *, tokenized_only: bool = False
 ) -> Rule:
-    """A rule replacing every match of ``pattern`` (usually a lone space) with ``after``."""
+    """A rule ``name`` replacing every match of ``pattern`` (usually a lone space) with ``after``, at the
+    confidence of the setting of that name."""
     regex = re.compile(pattern, flags | re.MULTILINE)
 
-    def rule(text: str) -> list[Edit]:
+    def rule(text: str, settings: NormalizeSettings) -> list[Edit]:
         spans = _tokenized_spans(text) if tokenized_only else [(0, len(text))]
+        confidence = getattr(settings, name)
         return [
-            _edit(text, m.start(), m.end(), after, kind, confidence, rule.__name__, detail)
+            _edit(text, m.start(), m.end(), after, kind, confidence, name, detail)
             for s, e in spans
             for m in regex.finditer(text, s, e)
         ]
 
-    return rule
-
-
-def _named(name: str, rule: Rule) -> Rule:
     rule.__name__ = rule.__qualname__ = name
     return rule
 
@@ -113,23 +142,25 @@ def _tokenized_spans(text: str) -> list[tuple[int, int]]:
 # --- mojibake -------------------------------------------------------------------------------
 
 
-def stray_circumflex(text: str) -> list[Edit]:
+def stray_circumflex(text: str, settings: NormalizeSettings) -> list[Edit]:
     """A "Â" ending a word, left where a no-break space was decoded as Latin-1 ("USÂ missile").
 
     No language ends a word in "Â" after an ASCII character, so it goes (with its no-break
     space, if still there); standing alone, it goes with the space after it.
 
-    >>> [e.before for e in stray_circumflex("USÂ missile and ÂGE or ROMÂNIA, a Â b")]
+    >>> [e.before for e in stray_circumflex("USÂ missile and ÂGE or ROMÂNIA, a Â b", DEFAULTS)]
     ['Â', 'Â ']
     """
     detail = "Â left by a no-break space read as Latin-1"
     fixes = [(m.start(), m.end(), " " if m.group() == "Â\xa0" else "") for m in CIRCUMFLEX_RE.finditer(text)]
-    return [_edit(text, s, e, after, "mojibake", 0.95, "stray_circumflex", detail) for s, e, after in fixes]
+    confidence = settings.stray_circumflex
+    return [_edit(text, s, e, after, "mojibake", confidence, "stray_circumflex", detail) for s, e, after in fixes]
 
 
-def ftfy_mojibake(text: str) -> list[Edit]:
+def ftfy_mojibake(text: str, settings: NormalizeSettings) -> list[Edit]:
     """What ftfy's decoding fixes change, line by line, as small edits ("doesnâ€™t" -> "doesn’t")."""
     out: list[Edit] = []
+    why = "ftfy.fix_text"
     for start, line in _lines(text):
         if line.isascii():
             continue
@@ -144,7 +175,7 @@ def ftfy_mojibake(text: str) -> list[Edit]:
             else:
                 merged.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
         out.extend(
-            _edit(text, start + s0, start + s1, fixed[d0:d1], "mojibake", 0.95, "ftfy_mojibake", "ftfy.fix_text")
+            _edit(text, start + s0, start + s1, fixed[d0:d1], "mojibake", settings.ftfy_mojibake, "ftfy_mojibake", why)
             for s0, s1, d0, d1 in merged
         )
     return out
@@ -153,27 +184,28 @@ def ftfy_mojibake(text: str) -> list[Edit]:
 # --- whitespace -----------------------------------------------------------------------------
 
 
-def trailing_spaces(text: str) -> list[Edit]:
+def trailing_spaces(text: str, settings: NormalizeSettings) -> list[Edit]:
     """Spaces at a line end carry nothing.
 
-    >>> [(e.start, e.end) for e in trailing_spaces("a  \\r\\nb ")]
+    >>> [(e.start, e.end) for e in trailing_spaces("a  \\r\\nb ", DEFAULTS)]
     [(1, 3), (6, 7)]
     """
+    confidence = settings.trailing_spaces
     return [
-        _edit(text, m.start(), m.end(), "", "whitespace", 0.99, "trailing_spaces", "spaces at a line end")
+        _edit(text, m.start(), m.end(), "", "whitespace", confidence, "trailing_spaces", "spaces at a line end")
         for m in re.finditer(r"[ \t\xa0]+(?=\r\n|\r|\n|$)", text)
     ]
 
 
-def gap_score(text: str, start: int, end: int) -> float:
+def gap_score(text: str, start: int, end: int, settings: NormalizeSettings) -> float:
     """How likely the run of spaces ``text[start:end]`` inside a line stands for a dropped word (0: layout).
 
     Runs beside a dash, between a sentence end and a quote, or after a sentence
     before a capital are layout; the rest, most surely between two words, are gaps.
 
-    >>> [gap_score(t, *re.search(" +", t).span()) for t in ("the    countries", "end  — and", "U.S.    off")]
+    >>> [gap_score(t, *re.search(" +", t).span(), DEFAULTS) for t in ("the    countries", "end  — and", "U.S.    off")]
     [0.85, 0.0, 0.7]
-    >>> gap_score('end."    "We', 5, 9), gap_score("end.    The", 4, 8)
+    >>> gap_score('end."    "We', 5, 9, DEFAULTS), gap_score("end.    The", 4, 8, DEFAULTS)
     (0.0, 0.0)
     """
     prev, nxt = text[start - 1 : start], text[end : end + 1]
@@ -189,20 +221,21 @@ def gap_score(text: str, start: int, end: int) -> float:
         return 0.0
     if ends_sentence and nxt.isupper():
         return 0.0  # two spaces after a sentence: a typing habit
-    score = 0.85 if end - start > 2 else 0.6
-    return score if prev.isalnum() and (nxt.isalnum() or nxt in ",.;:!?") else score - 0.15
+    score = settings.gap_long_run if end - start > 2 else settings.gap_two_spaces
+    return score if prev.isalnum() and (nxt.isalnum() or nxt in ",.;:!?") else score - settings.gap_beside_punctuation
 
 
-def collapse_spaces(text: str) -> list[Edit]:
+def collapse_spaces(text: str, settings: NormalizeSettings) -> list[Edit]:
     """Runs of spaces inside a line become one, except where a word seems dropped (see `gap_score`).
 
-    >>> [e.before for e in collapse_spaces("(AP)   —  U.S. and the    countries")]
+    >>> [e.before for e in collapse_spaces("(AP)   —  U.S. and the    countries", DEFAULTS)]
     ['   ', '  ']
     """
+    confidence = settings.collapse_spaces
     return [
-        _edit(text, m.start(), m.end(), " ", "whitespace", 0.97, "collapse_spaces", "run of spaces")
+        _edit(text, m.start(), m.end(), " ", "whitespace", confidence, "collapse_spaces", "run of spaces")
         for m in re.finditer(r"(?<=[^\s]) {2,}(?=[^\s])", text)
-        if not gap_score(text, m.start(), m.end())
+        if not gap_score(text, m.start(), m.end(), settings)
     ]
 
 
@@ -231,12 +264,12 @@ def _unmatched_brackets(text: str, start: int, end: int) -> list[int]:
     return sorted(unmatched + stack)
 
 
-def stray_brackets(text: str) -> list[Edit]:
+def stray_brackets(text: str, settings: NormalizeSettings) -> list[Edit]:
     """An unmatched bracket standing alone as a token is debris ("Assad . [ As he").
 
-    >>> [e.before for e in stray_brackets("the end . ] And")]
+    >>> [e.before for e in stray_brackets("the end . ] And", DEFAULTS)]
     ['] ']
-    >>> [e.before for e in stray_brackets("Assad . [ As he said ( AP ) and ( (")]
+    >>> [e.before for e in stray_brackets("Assad . [ As he said ( AP ) and ( (", DEFAULTS)]
     ['[ ', ' ( (']
     """
     brackets: list[tuple[int, int]] = []
@@ -254,20 +287,22 @@ def stray_brackets(text: str) -> list[Edit]:
         elif s0 == 0 or text[s0 - 1] in "\r\n":
             span = (s0, _spaces_after(text, s1))
         else:
-            span = (_layout_start(text, s0, _spaces_after(text, s1)), _spaces_after(text, s1))
+            span = (_layout_start(text, s0, _spaces_after(text, s1), settings), _spaces_after(text, s1))
         spans.append(span)
     while True:  # a removal that now ends a line takes the spaces before it too
         merged = _merge(spans)
         spans = [(_spaces_before(text, s0, " \t\xa0") if _line_end(text, s1) else s0, s1) for s0, s1 in merged]
         if spans == merged:
-            return [_edit(text, s0, s1, "", "stray", 0.9, "stray_brackets", "unmatched bracket") for s0, s1 in spans]
+            confidence = settings.stray_brackets
+            detail = "unmatched bracket"
+            return [_edit(text, s0, s1, "", "stray", confidence, "stray_brackets", detail) for s0, s1 in spans]
 
 
 def _line_end(text: str, at: int) -> bool:
     return text[at : at + 1] in ("", "\n", "\r")
 
 
-def _layout_start(text: str, start: int, end: int) -> int:
+def _layout_start(text: str, start: int, end: int, settings: NormalizeSettings) -> int:
     """Where removing ``text[start:end]`` (brackets and the spaces after) begins: the spaces
     before stay as they are if they will be a gap, else they go down to one.
     """
@@ -276,7 +311,7 @@ def _layout_start(text: str, start: int, end: int) -> int:
         return start
     joined = text[max(0, s0 - 2) : s0] + " " * (start - s0) + text[end : end + 1]
     run_start = min(2, s0)
-    return start if gap_score(joined, run_start, run_start + start - s0) else s0 + 1
+    return start if gap_score(joined, run_start, run_start + start - s0, settings) else s0 + 1
 
 
 def _merge(spans: Sequence[tuple[int, int]], text: str = "", joiners: str = "") -> list[tuple[int, int]]:
@@ -308,16 +343,16 @@ def _spaces_before(text: str, at: int, spaces: str = " ") -> int:
     return at
 
 
-def orphan_last_line(text: str) -> list[Edit]:
+def orphan_last_line(text: str, settings: NormalizeSettings) -> list[Edit]:
     """A name alone on the last line, glued on after the text, is pasted debris (" Syria", " the U.S.").
 
     Indented by a space it is surely debris; without one only after a finished paragraph.
 
-    >>> [e.before for e in orphan_last_line("He left for Moscow on a long trip , he said .\\n Syria ")]
+    >>> [e.before for e in orphan_last_line("He left for Moscow on a long trip , he said .\\n Syria ", DEFAULTS)]
     ['\\n Syria ']
-    >>> [e.before for e in orphan_last_line("Join the conversation\\n the Assad \\n")]
+    >>> [e.before for e in orphan_last_line("Join the conversation\\n the Assad \\n", DEFAULTS)]
     ['\\n the Assad \\n']
-    >>> orphan_last_line("He left.\\nComments"), orphan_last_line(" Syria")
+    >>> orphan_last_line("He left.\\nComments", DEFAULTS), orphan_last_line(" Syria", DEFAULTS)
     ([], [])
     """
     m = ORPHAN_RE.search(text)
@@ -328,25 +363,26 @@ def orphan_last_line(text: str) -> list[Edit]:
     indented = bool(m.group(1))  # tokens glued on after the text start with a space
     if re.fullmatch(r"[ \t]+" + NAME, text[prev_start : m.start()]):
         return []  # names stacked up: which one is debris is unclear
-    finished = len(prev.split()) >= 12 and re.search(r"[.!?][\"”’)]?$", prev)
+    finished = len(prev.split()) >= settings.orphan_finished_words and re.search(r"[.!?][\"”’)]?$", prev)
     if not prev or not (indented or finished):
         return []
     detail = "a name alone on the last line"
-    return [_edit(text, m.start(), m.end(), "", "stray", 0.75 if indented else 0.6, "orphan_last_line", detail)]
+    confidence = settings.orphan_last_line if indented else settings.orphan_last_line_unindented
+    return [_edit(text, m.start(), m.end(), "", "stray", confidence, "orphan_last_line", detail)]
 
 
 # --- tokenization ---------------------------------------------------------------------------
 
 
-def split_abbreviations(text: str) -> list[Edit]:
+def split_abbreviations(text: str, settings: NormalizeSettings) -> list[Edit]:
     """Single letters with periods split by a tokenizer join again ("U. S." -> "U.S.", "a. m." -> "a.m.").
 
-    >>> [e.start for e in split_abbreviations("the U. N. and U. S. A. at 5 p. m. with George W. Bush")]
+    >>> [e.start for e in split_abbreviations("the U. N. and U. S. A. at 5 p. m. with George W. Bush", DEFAULTS)]
     [6, 16, 19, 30]
     """
     out: list[Edit] = []
     for m in re.finditer(r"(?<![\w.])(?:[A-Z]\.(?: [A-Z]\.)+|[a-z]\.(?: [a-z]\.)+)(?!\w)", text):
-        confidence = 0.95 if m.group()[0].isupper() else 0.85
+        confidence = settings.split_abbreviations if m.group()[0].isupper() else settings.split_abbreviations_lower
         out.extend(
             _edit(text, i, i + 1, "", "tokenization", confidence, "split_abbreviations", "abbreviation split up")
             for i in range(m.start(), m.end())
@@ -355,17 +391,18 @@ def split_abbreviations(text: str) -> list[Edit]:
     return out
 
 
-contractions = _named("contractions", _regex_rule(
+contractions = _regex_rule(
+    "contractions",
     r"(?<=[^\W_]) (?=n[’']t\b|[’'](?:s|m|re|ve|ll|d)\b)|(?<=[^\W_]n) (?=[’']t\b)|(?<=\b[Cc]an) (?=not\b(?! only\b))"
     r"|(?<=\b[Gg]on) (?=na\b)|(?<=\b[Ww]an) (?=na\b)|(?<=\b[Gg]ot) (?=ta\b)",
-    "", "tokenization", 0.97, "contraction or clitic split off", re.IGNORECASE,
-))  # fmt: skip
+    "", "tokenization", "contraction or clitic split off", re.IGNORECASE,
+)  # fmt: skip
 
 
-def plural_possessive(text: str) -> list[Edit]:
+def plural_possessive(text: str, settings: NormalizeSettings) -> list[Edit]:
     """A lone apostrophe after a plural before a word is its possessive ("States ’ interests").
 
-    >>> [e.start for e in plural_possessive("the States ’ interests, but ‘ the States ’ said")]
+    >>> [e.start for e in plural_possessive("the States ’ interests, but ‘ the States ’ said", DEFAULTS)]
     [10]
     """
     out: list[Edit] = []
@@ -375,24 +412,27 @@ def plural_possessive(text: str) -> list[Edit]:
         if before.count("‘") > len(re.findall(r"\w’(?!\w)", before)) or re.search(r"(?:^|\s)'\w", before):
             continue  # an open single quote: the apostrophe may close it
         detail = "plural possessive split off"
-        out.append(_edit(text, m.start(), m.end(), "", "tokenization", 0.85, "plural_possessive", detail))
+        confidence = settings.plural_possessive
+        out.append(_edit(text, m.start(), m.end(), "", "tokenization", confidence, "plural_possessive", detail))
     return out
 
 
-space_before_punctuation = _named("space_before_punctuation", _regex_rule(
+space_before_punctuation = _regex_rule(
+    "space_before_punctuation",
     rf"(?<=\b[A-Za-z]\.) \.(?! \.)(?={END})|(?<=\S) (?=,(?:{END}))|(?<=[^\s.]) (?=\.(?!\.| \.)(?:{END}))",
-    "", "tokenization", 0.97, "space before a comma or period",
-))  # fmt: skip
+    "", "tokenization", "space before a comma or period",
+)  # fmt: skip
 
 
-def split_ellipsis(text: str) -> list[Edit]:
+def split_ellipsis(text: str, settings: NormalizeSettings) -> list[Edit]:
     """An ellipsis a tokenizer cut into periods joins again, in a tokenized paragraph (". . ." is a style).
 
-    >>> [e.start for e in split_ellipsis("a baby . . . I think , he said")]
+    >>> [e.start for e in split_ellipsis("a baby . . . I think , he said", DEFAULTS)]
     [8, 10]
     """
+    confidence = settings.split_ellipsis
     return [
-        _edit(text, i, i + 1, "", "tokenization", 0.9, "split_ellipsis", "ellipsis split into periods")
+        _edit(text, i, i + 1, "", "tokenization", confidence, "split_ellipsis", "ellipsis split into periods")
         for s, e in _tokenized_spans(text)
         for m in re.finditer(r"(?<!\S)\.(?: \.){2,}(?![\w.])", text[s:e])
         for i in range(s + m.start(), s + m.end())
@@ -400,14 +440,16 @@ def split_ellipsis(text: str) -> list[Edit]:
     ]
 
 
-space_before_marks = _named("space_before_marks", _regex_rule(
+space_before_marks = _regex_rule(
+    "space_before_marks",
     rf"(?<=\S) (?=[;:!?]+(?:{END}))|(?<=\d) (?=%)|(?<=[$£€]) (?=\d)",
-    "", "tokenization", 0.93, "space before a mark, in a tokenized paragraph", tokenized_only=True,
-))  # fmt: skip
-space_inside_brackets = _named("space_inside_brackets", _regex_rule(
+    "", "tokenization", "space before a mark, in a tokenized paragraph", tokenized_only=True,
+)  # fmt: skip
+space_inside_brackets = _regex_rule(
+    "space_inside_brackets",
     r"(?<=[(\[{]) (?=[^\s)\]}])|(?<=[^\s(\[{]) (?=[)\]}])",
-    "", "tokenization", 0.95, "space inside brackets",
-))  # fmt: skip
+    "", "tokenization", "space inside brackets",
+)  # fmt: skip
 
 
 def _quote_cue(text: str, at: int) -> str | None:
@@ -519,7 +561,7 @@ def _joins(ch: str, role: str) -> bool:
     return len(ch) == 1 and (ch.isalnum() or ch in ("([{$£€#¿¡…" if role == "open" else ".,!?;:)]}%…"))
 
 
-def quote_spacing(text: str) -> list[Edit]:
+def quote_spacing(text: str, settings: NormalizeSettings) -> list[Edit]:
     """Lone quotes attach: an opening one to the next word, a closing one to the previous.
 
     >>> normalize('the distinction " does n’t matter . " " We can , " he said').text
@@ -532,7 +574,8 @@ def quote_spacing(text: str) -> list[Edit]:
             space, neighbour = (at + 1, at + 2) if role == "open" else (at - 1, at - 2)
             if neighbour >= 0 and text[space : space + 1] == " " and _joins(text[neighbour : neighbour + 1], role):
                 detail = f"{role}ing quote joined to the {'next' if role == 'open' else 'previous'} word"
-                out.append(_edit(text, space, space + 1, "", "tokenization", 0.9, "quote_spacing", detail))
+                confidence = settings.quote_spacing
+                out.append(_edit(text, space, space + 1, "", "tokenization", confidence, "quote_spacing", detail))
     return out
 
 
@@ -575,19 +618,19 @@ class Normalized:
         return self.layer.edits
 
 
-def run_rules(text: str, rules: Sequence[Rule]) -> tuple[Edit, ...]:
+def run_rules(text: str, rules: Sequence[Rule], settings: NormalizeSettings) -> tuple[Edit, ...]:
     """Apply the rules one after another; return the passes composed into edits on ``text``."""
     passes: list[list[Edit]] = []
     current = text
     for rule in rules:
-        found = rule(current)
+        found = rule(current, settings)
         if found:
             passes.append(found)
             current = Layer(current, tuple(found)).text
     return compose(text, passes)
 
 
-def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+def chunks(text: str, size: int) -> list[tuple[int, int]]:
     """Spans that normalize independently: whole paragraphs, up to ``size`` chars when they can.
 
     A paragraph longer than ``size`` is cut at line starts, or failing that at sentence
@@ -629,30 +672,30 @@ def _cut_point(text: str, lo: int, hi: int, p0: int, size: int) -> int | None:
     return first if first is not None else (m.start() if m else None)
 
 
-def normalize(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Normalized:
+def normalize(text: str, settings: NormalizeSettings = DEFAULTS) -> Normalized:
     """Normalize ``text``; every change is an Edit on ``text``."""
     edits: list[Edit] = []
-    for c0, c1 in chunks(text, chunk_chars):
-        edits.extend(replace(e, start=e.start + c0, end=e.end + c0) for e in run_rules(text[c0:c1], RULES))
+    for c0, c1 in chunks(text, settings.chunk_chars):
+        found = run_rules(text[c0:c1], RULES, settings)
+        edits.extend(replace(e, start=e.start + c0, end=e.end + c0) for e in found)
     current = Layer(text, tuple(edits))
-    final = [e for rule in FINAL_RULES for e in rule(current.text)]
+    final = [e for rule in FINAL_RULES for e in rule(current.text, settings)]
     if final:
         current = Layer(text, compose(text, [edits, final]))
-    return Normalized(current, gap_suspects(current.text))
+    return Normalized(current, gap_suspects(current.text, settings))
 
 
-def gap_suspects(text: str) -> tuple[Suspect, ...]:
+def gap_suspects(text: str, settings: NormalizeSettings) -> tuple[Suspect, ...]:
     """Runs of spaces where a word was dropped, as ``gap`` suspects covering the run.
 
-    >>> [(s.start, s.end, s.score) for s in gap_suspects("the    countries and a durable   .")]
+    >>> [(s.start, s.end, s.score) for s in gap_suspects("the    countries and a durable   .", DEFAULTS)]
     [(3, 7, 0.85), (30, 33, 0.85)]
     """
     out = []
     for m in re.finditer(r"(?<=\S) {2,}(?=\S)", text):
-        score = gap_score(text, m.start(), m.end())
+        score = gap_score(text, m.start(), m.end(), settings)
         if score:
             n = m.end() - m.start()
-            out.append(
-                Suspect(m.start(), m.end(), "gap", score, f"{n} spaces inside a sentence: a word may be missing")
-            )
+            why = f"{n} spaces inside a sentence: a word may be missing"
+            out.append(Suspect(m.start(), m.end(), "gap", score, why, cause="spaces"))
     return tuple(out)

@@ -7,11 +7,15 @@ text, so detect and propose no longer each tokenize it, split its sentences and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from repair.text.entities import Mention, agreement, entity_keys, find_mentions, split_pasted
 from repair.text.sentences import sentence_spans
 from repair.text.tokens import Token, tokenize
+
+# a word as a candidate filler may use it: letters, digits and the marks inside names and numbers ("U.S.", "9.5")
+WORD_RE = re.compile(r"[\w’'.\-]+")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Document:
     mentions: tuple[Mention, ...]  # names as they stand, a pasted run of two names split in two
     entities: frozenset[str]  # the names the document repeats: what a broken coreference step pastes
     classes: dict[str, str]  # per entity, the pronoun class it takes ("he", "she", "they", "it")
+    words: frozenset[str]  # every word the text uses: a filler may bring in no name or number outside these
 
     @classmethod
     def of(cls, text: str) -> Document:
@@ -30,12 +35,14 @@ class Document:
         >>> len(d.tokens), len(d.sentences), sorted(d.entities), d.classes["russia"]
         (10, 2, ['russia'], 'it')
         """
-        mentions = split_pasted(find_mentions(text), text)
+        tokens = tokenize(text)
+        mentions = split_pasted(find_mentions(text, tokens), text)
         return cls(
             text,
-            tokenize(text),
+            tokens,
             tuple(sentence_spans(text)),
             tuple(mentions),
             frozenset(entity_keys(mentions)),
-            agreement(text, mentions),
+            agreement(text, mentions, tokens),
+            frozenset(WORD_RE.findall(text)),
         )

@@ -21,20 +21,19 @@ class Mention:
     end: int
     text: str
     key: str  # the name without determiner, lower-cased: what repeats across the document
-    person: bool  # likely a person (takes he/his), else a place/organisation (it/its)
 
 
 def _is_cap(tok: Token) -> bool:
     return bool(_CAP_RE.match(tok.text)) and tok.text.lower() not in FUNCTION_CAPS
 
 
-def find_mentions(text: str) -> list[Mention]:
-    """Every run of capitalized words, with a leading "the" when it has one.
+def find_mentions(text: str, tokens: Sequence[Token] | None = None) -> list[Mention]:
+    """Every run of capitalized words, with a leading "the" when it has one (``tokens``: the text's, if known).
 
     >>> [m.text for m in find_mentions("Since the U.S. launched strikes, Russian President Vladimir Putin said.")]
     ['the U.S.', 'Russian President Vladimir Putin']
     """
-    toks = tokenize(text)
+    toks = tokenize(text) if tokens is None else tokens
     out: list[Mention] = []
     i = 0
     while i < len(toks):
@@ -53,10 +52,7 @@ def find_mentions(text: str) -> list[Mention]:
         if i > 0 and toks[i - 1].text in ("the", "The") and toks[i].start - toks[i - 1].end == 1:
             start = toks[i - 1].start
         words = [t.text for t in toks[i:j]]
-        person = any(w.lower() in TITLES for w in words[:-1]) or (
-            len(words) >= 2 and all(w[0].isupper() and "." not in w for w in words)
-        )
-        out.append(Mention(start, toks[j - 1].end, text[start : toks[j - 1].end], " ".join(words).lower(), person))
+        out.append(Mention(start, toks[j - 1].end, text[start : toks[j - 1].end], " ".join(words).lower()))
         i = j
     return out
 
@@ -83,14 +79,8 @@ def split_pasted(mentions: list[Mention], text: str) -> list[Mention]:
             continue
         left_end = toks[cut - 1].end
         right_start = toks[cut].start
-        out.append(
-            Mention(m.start, left_end, text[m.start : left_end], " ".join(t.text for t in toks[:cut]).lower(), m.person)
-        )
-        out.append(
-            Mention(
-                right_start, m.end, text[right_start : m.end], " ".join(t.text for t in toks[cut:]).lower(), m.person
-            )
-        )
+        out.append(Mention(m.start, left_end, text[m.start : left_end], " ".join(t.text for t in toks[:cut]).lower()))
+        out.append(Mention(right_start, m.end, text[right_start : m.end], " ".join(t.text for t in toks[cut:]).lower()))
     return out
 
 
@@ -103,11 +93,6 @@ def entity_keys(mentions: list[Mention], min_count: int = 2) -> set[str]:
     counts = Counter(m.key for m in mentions)
     tails = Counter(m.key.split()[-1] for m in mentions)
     return {k for k in counts if counts[k] >= min_count or tails[k.split()[-1]] >= min_count}
-
-
-def persons(mentions: list[Mention]) -> set[str]:
-    """Last names of the mentions that look like people, so "Tillerson" alone takes he/his."""
-    return {m.key.split()[-1] for m in mentions if m.person}
 
 
 # An entity's agreement class is named by the subject pronoun it takes; each class's pronoun per slot.
@@ -123,8 +108,8 @@ _POINTERS = {"he": "he", "his": "he", "him": "he", "she": "she", "her": "she"}
 _PLURAL_NAME_RE = re.compile(r"[a-z](?:ans|ists|ites|ers)$")
 
 
-def agreement(text: str, mentions: list[Mention]) -> dict[str, str]:
-    """Per entity key, the pronoun class it takes: "he", "she", "they" or "it".
+def agreement(text: str, mentions: list[Mention], tokens: Sequence[Token] | None = None) -> dict[str, str]:
+    """Per entity key, the pronoun class it takes: "he", "she", "they" or "it" (``tokens``: the text's, if known).
 
     A person has a title or a first name (a bare multi-word name whose last word stands alone
     elsewhere), and so does the last name alone; a group has a plural name or plural verbs after
@@ -138,7 +123,7 @@ def agreement(text: str, mentions: list[Mention]) -> dict[str, str]:
     tails = Counter(last_name(m.key) for m in mentions)
     led = Counter(m.key for m in mentions if m.text.lower().startswith("the "))
     votes: dict[str, Counter[str]] = {m.key: Counter() for m in mentions}
-    toks = tokenize(text)
+    toks = tokenize(text) if tokens is None else tokens
     ends = {t.start: i for i, t in enumerate(toks)}
     for m in mentions:
         words = m.key.split()

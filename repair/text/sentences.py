@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # What ends a sentence, defined once: a mark, then any quotes and brackets that close the sentence with it.
 MARK = "[.!?]"
@@ -57,7 +58,7 @@ def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
         spans.append((start + lead, start + trail))
 
 
-def sentence_at(spans: list[tuple[int, int]], pos: int) -> int:
+def sentence_at(spans: Sequence[tuple[int, int]], pos: int) -> int:
     """Index of the sentence holding char ``pos`` (the nearest one before it otherwise)."""
     best = 0
     for i, (s, _) in enumerate(spans):

@@ -31,15 +31,6 @@ def tokenize(text: str, offset: int = 0) -> tuple[Token, ...]:
     return tuple(Token(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text))
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens, for matching.
-
-    >>> words("The U.S. said, ‘no’.")
-    ['the', 'u.s.', 'said', 'no']
-    """
-    return [t.text.lower() for t in tokenize(text) if t.is_word]
-
-
 def count_words(text: str) -> int:
     """Whitespace-separated words: the unit of throughput figures, and how many words a filler has.
 

@@ -6,7 +6,8 @@ from dataclasses import asdict, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from repair.stages.align import DAMAGE, Alignment, reference_fixes
+from repair.stages.label import DAMAGE
+from repair.stages.witness import Alignment
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -24,7 +25,7 @@ def alignment_json(alignment: Alignment) -> dict[str, object]:
             }
             for p in alignment.passages
         ],
-        "fixes": [{**asdict(f), "refs": list(f.refs)} for f in reference_fixes(alignment)],
+        "fixes": [{**asdict(f), "refs": list(f.refs)} for f in alignment.fixes],
     }
 
 
@@ -75,7 +76,7 @@ def alignment_tables(alignment: Alignment) -> list[Table]:
     fixes = Table(title="what the references would repair", title_justify="left")
     for col in ("input", "now", "reference reads", "references", "confidence"):
         fixes.add_column(col)
-    for f in reference_fixes(alignment):
+    for f in alignment.fixes:
         fixes.add_row(
             f"{f.doc_start}–{f.doc_end}",
             escape(_clip(f.doc_text.strip(), 40) or "∅"),

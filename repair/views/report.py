@@ -17,8 +17,9 @@ import jinja2
 
 from repair.edits import KINDS, Edit, Evidence
 from repair.files.editlist import sha256
-from repair.stages.align import Alignment, Reference
+from repair.stages.align import Reference
 from repair.stages.normalize import Normalized, normalize
+from repair.stages.witness import Alignment
 from repair.views.sidebyside import View, build_view
 
 # the reference text an evidence span points at is shown up to this length
@@ -156,8 +157,7 @@ def render_report(
 
 def realign(source: str, refs: Sequence[tuple[str, str]]) -> tuple[Normalized, Alignment | None]:
     """Normalize ``source`` and align it against (name, text) references, to show beside a saved edit list."""
-    from repair.pipeline import make_references
-    from repair.stages.align import align
+    from repair.pipeline import align_references, make_references
 
     doc = normalize(source)
-    return doc, (align(doc, make_references(refs)) if refs else None)
+    return doc, (align_references(doc, make_references(refs)) if refs else None)

@@ -17,8 +17,10 @@ from itertools import accumulate, pairwise
 from rapidfuzz.distance import Levenshtein
 
 from repair.edits import Edit, overlaps
-from repair.stages.align import Alignment, Passage, Reference
+from repair.stages.align import Reference
+from repair.stages.label import Passage
 from repair.stages.normalize import Normalized, normalize
+from repair.stages.witness import Alignment
 from repair.text.layer import Layer
 from repair.text.sentences import LOOSE_END_RE
 

@@ -1,0 +1,79 @@
+"""The pronouns that could have stood where a name was pasted: a broken coreference step pastes the name a pronoun
+pointed to, so "Russia can keep Russia alliance" was "Russia can keep its alliance"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repair.text.document import Document
+from repair.text.english import CLAUSE_OPENERS, NOT_NOUNS, SUBJECT_VERBS
+from repair.text.entities import PRONOUN_FORMS, Mention, same_entity
+from repair.text.sentences import sentence_at
+from repair.text.tokens import tokenize
+
+
+@dataclass(frozen=True)
+class PronounSettings:
+    """How pronouns are offered for a pasted name."""
+
+    # log-prior of a pronoun that agrees with another name nearby, not with the pasted one, against one that does:
+    # a coreference step pastes the name its pronoun meant, but other pipelines paste any name
+    other_antecedent_nats: float = -1.0
+    slot_chars: int = 60  # characters either side of the name read for the words that decide its slot
+
+
+def pronoun_class(document: Document, key: str) -> str:
+    """The pronoun class of a name (`repair.text.entities.agreement`), through a name it is another form of
+    ("tillerson": "rex tillerson")."""
+    classes = document.classes
+    return classes.get(key) or next((c for n, c in classes.items() if same_entity(n, key)), "it")
+
+
+def pronouns_for(
+    document: Document, start: int, end: int, mention: Mention, settings: PronounSettings
+) -> tuple[tuple[str, float, str], ...]:
+    """The pronouns that could have stood where ``mention`` (with its title: ``text[start:end]``) was pasted:
+    (pronoun, log-prior offset, why).
+
+    A pronoun takes the form the slot wants and needs an antecedent it agrees with (he, she,
+    they, it) in its sentence or the one before. A coreference step pastes the very name a
+    pronoun pointed to, so the pasted name's own pronouns come first; those of the other names
+    there follow at a lower prior, as does a subject or object "it" that points at no name
+    ("made it clear"). A text's first mention of a name is never a paste.
+    """
+    key, spans = mention.key, document.sentences
+    if not any(m.end <= start and same_entity(m.key, key) for m in document.mentions):
+        return ()
+    k = sentence_at(spans, start)
+    window = spans[k - 1][0] if k > 0 else 0
+    before = [m for m in document.mentions if window <= m.start and m.end <= start and m.key in document.entities]
+    slots = pronoun_slots(document.text, start, end, settings.slot_chars)
+    found: dict[str, tuple[float, str]] = {}
+    for m in [m for m in before if same_entity(m.key, key)] + before[::-1]:
+        offset = 0.0 if same_entity(m.key, key) else settings.other_antecedent_nats
+        for slot in slots:
+            for p in PRONOUN_FORMS[pronoun_class(document, m.key)][slot]:
+                found.setdefault(p, (offset, f"“{p}” agrees with “{m.text}” before it"))
+    if "possessive" not in slots:  # before a noun "it" would be "its", which needs a thing to point at
+        found.setdefault("it", (settings.other_antecedent_nats, "“it” needs no antecedent"))
+    return tuple((p, o, why) for p, (o, why) in found.items())
+
+
+def pronoun_slots(text: str, start: int, end: int, chars: int) -> tuple[str, ...]:
+    """The pronoun forms that fit between the words around ``text[start:end]`` (read ``chars`` either side):
+    possessive, subject, object.
+
+    >>> t = "Russia can keep Russia alliance. Russia said Russia had won. They met Russia in Rome."
+    >>> pronoun_slots(t, 16, 22, 60), pronoun_slots(t, 45, 51, 60), pronoun_slots(t, 70, 76, 60)
+    (('possessive', 'subject'), ('subject',), ('object',))
+    """
+    before = tokenize(text[max(0, start - chars) : start])
+    after = tokenize(text[end : end + chars])
+    prev = before[-1].text.lower() if before else "."
+    nxt = after[0] if after else None
+    word = nxt.text.lower() if nxt is not None and nxt.is_word else ""
+    if word in SUBJECT_VERBS or (word.endswith("ed") and word not in NOT_NOUNS):
+        return ("subject",)
+    if word and word not in NOT_NOUNS and nxt is not None and nxt.text[0].islower():
+        return ("possessive", "subject")  # "its alliance", "it wants"
+    return ("subject", "object") if prev in CLAUSE_OPENERS else ("object",)
