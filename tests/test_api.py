@@ -100,11 +100,13 @@ def test_a_pickled_repairer_leaves_its_own_model_behind_and_keeps_a_given_one(mo
 def test_nulls_named_columns_and_references() -> None:
     fix = repair.Repairer(no_model=True, text_column="body", refs_column="refs")
     refs = [["Russia can maintain its alliance with Assad, the minister said."], None]
+    one = fix({"body": ["Russia can maintain Russia alliance with Assad , the minister said ."], "refs": [refs[0][0]]})
     out = fix({"body": ["Russia can maintain Russia alliance with Assad , the minister said .", None], "refs": refs})
     assert out["repaired"] == ["Russia can maintain its alliance with Assad, the minister said.", None]
     assert out["edits"][1] is None
     sources = {ev["source"] for e in json.loads(out["edits"][0]) for ev in e["evidence"]}
     assert "ref:refs[0]" in sources
+    assert one["repaired"] == out["repaired"][:1]  # a row's one reference as a string, not a list of it
 
 
 def test_wrong_arguments_are_told_at_once() -> None:

@@ -415,7 +415,8 @@ def plan_batch(
     """
     docs, jsonl = read_corpus(input_path, columns=columns)
     columns = columns or Columns()
-    schema = parquet.output_schema(input_path, columns.id, columns.text) if parquet.is_parquet(input_path) else None
+    is_parquet = jsonl and parquet.is_parquet(input_path)  # a folder named x.parquet is a folder
+    schema = parquet.output_schema(input_path, columns.id, columns.text) if is_parquet else None
     if not docs:
         raise InputError(f"input holds no documents: {input_path}")
     out_dir = out_dir.resolve()

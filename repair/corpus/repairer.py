@@ -20,7 +20,7 @@ class Repairer:
     references only). Called on a batch, a dict of columns as ``Dataset.map(fix, batched=True)``
     passes one, it returns two new columns: ``repaired`` (the texts) and ``edits`` (each text's edit list
     as JSON text: an array of the edits that repair/data/edits.schema.json describes). A null text gives
-    nulls. With ``refs_column``, each row's references are that column's list of texts.
+    nulls. With ``refs_column``, each row's references are that column's list of texts (or one text).
 
     Pickled (as ``map(num_proc=N)`` sends it to its processes, and as `datasets` hashes it for its cache),
     a Repairer leaves behind a model it loaded itself: each process loads its own once.
@@ -78,6 +78,8 @@ class Repairer:
                 repaired.append(None)
                 edits.append(None)
                 continue
+            if isinstance(ref_texts, str):  # one reference, not a list of its characters
+                ref_texts = [ref_texts]
             named = [(f"{self.refs_column}[{i}]", r) for i, r in enumerate(ref_texts or [])]
             result = self.repair(text, named)
             repaired.append(result.output)
