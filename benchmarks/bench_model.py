@@ -131,7 +131,7 @@ class Counted:
     several calls at once, so passes and tokens are counted for the whole run, not per method.
     """
 
-    METHODS = ("score", "score_parts", "propose", "surprisal", "surprisal_many")
+    METHODS = ("score", "score_parts", "propose", "surprisal", "surprisal_many", "read")
 
     def __init__(self, lm: Any) -> None:
         self.lm = lm

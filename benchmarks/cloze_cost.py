@@ -2,7 +2,11 @@
 
     OMP_NUM_THREADS=1 python benchmarks/cloze_cost.py --first-seed 3 [--no-refs] [--json out.json]
     OMP_NUM_THREADS=1 python benchmarks/cloze_cost.py --stories ../shared/stories [--quick] [--no-refs]
-    ... --set repair.lm.PROPOSE_STARTS=128 --set repair.stages.propose.LM_PROPOSALS=8   # a variant, no edit
+    ... --set drafts.min_starts=128 --set propose.drafts=12 --set propose.draft_lengths=1,2,3   # a variant, no edit
+
+``--set STAGE.FIELD=VALUE`` changes a setting (`repair fix --show-settings` lists them; nested ones as
+``propose.story.most=0``) through the file ``REPAIR_SETTINGS`` names, as any run can;
+``--set drafts.FIELD=VALUE`` changes the embedded model's draft search (`repair.lm.drafts.DraftSettings`).
 
 Candidate generation is what moves the cloze numbers, and its cost is tokens through the
 model: this runs only the damaged copies (the clean runs count false edits, which need the
@@ -13,10 +17,12 @@ the cloze table with tokens per damaged case. Compare variants by these numbers,
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
+import os
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,29 @@ from repair.bench.bench import BenchOptions, bench_cases, pipeline_repairer, run
 from repair.bench.cloze import ClozeItem, cloze_json, cloze_table, loss_table
 from repair.lm import load_model
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.stages.settings import ENV, default_settings
+
+
+def variant(sets: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``--set`` as settings (nested by stage, for REPAIR_SETTINGS's file) and the draft search's fields.
+
+    >>> variant(["propose.story.most=0", "drafts.min_starts=128", "propose.draft_lengths=1,2,3"])
+    ({'propose': {'story': {'most': 0}, 'draft_lengths': [1, 2, 3]}}, {'min_starts': 128})
+    """
+    settings: dict[str, Any] = {}
+    drafts: dict[str, Any] = {}
+    for item in sets:
+        name, value = item.split("=", 1)
+        parsed = json.loads(f"[{value}]") if "," in value else json.loads(value)
+        path = name.split(".")
+        if path[0] == "drafts":
+            drafts[path[1]] = parsed
+            continue
+        at = settings
+        for part in path[:-1]:
+            at = at.setdefault(part, {})
+        at[path[-1]] = parsed
+    return settings, drafts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,22 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stories", type=Path, help="a stories folder: its held-out stories instead of the example")
     parser.add_argument("--quick", action="store_true", help="with --stories: the first few stories only")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=NUMBER", help="override a constant")
+    parser.add_argument("--set", action="append", default=[], metavar="STAGE.FIELD=VALUE", help="a variant setting")
     args = parser.parse_args(argv)
-    for setting in args.set:
-        name, value = setting.split("=", 1)
-        module, attr = name.rsplit(".", 1)
-        old = getattr(importlib.import_module(module), attr)
-        setattr(
-            importlib.import_module(module),
-            attr,
-            type(old)(float(value)) if not isinstance(old, tuple) else tuple(int(v) for v in value.split(",")),
-        )
+    settings, drafts = variant(args.set)
+    if settings:
+        path = Path(tempfile.mkdtemp()) / "variant.json"
+        path.write_text(json.dumps(settings), encoding="utf-8")
+        os.environ[ENV] = str(path)
+        default_settings()  # a wrong name fails now, not after the model loads
     options = BenchOptions(
         stories_dir=args.stories, quick=args.quick, seeds=args.seeds, first_seed=args.first_seed, refs=not args.no_refs
     )
     cases = [c for c in bench_cases(options)[0] if not c.clean]
     lm: Any = Counted(load_model(None))
+    if drafts:
+        lm.lm.drafts = replace(lm.lm.drafts, **drafts)
     run = pipeline_repairer(lm, DEFAULT_MIN_CONFIDENCE)
     cpu = time.process_time()
     items: list[ClozeItem] = []

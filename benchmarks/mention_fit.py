@@ -56,7 +56,7 @@ def damaged_copies(
             d = corrupt(clean, seed)
             doc = normalize(d.damaged)
             toks = tokenize(doc.text)
-            surprisal = token_surprisal(doc.text, toks, lm) if lm is not None else None  # type: ignore[arg-type]
+            surprisal = token_surprisal(doc.text, toks, lm).values if lm is not None else None  # type: ignore[arg-type]
             yield d.answers, doc, toks, surprisal
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from repair.edits import Edit, apply_edits
 from repair.lm import TOGETHER_TASKS, LanguageModel
+from repair.lm.base import DocumentContext
 from repair.stages.align import Reference, align
 from repair.stages.calibrate import CalibrationMap, default_map
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE, decide
@@ -108,11 +109,12 @@ def _repair(
     say("aligning")
     alignment = align_references(doc, references, settings)
     say("detecting")
-    surprisal = token_surprisal(document.text, document.tokens, lm) if lm is not None else None
-    suspects = detect(doc, document, alignment, surprisal, settings.detect)
+    read = token_surprisal(document.text, document.tokens, lm) if lm is not None else None
+    suspects = detect(doc, document, alignment, read.values if read else None, settings.detect)
     say("proposing")
     story = Story.of(document, alignment.refs)
-    proposals = propose_all(document, story, suspects, lm, settings.propose, say)
+    context = read.context if read else None  # the model's read of the document, for the gaps in it
+    proposals = propose_all(document, story, suspects, lm, settings.propose, context, say)
     say("deciding")
     edits = decide(doc, proposals, min_confidence, cmap, settings.decide)
     return Result(text, apply_edits(text, edits), edits, doc, alignment, proposals)
@@ -124,20 +126,22 @@ def propose_all(
     suspects: Sequence[Suspect],
     lm: LanguageModel | None,
     settings: ProposeSettings,
+    context: DocumentContext | None = None,
     progress: Progress = _quiet,
 ) -> tuple[Proposal, ...]:
     """`propose` for every suspect; with a model that can, the suspects are worked on side by side.
 
     Each suspect's candidates depend on it alone, so proposing one at a time gives what one call
     gives; side by side, the model merges their forward passes, which costs far fewer of them.
+    ``context`` is what the model kept of the document when detection read it (`token_surprisal`);
     ``progress`` hears ("proposing", done, total) after each wave of suspects.
     """
     if lm is None or len(suspects) < 2:
-        return propose(document, story, suspects, lm, settings)
+        return propose(document, story, suspects, lm, settings, context)
     out: list[Proposal] = []
     for i in range(0, len(suspects), PROPOSE_WAVE):
         wave = suspects[i : i + PROPOSE_WAVE]
-        parts = lm.run_together([partial(propose, document, story, (s,), lm, settings) for s in wave])
+        parts = lm.run_together([partial(propose, document, story, (s,), lm, settings, context) for s in wave])
         out += (p for part in parts for p in part)
         progress("proposing", i + len(wave), len(suspects))
     return tuple(out)

@@ -12,7 +12,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from repair.corpus.chunks import Chunk, breakable, decoded_pieces, rechunk, split_text
 from repair.edits import KINDS, Edit, Evidence, apply_edits, check_edits
+from repair.lm.base import Reading
 from repair.pipeline import Result, repair_stream, repair_text
 
 T = TypeVar("T")
@@ -42,16 +43,20 @@ class FakeLM:
     def score(self, left: str, candidates: Sequence[str], right: str) -> list[float]:
         return [-((self._h(left[-40:], c, right[:40]) % 1000) / 100.0) - 0.1 * len(c) for c in candidates]
 
-    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
-        context = (left[-200:] + " " + right[:200]).split()
-        fillers = [" ".join(context[i : i + max(1, n_words)]) for i in range(0, len(context), 3)]
+    def propose(
+        self, left: str, right: str, n_words: int, k: int = 10, context: Any = None
+    ) -> list[tuple[str, float]]:
+        around = (left[-200:] + " " + right[:200]).split()
+        fillers = [" ".join(around[i : i + max(1, n_words)]) for i in range(0, len(around), 3)]
         fillers += ["its", "the", "", "and\nthen", "it’s"]
         out: list[tuple[str, float]] = []
         for f in dict.fromkeys(fillers):
             out.append((f, -((self._h(left[-40:], f) % 1000) / 100.0)))
         return sorted(out, key=lambda p: -p[1])[:k]
 
-    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+    def score_parts(
+        self, left: str, candidates: Sequence[str], right: str, context: Any = None
+    ) -> list[tuple[float, float]]:
         return [(s / 2, s / 2) for s in self.score(left, candidates, right)]
 
     def surprisal(self, text: str) -> list[tuple[int, int, float]]:
@@ -59,6 +64,9 @@ class FakeLM:
 
     def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
         return [self.surprisal(t) for t in texts]
+
+    def read(self, text: str) -> Reading:
+        return Reading(self.surprisal(text), None)
 
     def run_together(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
         return [task() for task in tasks]

@@ -407,8 +407,8 @@ def test_surprisal_of_a_text_longer_than_the_window(default_lm: Any, monkeypatch
 
 def forget_gaps(lm: Any) -> None:
     """Drop the left contexts and continuations the model keeps between gaps, so the next gap is read anew."""
-    lm._prefix_memo.clear()
-    lm._rest_memo.clear()
+    lm.prefixes.memo.clear()
+    lm.rests.clear()
 
 
 def test_the_windows_score_every_token_once_with_context_carried_over() -> None:
@@ -454,15 +454,16 @@ def test_a_gap_in_a_document_read_whole_scores_as_if_read_alone(default_lm: Any)
     )
     cut = story.index(" its alliance")
     left, right = story[:cut], story[cut + len(" its") :]
-    default_lm.document = None
     fresh = default_lm.score_parts(left, [" its", " the", " Russia"], right)
-    default_lm.surprisal(story)
-    assert default_lm.document is not None and default_lm.document.kept
+    reading = default_lm.read(story)
+    assert reading.surprisal == default_lm.surprisal(story)
+    windows = reading.context
+    assert windows is not None and windows.text == story and windows.kept
     passes = []
     hook = default_lm.model.get_decoder().register_forward_hook(lambda *a: passes.append(1))
     try:
         forget_gaps(default_lm)
-        kept = default_lm.score_parts(left, [" its", " the", " Russia"], right)
+        kept = default_lm.score_parts(left, [" its", " the", " Russia"], right, windows)
     finally:
         hook.remove()
     assert len(passes) == 1  # the candidates' pass; the left context came from the kept window
@@ -476,22 +477,21 @@ def test_a_gap_scores_the_same_whatever_gap_of_the_document_was_read_before(
 ) -> None:
     """A gap read from a document's window keeps only the start token and the last positions before it; a later
     left context that shares only the document's first words must not be read on from those positions."""
-    from repair.lm import causal
+    from repair.lm import prefixes
 
-    monkeypatch.setattr(causal, "ATTEND_BACK", 8)
+    monkeypatch.setattr(prefixes, "ATTEND_BACK", 8)
     story = (
         "The talks in Geneva ended without a deal on Friday, and the envoy said he would return next week "
         "to meet the foreign ministers of Russia and Iran, who back the government in Damascus."
     )
     left = story[: story.index(" envoy")] + " chief"  # not the document's words: read on its own
     late = story.rindex(" government")
-    default_lm.document = None
     forget_gaps(default_lm)
     fresh = default_lm.score_parts(left, [" said", " told"], " he would return")
     forget_gaps(default_lm)
-    default_lm.surprisal(story)
-    default_lm.score_parts(story[:late], [" government", " army"], " in Damascus.")
-    after = default_lm.score_parts(left, [" said", " told"], " he would return")
+    windows = default_lm.read(story).context
+    default_lm.score_parts(story[:late], [" government", " army"], " in Damascus.", windows)
+    after = default_lm.score_parts(left, [" said", " told"], " he would return", windows)
     near = tolerance(default_lm, 1e-3)
     assert all(abs(a - b) <= near for x, y in zip(fresh, after, strict=True) for a, b in zip(x, y, strict=True))
 
@@ -507,14 +507,14 @@ def test_a_gap_in_a_window_not_kept_reads_the_window_again(default_lm: Any, monk
     story = "The talks in Geneva ended without a deal, and the envoy said he would return next week. " * 3
     cut = story.rindex(" envoy")
     left, right = story[:cut], story[cut + len(" envoy") :]
-    default_lm.surprisal(story)
+    windows = default_lm.read(story).context
     forget_gaps(default_lm)
-    kept = default_lm.score_parts(left, [" envoy", " minister"], right)
+    kept = default_lm.score_parts(left, [" envoy", " minister"], right, windows)
     monkeypatch.setattr(context, "KEEP_BYTES", 1)  # nothing fits: every window is read again when a gap needs it
-    default_lm.surprisal(story)
-    assert default_lm.document is not None and not default_lm.document.kept
+    windows = default_lm.read(story).context
+    assert windows is not None and not windows.kept
     forget_gaps(default_lm)
-    again = default_lm.score_parts(left, [" envoy", " minister"], right)
+    again = default_lm.score_parts(left, [" envoy", " minister"], right, windows)
     near = tolerance(default_lm, 1e-3)
     assert all(abs(a - b) <= near for x, y in zip(kept, again, strict=True) for a, b in zip(x, y, strict=True))
     assert again[0][1] > again[1][1]  # "the envoy said he would return" reads on better than "the minister"

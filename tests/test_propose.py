@@ -87,10 +87,14 @@ class Flat:
 
     name = "flat"
 
-    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+    def score_parts(
+        self, left: str, candidates: Sequence[str], right: str, context: Any = None
+    ) -> list[tuple[float, float]]:
         return [(0.0, 0.0) for _ in candidates]
 
-    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
+    def propose(
+        self, left: str, right: str, n_words: int, k: int = 10, context: Any = None
+    ) -> list[tuple[str, float]]:
         return []
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from repair.text.sentences import WINDOW_BREAK_RE
 
@@ -37,6 +37,21 @@ class ModelError(RuntimeError):
     """A model cannot be found or loaded; the message names what to install."""
 
 
+class DocumentContext(Protocol):
+    """What a model keeps of a document it read whole (`LanguageModel.read`), for the gaps proposed in it next:
+    the caller hands it back with each gap of that document. A model that keeps nothing gives None."""
+
+    text: str  # the document as read
+
+
+class Reading(NamedTuple):
+    """A document read whole: each model token's (char start, char end, surprisal in nats), and what the model
+    keeps of it for the gaps proposed in it."""
+
+    surprisal: list[tuple[int, int, float]]
+    context: DocumentContext | None
+
+
 class LanguageModel(Protocol):
     name: str
 
@@ -44,16 +59,26 @@ class LanguageModel(Protocol):
         """Log-probability of ``left + c + right`` for each candidate c (higher fits better)."""
         ...
 
-    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
-        """Up to k fillers of about ``n_words`` words for the gap between left and right, best first."""
+    def propose(
+        self, left: str, right: str, n_words: int, k: int = 10, context: DocumentContext | None = None
+    ) -> list[tuple[str, float]]:
+        """Up to k fillers of about ``n_words`` words for the gap between left and right, best first; ``context``
+        is what `read` gave for the document the gap is in, if the caller has it."""
         ...
 
     def surprisal(self, text: str) -> list[tuple[int, int, float]]:
         """Per model token: (char start, char end, surprisal in nats) over ``text``."""
         ...
 
-    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
-        """(log P(c | left), log P(right | left, c)) for each candidate c: its own cost and its fit with the right."""
+    def read(self, text: str) -> Reading:
+        """surprisal() of ``text`` read as a document, with what the model keeps of it for the gaps in it."""
+        ...
+
+    def score_parts(
+        self, left: str, candidates: Sequence[str], right: str, context: DocumentContext | None = None
+    ) -> list[tuple[float, float]]:
+        """(log P(c | left), log P(right | left, c)) for each candidate c: its own cost and its fit with the right;
+        ``context`` as for `propose`."""
         ...
 
     def surprisal_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:

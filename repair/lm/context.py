@@ -13,10 +13,11 @@ story used before (held-out seed 3, no references: content words among the candi
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from repair.lm.memo import LRU
 
 WINDOW = 1024  # token positions per window, the start token included
 STRIDE = 768  # new tokens per window after the first; the rest is context carried over
@@ -84,8 +85,9 @@ class Window:
         return int(kv + self.hidden.numel() * self.hidden.element_size())
 
 
-class Document:
-    """The last document read by the surprisal pass: its text, its tokens and their ends, and the windows kept.
+class DocumentWindows:
+    """A document as the surprisal pass read it (`CausalLM.read`): its text, its tokens and their ends, and the
+    windows kept. Detection gets it with the surprisal and hands it to proposing, whose gaps are read from it.
 
     The windows detection read are kept while `KEEP_BYTES` allows (an article's all); a gap in a window not
     kept has the window read again, once, in place of the one used longest ago.
@@ -96,8 +98,8 @@ class Document:
         self.ids = list(ids)
         self.ends = list(ends)  # char end of each token
         self.start_id = start_id
-        self.kept: OrderedDict[int, Window] = OrderedDict()  # by the window's first token, least recently used first
-        self.bytes = 0
+        # by the window's first token, least recently used first
+        self.kept: LRU[int, Window] = LRU(KEEP_BYTES, cost=Window.nbytes)
 
     def seq(self, start: int) -> list[int]:
         """The token ids of the window that begins at token ``start``, the start token first."""
@@ -106,12 +108,11 @@ class Document:
     def keep(self, start: int, window: Window, *, evict: bool = False) -> bool:
         """Keep a window within the budget, making room (``evict``) or not; whether it was kept."""
         size = window.nbytes()
-        while evict and self.kept and self.bytes + size > KEEP_BYTES:
-            self.bytes -= self.kept.popitem(last=False)[1].nbytes()
-        if self.bytes + size > KEEP_BYTES:
+        if evict:
+            self.kept.make_room(size)
+        if not self.kept.fits(size):
             return False
-        self.kept[start] = window
-        self.bytes += size
+        self.kept.add(start, window)
         return True
 
     def ids_of(self, left: str) -> list[int] | None:

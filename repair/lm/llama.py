@@ -268,7 +268,7 @@ def llama_model(config: dict[str, Any]) -> Any:
 
     class CausalModel(nn.Module):
         is_activation_checkpointing = False
-        plain_torch = True  # its caches are `KVCache`s, which `CausalLM.merged_pass` can merge
+        plain_torch = True  # its caches are `KVCache`s, which `Engine.merged_pass` can merge
 
         def __init__(self) -> None:
             super().__init__()

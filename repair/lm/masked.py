@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from repair.lm.base import PROPOSE_STARTS, ModelError, T, content_start, fit_filler, rerank, trim_span, window
+from repair.lm.base import (
+    PROPOSE_STARTS,
+    DocumentContext,
+    ModelError,
+    Reading,
+    T,
+    content_start,
+    fit_filler,
+    rerank,
+    trim_span,
+    window,
+)
 from repair.lm.threads import CoreWatch, runs_reduced
 from repair.text.tokens import count_words
 
@@ -58,11 +69,14 @@ class MaskedLM:
         """Pseudo-log-likelihood of each candidate plus a window of right context (higher fits better)."""
         return [own + fit for own, fit in self.score_parts(left, candidates, right)]
 
-    def score_parts(self, left: str, candidates: Sequence[str], right: str) -> list[tuple[float, float]]:
+    def score_parts(
+        self, left: str, candidates: Sequence[str], right: str, context: DocumentContext | None = None
+    ) -> list[tuple[float, float]]:
         """score() split in two: the pseudo-log-likelihood of the candidate's tokens and of the right context's.
 
         An approximation of the causal split: every token is judged with both sides visible,
-        so the candidate's part already depends on the right context.
+        so the candidate's part already depends on the right context. A masked model reads a gap in its
+        sentence window and keeps nothing of a document: ``context`` is not used.
         """
         self.cores.tune()
         wl, wr = window(left, right)
@@ -117,6 +131,10 @@ class MaskedLM:
         """surprisal() of each text (each already batches its masked copies)."""
         return [self.surprisal(t) for t in texts]
 
+    def read(self, text: str) -> Reading:
+        """surprisal() of the document; nothing of it is kept (gaps are read in their sentence window)."""
+        return Reading(self.surprisal(text), None)
+
     def run_together(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
         """The tasks one by one: this backend has no merged passes to share."""
         return [task() for task in tasks]
@@ -126,8 +144,11 @@ class MaskedLM:
         pieces = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
         return sorted(self.special | {i for i, p in enumerate(pieces) if str(p).startswith("##")})
 
-    def propose(self, left: str, right: str, n_words: int, k: int = 10) -> list[tuple[str, float]]:
-        """Fill 1..n mask tokens between left and right (top first pieces, the rest greedy), re-ranked by score()."""
+    def propose(
+        self, left: str, right: str, n_words: int, k: int = 10, context: DocumentContext | None = None
+    ) -> list[tuple[str, float]]:
+        """Fill 1..n mask tokens between left and right (top first pieces, the rest greedy), re-ranked by score()
+        (``context`` is not used: see `score_parts`)."""
         import torch
 
         self.cores.tune()

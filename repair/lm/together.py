@@ -12,7 +12,7 @@ from repair.lm.base import T
 
 @dataclass(frozen=True)
 class PassRequest:
-    """One packed pass a caller asks for (see `CausalLM.packed_pass`)."""
+    """One packed pass a caller asks for (see `repair.lm.engine.Engine.packed_pass`)."""
 
     segments: list[list[int]]
     cache: Any

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from repair.edits import Evidence
 from repair.lm import LanguageModel
+from repair.lm.base import DocumentContext
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Suspect
 from repair.stages.witness import Alignment
@@ -96,7 +97,16 @@ def detect(
     return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
 
 
-def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list[float]:
+@dataclass(frozen=True)
+class Surprisal:
+    """The model's read of a document: each token's surprisal, and what the model keeps of the document
+    (`repair.lm.base.Reading`), which the pipeline hands to proposing with the document's gaps."""
+
+    values: list[float]  # nats, per token of the `Document` (0 for a token the model gave none)
+    context: DocumentContext | None
+
+
+def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> Surprisal:
     """Surprisal (nats) of each word token given the whole document before it, read in one pass.
 
     A token's surprisal is that of its first model piece: how unexpected the word is where it stands.
@@ -106,7 +116,7 @@ def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list
     """
     out = [0.0] * len(toks)
     starts = {t.start: i for i, t in enumerate(toks)}
-    (pieces,) = lm.surprisal_many([" ".join(text.split())])
+    pieces, context = lm.read(" ".join(text.split()))
     # surprisal is computed on the whitespace-folded text: map its chars back by walking both
     back = _fold_map(text, 0, len(text))
     for cs, _ce, nats in pieces:
@@ -117,7 +127,7 @@ def token_surprisal(text: str, toks: Sequence[Token], lm: LanguageModel) -> list
             i = starts.get(pos)
             if i is not None and out[i] == 0.0:
                 out[i] = nats
-    return out
+    return Surprisal(out, context)
 
 
 def _fold_map(text: str, start: int, end: int) -> list[int]:

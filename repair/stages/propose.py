@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from repair.edits import SOURCES, Evidence, Source
 from repair.lm import LanguageModel
+from repair.lm.base import DocumentContext
 from repair.stages.pronouns import PronounSettings, pronouns_for
 from repair.stages.spans import Candidate, Proposal, Suspect
 from repair.stages.story import Story, StorySettings, neighbours, story_phrases
@@ -89,13 +90,15 @@ def propose(
     suspects: Sequence[Suspect],
     lm: LanguageModel | None,
     settings: ProposeSettings,
+    context: DocumentContext | None = None,
 ) -> tuple[Proposal, ...]:
     """Ranked candidates per suspect, best first.
 
     Cheap candidates (the references' readings, deletion, pronouns) are weighed first;
     the model is asked to generate fillers only where the span stays suspect, since
     generation costs far more than scoring. ``story`` is `Story.of(document, references)`,
-    built once per document.
+    built once per document; ``context`` what the model kept of the document when detection
+    read it (`repair.stages.detect.token_surprisal`), handed back with every gap.
     """
     text = document.text
     known = story.known
@@ -107,14 +110,14 @@ def propose(
             pronouns_for(document, s2.start, s2.start + len(raw), s2.mention, settings.pronouns) if s2.mention else ()
         )
         cands = _cheap(text, s2, raw, ctx, known, pronouns)
-        ranked = _rank(s2, cands, ctx, lm, settings)
+        ranked = _rank(s2, cands, ctx, lm, settings, context)
         if lm is not None and _worth_generating(s2, ranked, settings):
             seen = {c.text for c in cands}
-            fresh = _generated(text, s2, raw, ctx, lm, known, seen, settings) + _from_story(
+            fresh = _generated(text, s2, raw, ctx, lm, known, seen, settings, context) + _from_story(
                 document, s2, raw, ctx, known, story, seen, settings.story
             )
             if fresh:
-                ranked = sorted(ranked + _rank(s2, fresh, ctx, lm, settings), key=lambda c: (-c.score, c.text))
+                ranked = sorted(ranked + _rank(s2, fresh, ctx, lm, settings, context), key=lambda c: (-c.score, c.text))
         out.append(Proposal(s2, tuple(ranked[: settings.max_candidates])))
     return tuple(out)
 
@@ -205,6 +208,7 @@ def _generated(
     known: frozenset[str],
     seen: set[str],
     settings: ProposeSettings,
+    context: DocumentContext | None,
 ) -> list[Candidate]:
     """The model's own fillers of one or two words (one for a duplicate's first copy)."""
     pool = _Pool(text, s, raw, ctx, known)
@@ -212,7 +216,7 @@ def _generated(
     wide = s.kind == "gap" or len(raw.split()) > 1 or s.score >= settings.two_word_min_prior
     for n in settings.draft_lengths if wide else (1,):
         k = settings.drafts if s.score >= settings.wide_min_prior else settings.drafts_low
-        for words, _ in lm.propose(ctx.left.rstrip(), ctx.right.lstrip(), n, k):
+        for words, _ in lm.propose(ctx.left.rstrip(), ctx.right.lstrip(), n, k, context):
             pool.add(words, "lm")
     return [c for c in _unique(pool.found) if c.text not in seen]
 
@@ -272,11 +276,16 @@ def _unique(cands: list[Candidate]) -> list[Candidate]:
 
 
 def _rank(
-    s: Suspect, cands: list[Candidate], ctx: Context, lm: LanguageModel | None, settings: ProposeSettings
+    s: Suspect,
+    cands: list[Candidate],
+    ctx: Context,
+    lm: LanguageModel | None,
+    settings: ProposeSettings,
+    context: DocumentContext | None = None,
 ) -> list[Candidate]:
     """Score every candidate in its sentence; add the log-priors; best first."""
     texts = [_for_lm(c.text, s) for c in cands]
-    lm_scores = fit_scores(lm, ctx.left, texts, ctx.right, settings) if lm is not None else [0.0] * len(cands)
+    lm_scores = fit_scores(lm, ctx.left, texts, ctx.right, settings, context) if lm is not None else [0.0] * len(cands)
     floor = settings.prior_floor
     prior_damage = min(1.0 - floor, max(floor, s.score))
     ranked: list[Candidate] = []
@@ -291,10 +300,15 @@ def _rank(
 
 
 def fit_scores(
-    lm: LanguageModel, left: str, texts: Sequence[str], right: str, settings: ProposeSettings
+    lm: LanguageModel,
+    left: str,
+    texts: Sequence[str],
+    right: str,
+    settings: ProposeSettings,
+    context: DocumentContext | None = None,
 ) -> list[float]:
     """How well each filler fits: its fit with the words after it, plus a share of its own log-probability."""
-    return [fit + settings.own_weight * own for own, fit in lm.score_parts(left, texts, right)]
+    return [fit + settings.own_weight * own for own, fit in lm.score_parts(left, texts, right, context)]
 
 
 def _for_lm(candidate: str, s: Suspect) -> str:
