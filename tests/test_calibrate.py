@@ -119,3 +119,10 @@ def test_a_kind_the_benchmark_never_damaged_keeps_its_raw_confidence() -> None:
     assert cmap.raw_kinds == ("mojibake",)
     assert CalibrationMap.from_json(cmap.to_json()).raw_kinds == ("mojibake",)
     assert cmap.calibrate("substitution", "model", 0.95)[0] < 0.6
+
+
+def test_every_candidate_source_but_keep_has_its_calibration_name() -> None:
+    from repair.edits import SOURCES
+    from repair.stages.calibrate import SOURCE_NAMES
+
+    assert set(SOURCE_NAMES) == set(SOURCES) - {"keep"}

@@ -131,3 +131,42 @@ def test_the_story_never_offers_a_phrase_that_repeats_the_word_before_the_span()
     offered = story_offers(text, "Moscow")
     assert "its" in offered
     assert not [phrase for phrase in offered if phrase.split()[0].lower() == "keep"]  # "keep keep its"
+
+
+def test_the_document_context_detection_read_is_handed_back_with_every_gap(damaged_text: str) -> None:
+    """What the model keeps of the document when detection reads it goes to every score and draft of the gaps
+    proposed in it, as an argument: nothing is left on the model for proposing to find."""
+    from test_invariants import FakeLM
+
+    from repair.lm.base import Reading
+
+    class Kept:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+    class Keeping(FakeLM):
+        def __init__(self) -> None:
+            self.read_texts: list[str] = []
+            self.seen: list[object] = []
+
+        def read(self, text: str) -> Reading:
+            self.read_texts.append(text)
+            return Reading(self.surprisal(text), Kept(text))
+
+        def score_parts(
+            self, left: str, candidates: Sequence[str], right: str, context: Any = None
+        ) -> list[tuple[float, float]]:
+            self.seen.append(context)
+            return super().score_parts(left, candidates, right, context)
+
+        def propose(
+            self, left: str, right: str, n_words: int, k: int = 10, context: Any = None
+        ) -> list[tuple[str, float]]:
+            self.seen.append(context)
+            return super().propose(left, right, n_words, k, context)
+
+    lm = Keeping()
+    repair_text(damaged_text, [], lm)  # type: ignore[arg-type]
+    (read,) = lm.read_texts
+    assert lm.seen and all(isinstance(c, Kept) and c.text == read for c in lm.seen)
+    assert len({id(c) for c in lm.seen}) == 1  # the one read, not one per gap

@@ -1,2 +1,2 @@
-"""The arrows of the pipeline (normalize, align, detect, propose, decide), one public function each,
-frozen dataclasses in and out."""
+"""The arrows of the pipeline: normalize, align (then label and witness), detect, propose, decide, one public
+function each, frozen dataclasses in and out, each with its frozen settings (gathered by `settings`)."""

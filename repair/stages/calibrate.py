@@ -41,8 +41,15 @@ MIN_BIN_EDITS = 15
 BIN_PRIOR_EDITS = 4.0
 GROUP_PRIOR_EDITS = 10.0
 ECE_BINS = 10
-# what `decide` names a winning candidate's source (spans.Candidate.source) in the calibration groups
-SOURCE_NAMES = {"ref": "reference", "lm": "model", "pronoun": "pronoun", "delete": "delete", "story": "story"}
+# what `decide` names a winning candidate's source (`repair.edits.Source`, every one but "keep") in the
+# calibration groups; keyed by plain strings, as an edit's evidence names them ("decide:lm")
+SOURCE_NAMES: dict[str, str] = {
+    "ref": "reference",
+    "lm": "model",
+    "pronoun": "pronoun",
+    "delete": "delete",
+    "story": "story",
+}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
 # `repair bench`): 0.45 -> F0.5 0.429 with refs / 0.378 without, 0.31 false per 1k; below 0.45 a second false
 # edit on the clean texts (0.62 per 1k at 0.4). Refitted with the wider search of issue 13 (was 0.55).
 DEFAULT_MIN_CONFIDENCE = 0.45
+LAYOUT_EVIDENCE = Evidence("decide:layout", "held: applying it would add, remove or merge line ends or blank lines")
+KEPT_EVIDENCE = Evidence("decide:layout", "the line end at the edge of the span is kept")
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,6 @@ def decide(
 def _calibrate_rule(e: Edit, cmap: CalibrationMap) -> Edit:
     refs = len({ev.source for ev in e.evidence if ev.source.startswith("ref:")})
     return calibrated(e, Features(e.kind, "rule", e.confidence, None, refs), cmap)
-
-
-LAYOUT_EVIDENCE = Evidence("decide:layout", "held: applying it would add, remove or merge line ends or blank lines")
-KEPT_EVIDENCE = Evidence("decide:layout", "the line end at the edge of the span is kept")
 
 
 def layout(text: str) -> tuple[tuple[str, ...], int]:

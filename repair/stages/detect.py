@@ -32,6 +32,10 @@ from repair.text.entities import Mention
 from repair.text.sentences import OPENING_TOKENS
 from repair.text.tokens import Token
 
+# kinds whose reference reading the aligner gives only where the input shows the damage itself:
+# doubled words, a name alone inside a long verbatim stretch
+SHOWN_BY_ALIGNMENT = frozenset({"duplicate", "stray"})
+
 
 @dataclass(frozen=True)
 class Logistic:
@@ -394,11 +398,6 @@ DETECTORS: tuple[Detector, ...] = (  # gaps come from `normalize` (runs of space
     mention_suspects,
     surprisal_suspects,
 )
-
-
-# kinds whose reference reading the aligner gives only where the input shows the damage itself:
-# doubled words, a name alone inside a long verbatim stretch
-SHOWN_BY_ALIGNMENT = frozenset({"duplicate", "stray"})
 
 
 def overruling(found: Sequence[Suspect], min_agreeing_refs: int) -> list[Suspect]:

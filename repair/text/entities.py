@@ -11,6 +11,8 @@ from repair.text.english import CONNECTORS, FEMALE_TITLES, FUNCTION_CAPS, PLURAL
 from repair.text.tokens import Token, tokenize
 
 _CAP_RE = re.compile(r"^[A-Z][\w’'.\-]*$")
+# a run of two names splits where both stand alone elsewhere, together this often (one of them twice at least)
+MIN_SPLIT_USES = 3
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def split_pasted(mentions: list[Mention], text: str) -> list[Mention]:
         for k in range(1, len(toks)):
             head = " ".join(t.text for t in toks[:k]).lower()
             tail = " ".join(t.text for t in toks[k:]).lower()
-            if standalone[head] >= 1 and standalone[tail] >= 1 and (standalone[head] + standalone[tail] >= 3):
+            both = standalone[head] >= 1 and standalone[tail] >= 1
+            if both and standalone[head] + standalone[tail] >= MIN_SPLIT_USES:
                 cut = k
                 break
         if cut is None:
