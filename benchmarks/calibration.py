@@ -20,7 +20,7 @@ from pathlib import Path
 
 from repair.bench.bench import Judged, fit_calibration_map, load_judged
 from repair.bench.score import TOKENIZATION
-from repair.files.textio import write_all
+from repair.files.commit import write_all
 from repair.stages.calibrate import CalibrationMap, ece
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 

@@ -3,11 +3,19 @@
     python benchmarks/fuzz.py                      # 10,000 examples without a model, 1,000 with the fake one
     python benchmarks/fuzz.py --examples 50000 --seed 7 --json fuzz.json
     python benchmarks/fuzz.py --examples 0 --lm-examples 0 --cli-examples 10000   # `repair fix` on random bytes
+    python benchmarks/fuzz.py --examples 0 --lm-examples 0 --read-examples 5000 --path-examples 2000
 
 The --cli examples are files (random bytes, BOMs, mixed line ends, NUL, invalid UTF-8, lines
 of up to 20,000 chars) run through `repair fix` end to end with the fake model, as
 tests/test_cli_fuzz.py does: exit 0 or 2, no traceback, inputs unchanged, and with
 ``--min-confidence 1.0`` the input back byte for byte. It counts how many were refused.
+
+The --read examples are edit lists and decisions files, valid ones mangled (a node replaced, dropped,
+wrapped or made NaN; cut short; nested 100,000 deep), read by report, diff, export, review and
+review --apply; the --path examples are file names of markup, terminal control sequences, odd
+characters and undecodable bytes, some too long, given as fix's input, output and reference and as
+batch's folder and output folder. Each must be used or refused in one line (exit 2), with no
+traceback, no control sequence reaching the terminal, and its inputs unchanged.
 
 Reports how many examples ran, the slowest input and its time; exits 1 with the
 shrunk failing input if an invariant breaks.
@@ -30,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))  # this checkout's repair, not another one installed
 
-from test_cli_fuzz import CliCase, cli_cases, run_case  # noqa: E402
+from test_cli_fuzz import CliCase, cli_cases, run_case, run_path_cases, run_read_cases  # noqa: E402
 from test_invariants import FakeLM, check_invariants, damaged_seed, text_and_refs  # noqa: E402
 
 
@@ -118,6 +126,8 @@ def main() -> int:
     ap.add_argument("--lm-examples", type=int, default=1_000, help="examples with the fake language model")
     ap.add_argument("--cli-examples", type=int, default=0, help="files run through `repair fix` (try 10000)")
     ap.add_argument("--long-line", type=int, default=20_000, help="--cli: the longest line a file may hold")
+    ap.add_argument("--read-examples", type=int, default=0, help="mangled edit lists and decisions files (try 5000)")
+    ap.add_argument("--path-examples", type=int, default=0, help="hostile file names (try 2000)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="write the summary here")
     args = ap.parse_args()
@@ -156,6 +166,21 @@ def main() -> int:
         counts = ", ".join(f"{n} {what}" for what, n in sorted(ends.items()))
         print(f"repair fix: {total} files passed in {time.perf_counter() - started:.1f} s: {counts}")
         summary["repair fix"] = {"examples": total, **dict(ends)}
+    for label, n, fuzz_files in (
+        ("edit lists and decisions files", args.read_examples, run_read_cases),
+        ("paths", args.path_examples, run_path_cases),
+    ):
+        if n <= 0:
+            continue
+        started = time.perf_counter()
+        try:
+            ends = fuzz_files(n, args.seed)
+        except Exception as exc:
+            report_failure(label, exc)
+            return 1
+        counts = ", ".join(f"{k} {what}" for what, k in sorted(ends.items()))
+        print(f"{label}: {sum(ends.values())} cases passed in {time.perf_counter() - started:.1f} s: {counts}")
+        summary[label] = {"examples": sum(ends.values()), **dict(ends)}
     if args.json:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -12,19 +12,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from repair.edits import KINDS, Edit
-from repair.files.outputs import default_outputs, read_inputs
-from repair.files.textio import InputError, read_text, write_all
+from repair.files.commit import write_all
+from repair.files.outputs import default_outputs, read_inputs, recorded_references
+from repair.files.textio import InputError, read_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
+from repair.views.terminal import printable, shown, text_shown
+
+if TYPE_CHECKING:
+    from repair.corpus.batch import Summary
 
 
 class OneLineErrors(TyperGroup):
@@ -53,12 +57,21 @@ class OneLineErrors(TyperGroup):
                 return super().main(args, prog_name, **extra)  # prints the help, the ordinary way
             ctx = getattr(exc, "ctx", None)
             see = f" (see {ctx.command_path} --help)" if ctx is not None else ""
-            err.print(f"[bold red]error:[/] {escape(exc.format_message())}{see}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {shown(exc.format_message())}{shown(see)}", highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
             err.print("aborted", highlight=False)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; an interrupt its own handler did not take (say, while its modules load) is said
+        as every interrupt is, where typer would end with 130 and no word."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: nothing was written")
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(
@@ -138,7 +151,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (InputError, UserError, ModelError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # a path may hold [x]
+        err.print(f"[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: nothing was written")
@@ -148,13 +161,13 @@ def user_errors() -> Iterator[None]:
 def warn(note: str | None) -> None:
     """Print a note the library gave (say, how long a model run will take) in yellow; nothing for None."""
     if note is not None:
-        err.print(f"[yellow]{note}[/]", highlight=False)
+        err.print(f"[yellow]{shown(note)}[/]", highlight=False)
 
 
 def load_lm(spec: str | None) -> Any:
     from repair.lm import load_model
 
-    return load_model(spec, progress=lambda msg: err.print(f"[dim]{msg}[/]", highlight=False))
+    return load_model(spec, progress=lambda msg: err.print(f"[dim]{shown(msg)}[/]", highlight=False))
 
 
 def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
@@ -163,7 +176,7 @@ def counts_table(applied: Counter[str], held: Counter[str]) -> Table:
     table.add_column("applied", justify="right")
     table.add_column("not applied", justify="right")
     for kind in [k for k in KINDS if k in applied or k in held] + sorted((set(applied) | set(held)) - set(KINDS)):
-        table.add_row(kind, str(applied[kind]), str(held[kind]))
+        table.add_row(shown(kind), str(applied[kind]), str(held[kind]))
     table.add_row("[bold]total", f"[bold]{sum(applied.values())}", f"[bold]{sum(held.values())}")
     return table
 
@@ -174,6 +187,23 @@ def _print_version(value: bool) -> None:
 
         out.print(f"repair {__version__}", highlight=False)
         raise typer.Exit()
+
+
+def summary_tables(summary: Summary) -> list[Table]:
+    """A batch's tables for stderr: edits by kind, and the documents skipped with the reason."""
+    applied = Counter({kind: a for kind, a, _ in summary.edits})
+    held = Counter({kind: h for kind, _, h in summary.edits})
+    tables = [counts_table(applied, held)]
+    if summary.skipped or summary.skipped_references:
+        skipped = Table(title="skipped", title_justify="left")
+        skipped.add_column("document")
+        skipped.add_column("why")
+        for ident, why in summary.skipped:
+            skipped.add_row(shown(ident), shown(why))
+        for ident, why in summary.skipped_references:
+            skipped.add_row(f"reference {shown(ident)}", shown(why))
+        tables.append(skipped)
+    return tables
 
 
 @app.callback()
@@ -261,7 +291,7 @@ def fix(
         skipped = f"the input has {done.streamed:,} chars (streamed in chunks)"
         err.print(f"        report: skipped: {skipped}", highlight=False)
     for what, path in done.targets.items():
-        err.print(f"{what:>14}: {path}", highlight=False)
+        err.print(f"{what:>14}: {shown(path)}", highlight=False)
 
 
 EditsArg = Annotated[Path, typer.Argument(metavar="EDITS", help="An edit list written by `repair fix` (JSON).")]
@@ -282,16 +312,12 @@ def load_edit_list(input_path: Path, edits_path: Path) -> tuple[str, dict[str, A
 
 
 def saved_refs(input_path: Path, ref: list[Path] | None, meta: dict[str, Any]) -> list[tuple[str, str]]:
-    """References named with --ref, else those recorded in the edit list that can still be read."""
+    """References named with --ref, else those recorded in the edit list that are still what the run read."""
     if ref:
         return read_inputs(input_path, ref)[1]
-    found = []
-    for name in meta.get("references") or []:
-        path = Path(str(name))
-        if path.is_file():
-            found.append((str(name), read_text(path, what="reference")))
-        else:
-            err.print(f"[yellow]note:[/] reference {name} (recorded in the edit list) not found", highlight=False)
+    found, notes = recorded_references(meta)
+    for note in notes:
+        err.print(f"[yellow]note:[/] {shown(note)}", highlight=False)
     return found
 
 
@@ -327,7 +353,7 @@ def report(
             input_name=str(meta.get("input") or input_path),
         )
         write_all({target: page}, protect=(input_path, edits_path, *(ref or [])))
-    err.print(f"report: {target}", highlight=False)
+    err.print(f"report: {shown(target)}", highlight=False)
 
 
 @app.command()
@@ -352,7 +378,7 @@ def diff(
     with user_errors():
         if edits_path is None:
             edits_path = default_outputs(input_path)[1]
-            if not edits_path.exists() and input_path.exists():
+            if not os.path.exists(edits_path) and os.path.exists(input_path):
                 raise UserError(f"no edit list given and none at {edits_path}: run `repair fix {input_path}` first")
         text, meta, edits = load_edit_list(input_path, edits_path)
         doc, alignment = realign(text, saved_refs(input_path, ref, meta))
@@ -408,7 +434,6 @@ def review(
     """
     import click
 
-    from repair.files.outputs import check_outputs
     from repair.files.reviewed import review_files
     from repair.views.review import run_review, seen, start
 
@@ -418,27 +443,46 @@ def review(
         line = sys.stdin.readline()
         return line if line else "q"  # the end of scripted input ends the review
 
-    def read_line() -> str:
-        return input("> ") if sys.stdin.isatty() else sys.stdin.readline()
+    def read_line() -> str | None:
+        """A typed replacement, or None at the end of the input (which ends the review, deciding nothing)."""
+        if not sys.stdin.isatty():
+            return sys.stdin.readline() or None
+        try:
+            return input("> ")
+        except EOFError:
+            return None
 
     with user_errors():
+        if apply_path is None and sys.stdin is None:
+            raise UserError("review reads its keys from standard input, which is closed: give --apply DECISIONS")
         text, meta, edits = load_edit_list(input_path, edits_path)
-        files = review_files(input_path, text, meta, out=out_path, edits_out=edits_out, decisions=decisions_path)
-        check_outputs([files.text, files.edits, files.decisions], protect=(input_path,))  # before the first key
+        files = review_files(
+            input_path,
+            text,
+            meta,
+            out=out_path,
+            edits_out=edits_out,
+            decisions=decisions_path,
+            edit_list=edits_path,
+            applied=apply_path,
+        )
+        files.check(with_decisions=apply_path is None)  # before the first key
         if apply_path is not None:
             given = files.read_decisions(apply_path)
             state = start(text, edits, (), given)
             files.save(state.edits, with_decisions=False)
             made_by = sum(1 for e in state.edits if e.decision)
-            err.print(f"applied {len(given)} decisions from {apply_path}: {made_by} edits decided", highlight=False)
-            err.print(f"  repaired text: {files.text}\n      edit list: {files.edits}", highlight=False)
+            err.print(
+                f"applied {len(given)} decisions from {shown(apply_path)}: {made_by} edits decided", highlight=False
+            )
+            err.print(f"  repaired text: {shown(files.text)}\n      edit list: {shown(files.edits)}", highlight=False)
             return
         state = start(text, edits, kind or (), [] if restart else files.saved_decisions())
         if not state.queue:
-            err.print("no edits to review" + (f" of kind {', '.join(kind)}" if kind else ""), highlight=False)
+            err.print("no edits to review" + (f" of kind {shown(', '.join(kind))}" if kind else ""), highlight=False)
             return
         if state.index:
-            going_on = f"going on from edit {state.index + 1} ({files.decisions}; --restart starts over)"
+            going_on = f"going on from edit {state.index + 1} ({shown(files.decisions)}; --restart starts over)"
             err.print(going_on, highlight=False)
         first = state.index
         try:
@@ -448,7 +492,10 @@ def review(
             raise typer.Exit(130) from None
     err.print(f"reviewed {state.index} of {len(state.queue)} edits", highlight=False)
     if state.index > first or state.history:
-        saved = f"  repaired text: {files.text}\n      edit list: {files.edits}\n      decisions: {files.decisions}"
+        saved = (
+            f"  repaired text: {shown(files.text)}\n      edit list: {shown(files.edits)}"
+            f"\n      decisions: {shown(files.decisions)}"
+        )
         err.print(saved, highlight=False)
 
 
@@ -465,27 +512,28 @@ def export_cmd(
 
     Example: [bold]repair export article.txt article.edits.json --format tei -o article.tei.xml[/]
     """
-    from repair.files.outputs import check_outputs
+    from repair.files.commit import check_outputs
     from repair.views.export import export
 
     with user_errors():
         if out_path is not None:
             check_outputs([out_path], protect=(input_path, edits_path))
         text, meta, edits = load_edit_list(input_path, edits_path)
-        refs = [str(r) for r in meta.get("references") or []]
         result = export(
             text,
             edits,
             fmt.value,
             input_name=str(meta.get("input") or input_path),
-            refs=refs,
+            refs=[str(r) for r in meta.get("references") or []],
+            ref_sha256=[str(h) for h in meta.get("references_sha256") or []],
             model=str(meta.get("model") or ""),
             min_confidence=float(meta.get("min_confidence") or 0.0),
         )
         if out_path is not None:
             write_all({out_path: result}, protect=(input_path, edits_path))
     if out_path is None:
-        sys.stdout.write(result)
+        # on a terminal the text is shown, and its control characters with it: written out, never acted on
+        sys.stdout.write(text_shown(result) if sys.stdout.isatty() else result)
 
 
 @app.command()
@@ -525,7 +573,7 @@ def align(
         out.print(table)
     err.print(f"[dim]aligned against {len(refs)} reference(s) in {took * 1000:.0f} ms[/]", highlight=False)
     if json_path is not None:
-        err.print(f"alignment: {json_path}", highlight=False)
+        err.print(f"alignment: {shown(json_path)}", highlight=False)
 
 
 @app.command()
@@ -570,7 +618,7 @@ def corrupt(
         write_all({out_path: damaged.damaged, answers_path: damaged.to_json()}, protect=(clean_path,))
     counts = Counter(a.kind for a in damaged.answers)
     err.print(", ".join(f"{counts[k]} {k}" for k in ALL_KINDS if counts[k]) or "no damage", highlight=False)
-    err.print(f"damaged text: {out_path}\n  answer key: {answers_path}", highlight=False)
+    err.print(f"damaged text: {shown(out_path)}\n  answer key: {shown(answers_path)}", highlight=False)
 
 
 @app.command()
@@ -680,12 +728,12 @@ def bench(
         run = bench_run(
             options,
             lambda: None if no_model else load_lm(model),
-            progress=lambda msg: err.print(f"[dim]bench {msg}[/]", highlight=False),
+            progress=lambda msg: err.print(f"[dim]bench {shown(msg)}[/]", highlight=False),
         )
     result, old = run.result, run.before
     for c in result.cases:
         if c.error:
-            err.print(f"[red]{c.name} crashed:[/] {c.error}", highlight=False)
+            err.print(f"[red]{shown(c.name)} crashed:[/] {shown(c.error)}", highlight=False)
     out.print(bench_table(result))
     out.print(text_table(result))
     if run.cloze:
@@ -698,7 +746,7 @@ def bench(
         out.print(compare_table(old, result.metrics()))
     for what, path in (("results", json_path), ("calibration plot", plot), ("calibration map", fit_calibration)):
         if path is not None:
-            err.print(f"{what}: {path}", highlight=False)
+            err.print(f"{what}: {shown(path)}", highlight=False)
 
 
 @app.command()
@@ -735,6 +783,12 @@ def batch(
         str | None, typer.Option("--scheduler", help="Run on the Dask cluster whose scheduler is at this address.")
     ] = None,
     no_model: NoModelOpt = False,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links", help="Also read the files that symlinks in the input folder lead to outside it."
+        ),
+    ] = False,
 ) -> None:
     """Repair every document of INPUT into OUT: repaired text and edit list per document, and a summary.
 
@@ -749,48 +803,51 @@ def batch(
     several outlets' copies of a story repairs itself; with --refs they are the most
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
-    from repair.corpus.batch import Columns, execute, lm_choice, open_runner, plan_batch, summary_tables
+    from repair.corpus.batch import Columns, execute, lm_choice, open_runner, plan_batch
+    from repair.files.commit import claim_folder
     from repair.views.estimate import model_time_note
     from repair.views.progress import documents_progress
 
     with user_errors():
         refuse_model_with_no_model(model, no_model)
         name, factory = lm_choice(model, no_model=no_model)
-        plan = plan_batch(
-            input_path,
-            out_dir,
-            refs_path=refs,
-            model=name,
-            min_confidence=min_confidence,
-            top_k=top_k,
-            columns=Columns(id_column, text_column),
-        )
-        bad = sum(1 for d in plan.docs if d.problem)
-        err.print(
-            f"{len(plan.docs)} documents: {len(plan.done)} finished before,"
-            f" {len(plan.tasks)} to repair, {bad} unreadable",
-            highlight=False,
-        )
-        if not no_model:
-            warn(model_time_note(plan.words, workers if cluster is None else 1))
-        try:
-            with (
-                open_runner(workers=workers, cluster=cluster, scheduler=scheduler, lm_factory=factory) as runner,
-                documents_progress(plan.words, len(plan.tasks), err) as advance,
-            ):
-                summary = execute(plan, runner, lambda o: advance(o.words))
-        except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/]: finished documents are saved; run the same command again to resume")
-            raise typer.Exit(130) from None
+        with claim_folder(out_dir):  # one run at a time; a refused run leaves nothing behind
+            plan = plan_batch(
+                input_path,
+                out_dir,
+                refs_path=refs,
+                model=name,
+                min_confidence=min_confidence,
+                top_k=top_k,
+                columns=Columns(id_column, text_column),
+                follow_links=follow_links,
+            )
+            bad = sum(1 for d in plan.docs if d.problem)
+            err.print(
+                f"{len(plan.docs)} documents: {len(plan.done)} finished before,"
+                f" {len(plan.tasks)} to repair, {bad} unreadable",
+                highlight=False,
+            )
+            if not no_model:
+                warn(model_time_note(plan.words, workers if cluster is None else 1))
+            try:
+                with (
+                    open_runner(workers=workers, cluster=cluster, scheduler=scheduler, lm_factory=factory) as runner,
+                    documents_progress(plan.words, len(plan.tasks), err) as advance,
+                ):
+                    summary = execute(plan, runner, lambda o: advance(o.words))
+            except KeyboardInterrupt:
+                err.print("[yellow]interrupted[/]: finished documents are saved; run the same command again to resume")
+                raise typer.Exit(130) from None
     for table in summary_tables(summary):
         err.print(table)
     err.print(
         f"{summary.repaired} repaired ({summary.changed} changed), {len(summary.skipped)} skipped;"
-        f" summary: {plan.out_dir / 'summary.json'}",
+        f" summary: {shown(plan.out_dir / 'summary.json')}",
         highlight=False,
     )
     if plan.parquet_schema is not None:
-        err.print(f"repaired rows: {plan.out_dir / 'repaired.parquet'}", highlight=False)
+        err.print(f"repaired rows: {shown(plan.out_dir / 'repaired.parquet')}", highlight=False)
 
 
 @app.command()
@@ -844,8 +901,11 @@ def main() -> None:
         app()
     except SystemExit:
         raise
+    except KeyboardInterrupt:  # before a command's own handler is in place (say, while its modules load)
+        err.print("[yellow]interrupted[/]: nothing was written")
+        sys.exit(130)
     except Exception as exc:  # a bug, not a user error: say so in one line, keep the trace out of the way
-        print(f"repair: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"repair: internal error: {type(exc).__name__}: {printable(str(exc))}", file=sys.stderr)
         sys.exit(1)
 
 

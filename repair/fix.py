@@ -12,9 +12,10 @@ from pathlib import Path
 from repair.corpus import chunks
 from repair.corpus.chunks import is_big, repair_file, scan_file
 from repair.edits import Edit
-from repair.files.editlist import dump_edits
-from repair.files.outputs import check_outputs, default_outputs, read_inputs
-from repair.files.textio import InputError, read_text, write_all
+from repair.files.commit import check_outputs, write_all
+from repair.files.editlist import dump_edits, sha256
+from repair.files.outputs import default_outputs, read_inputs, read_references
+from repair.files.textio import InputError, open_input
 from repair.lm import LanguageModel
 from repair.lm.modelspec import check_model_spec
 from repair.pipeline import repair_text
@@ -95,6 +96,7 @@ def fix_file(
     model loads, how long a long model run will take and what --no-model would do instead (pass it
     only when a model is to be loaded)."""
     check_model_spec(model)
+    open_input(input_path, what="input").close()  # a missing, special or unnameable input is told as such
     targets = fix_targets(input_path, out, edits, report, fmt)
     check_outputs(list(targets.values()), protect=(input_path, *refs))  # before the slow part, not after
     if is_big(input_path):
@@ -109,9 +111,16 @@ def fix_file(
         say = text_progress(meter, words) if meter is not None else None
         result = repair_text(text, ref_texts, lm, min_confidence=min_confidence, progress=say)
     names, model = [str(r) for r in refs], lm.name if lm is not None else ""
+    hashes = [sha256(t) for _, t in ref_texts]
     if fmt == "json":
         edit_list = dump_edits(
-            text, result.edits, input_name=str(input_path), refs=names, model=model, min_confidence=min_confidence
+            text,
+            result.edits,
+            input_name=str(input_path),
+            refs=names,
+            ref_sha256=hashes,
+            model=model,
+            min_confidence=min_confidence,
         )
     else:
         # the run's model and threshold travel with the export as with the edit list
@@ -149,10 +158,7 @@ def _fix_streamed(
     Every check runs before the model loads; no HTML report (a browser cannot show one this big).
     """
     scan = scan_file(input_path)
-    for r in refs:
-        if r.exists() and r.resolve() == input_path.resolve():
-            raise InputError(f"reference is the input file itself: {r}")
-    ref_texts = [(str(r), read_text(r, what="reference")) for r in refs]
+    ref_texts = read_references(input_path, refs)
     _tell_time(scan.words, notify)
     lm = load_lm()
     with progress(scan.words) if progress else nullcontext(None) as meter:

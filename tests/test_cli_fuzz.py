@@ -8,9 +8,13 @@ for byte. The same check runs at ten thousand examples in `benchmarks/fuzz.py --
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
@@ -142,3 +146,223 @@ def run_case(case: CliCase) -> str:
 @given(cli_cases(long_line=1500))
 def test_fix_on_any_bytes_keeps_its_promises(case: CliCase) -> None:
     run_case(case)
+
+
+# --- what else the tool reads: edit lists, decisions files, and paths ---------------------------------------
+
+SAMPLE = "The U. S. said Assad Assad must go .\n\nRussia can maintain Russia alliance with the    countries .\n"
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+# pieces of names and texts a hostile user tries: markup, terminal control sequences, odd characters
+HOSTILE = ["[/x]", "[bold]", "[", "]", "\\", "\x1b[2J", "\x1b]0;owned\x07", "\x9b31m", "\r", "\n", "\t", "..", " ", "-"]
+CONTROLS = ("\x1b", "\x9b", "\x07")
+
+
+def _mutate(draw: st.DrawFn, doc: object, depth: int = 0) -> object:
+    """``doc`` with one node somewhere replaced, dropped, wrapped, nested deep or made NaN."""
+    children = list(doc.items()) if isinstance(doc, dict) else list(enumerate(doc)) if isinstance(doc, list) else []
+    if children and depth < 6 and draw(st.integers(0, 3)):
+        key, child = children[draw(st.integers(0, len(children) - 1))]
+        changed: Any = dict(doc) if isinstance(doc, dict) else list(doc)  # type: ignore[call-overload]
+        if draw(st.integers(0, 5)) == 0:
+            del changed[key]
+        else:
+            changed[key] = _mutate(draw, child, depth + 1)
+        return changed
+    how = draw(st.integers(0, 5))
+    if how == 0:
+        return [doc]
+    if how == 1:
+        return float("nan")
+    if how == 2:
+        return draw(st.sampled_from(["", "x" * 300, "\x1b[2J[/b]", -1, 2**64, 1.5, True, None, {}, []]))
+    return draw(JSON_VALUES)
+
+
+@st.composite
+def mangled_json(draw: st.DrawFn, valid: dict[str, Any]) -> str:
+    """A JSON document made from ``valid``: mutated one to three times, or cut short, or nested deep, or not JSON."""
+    shape = draw(st.integers(0, 12))
+    if shape == 0:
+        return "[" * draw(st.sampled_from([10, 1000, 100_000]))
+    if shape == 1:
+        text = json.dumps(valid)
+        return text[: draw(st.integers(0, len(text)))]
+    if shape == 2:
+        return "\ufeff" + json.dumps(valid)  # a BOM, as some editors add: read as the document it is
+    doc: object = valid
+    for _ in range(draw(st.integers(1, 3))):
+        doc = _mutate(draw, doc)
+    return json.dumps(doc, ensure_ascii=draw(st.booleans()))
+
+
+def _made(folder: Path) -> tuple[Path, Path, dict[str, Any], dict[str, Any]]:
+    """An input, its edit list and a valid decisions file for it, in ``folder``."""
+    src = folder / "in.txt"
+    src.write_text(SAMPLE, encoding="utf-8")
+    ref = folder / "ref.txt"
+    ref.write_text(SAMPLE.replace("Russia alliance", "its alliance"), encoding="utf-8")
+    run = CliRunner().invoke(repair.cli.app, ["fix", str(src), "--ref", str(ref), "--no-model"])
+    assert run.exit_code == 0, run.output
+    listing = json.loads((folder / "in.edits.json").read_text(encoding="utf-8"))
+    first = listing["edits"][0]
+    decisions = {
+        "format": "repair-decisions",
+        "version": 1,
+        "input": str(src),
+        "input_sha256": listing["input_sha256"],
+        "decisions": [
+            {k: first[k] for k in ("start", "end", "before", "kind")} | {"decision": "chosen", "after": "x"},
+        ],
+    }
+    return src, folder / "in.edits.json", listing, decisions
+
+
+def check_command(args: list[str], folder: Path, keep: list[Path], stdin: str = "q\n") -> str:
+    """Run ``repair ARGS``: exit 0 or 2, one line when refused, no traceback, no raw control
+    sequence shown, and the files in ``keep`` (its inputs) unchanged. Says how it ended."""
+    before = {p: p.read_bytes() for p in keep if os.path.isfile(p)}
+    run = CliRunner().invoke(repair.cli.app, args, input=stdin)
+    assert run.exit_code in (0, 2), (args, run.exit_code, run.output, run.exception)
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert "Traceback" not in run.output and "internal error" not in run.output, run.output
+    assert not any(c in run.output for c in CONTROLS), ("a control sequence reached the terminal", run.output)
+    if run.exit_code == 2:
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr
+    assert {p: p.read_bytes() for p in before} == before, "an input changed"
+    return "refused" if run.exit_code else "accepted"
+
+
+READERS = ["report", "diff", "export-json", "export-m2", "export-tei", "review"]
+
+
+@dataclass(frozen=True)
+class ReadCase:
+    """A mangled edit list or decisions file (``doc``), and the command that reads it."""
+
+    what: str  # "edit list" | "decisions"
+    command: str
+    doc: str
+
+
+@st.composite
+def read_cases(draw: st.DrawFn, listing: dict[str, Any], decisions: dict[str, Any]) -> ReadCase:
+    if draw(st.booleans()):
+        return ReadCase("edit list", draw(st.sampled_from(READERS)), draw(mangled_json(listing)))
+    return ReadCase("decisions", draw(st.sampled_from(["--apply", "resumed"])), draw(mangled_json(decisions)))
+
+
+def check_read(case: ReadCase, folder: Path, src: Path, edits: Path) -> str:
+    """Feed one mangled document to the command that reads it; see `check_command`."""
+    doc = folder / "doc.json"
+    doc.write_text(case.doc, encoding="utf-8", errors="surrogatepass")
+    out = folder / "out"
+    if case.what == "decisions":
+        args = ["review", str(src), str(edits), "--out", f"{out}.txt", "--edits-out", f"{out}.json"]
+        args += ["--apply", str(doc)] if case.command == "--apply" else ["--decisions", str(doc)]
+        return check_command(args, folder, [src, edits] + ([doc] if case.command == "--apply" else []), "a\ns\nq\n")
+    command, _, fmt = case.command.partition("-")
+    args = [command, str(src), str(doc)]
+    if command == "export":
+        args += ["--format", fmt, "--out", f"{out}.{fmt}"]
+    elif command == "report":
+        args += ["--out", f"{out}.html"]
+    elif command == "review":
+        args += ["--out", f"{out}.txt", "--edits-out", f"{out}.json", "--decisions", f"{out}.d.json"]
+    return check_command(args, folder, [src, doc], "a\nr\ns\nq\n")
+
+
+def run_read_cases(examples: int, rng_seed: int) -> Counter[str]:
+    """`check_read` over ``examples`` generated documents; how each ended, by what was read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        src, edits, listing, decisions = _made(folder)
+        strategy = read_cases(listing, decisions)
+        return tally(strategy, lambda c: f"{c.what} {check_read(c, folder, src, edits)}", examples, rng_seed)
+
+
+def tally(strategy: st.SearchStrategy[Any], check: Any, examples: int, rng_seed: int) -> Counter[str]:
+    """Run ``check`` on ``examples`` cases drawn from ``strategy``; count the labels it returns."""
+    ends: Counter[str] = Counter()
+
+    @seed(rng_seed)
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def run(case: Any) -> None:
+        ends[check(case)] += 1
+
+    run()
+    return ends
+
+
+def test_mangled_edit_lists_and_decisions_files_are_read_or_refused_in_one_line() -> None:
+    ends = run_read_cases(60, 27)
+    assert ends["edit list refused"] and ends["decisions refused"], ends
+
+
+@st.composite
+def hostile_names(draw: st.DrawFn) -> str:
+    """A file name built of hostile pieces and ordinary characters; now and then too long for the file system."""
+    pieces = draw(st.lists(st.sampled_from(HOSTILE) | st.text(st.characters(exclude_categories=("Cs",)), max_size=4)))
+    name = "".join(pieces).replace("/", "_").replace("\x00", "_") or "_"
+    if draw(st.integers(0, 6)) == 0:
+        name = name + "x" * 300
+    if draw(st.integers(0, 6)) == 0:
+        name += "\udcff"  # an undecodable byte, as argv brings it
+    return name.lstrip("-") or "_"
+
+
+@dataclass(frozen=True)
+class PathCase:
+    """Which command gets a hostile name, and where."""
+
+    where: str  # input | out | ref | folder | batch-out
+    name: str
+
+
+@st.composite
+def path_cases(draw: st.DrawFn) -> PathCase:
+    return PathCase(draw(st.sampled_from(["input", "out", "ref", "folder", "batch-out"])), draw(hostile_names()))
+
+
+def check_path(case: PathCase, folder: Path) -> str:
+    """Run the command ``case`` names with its hostile name; see `check_command`. Says how it ended."""
+    work = Path(tempfile.mkdtemp(dir=folder))
+    plain = work / "plain.txt"
+    plain.write_text(SAMPLE, encoding="utf-8")
+    odd = work / case.name
+    try:
+        if case.where in ("input", "ref"):
+            odd.write_text(SAMPLE.replace("Russia alliance", "its alliance"), encoding="utf-8")
+        elif case.where == "folder":
+            odd.mkdir()
+            (odd / f"{case.name[:50]}.txt").write_text(SAMPLE, encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pass  # a name the file system refuses: the command must refuse it too, in one line
+    keep = [plain, odd]
+    if case.where == "input":
+        args = ["fix", str(odd), "--no-model"]
+    elif case.where == "out":
+        args = ["fix", str(plain), "--no-model", "--out", str(odd)]
+    elif case.where == "ref":
+        args = ["fix", str(plain), "--no-model", "--ref", str(odd)]
+    elif case.where == "folder":
+        args, keep = ["batch", str(odd), "--out", str(work / "out"), "--no-model"], [plain]
+    else:
+        args = ["batch", str(work), "--out", str(odd), "--no-model"]
+    return check_command(args, folder, keep)
+
+
+def run_path_cases(examples: int, rng_seed: int) -> Counter[str]:
+    """`check_path` over ``examples`` generated names; how each ended."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return tally(path_cases(), lambda c: f"{c.where} {check_path(c, Path(tmp))}", examples, rng_seed)
+
+
+def test_hostile_paths_are_used_or_refused_in_one_line() -> None:
+    ends = run_path_cases(40, 27)
+    assert sum(n for what, n in ends.items() if what.endswith("accepted")), ends

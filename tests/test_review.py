@@ -205,7 +205,7 @@ def test_a_decisions_file_is_applied_without_asking(files: tuple[Path, Path], tm
 def test_a_decisions_file_for_another_text_is_refused(files: tuple[Path, Path], tmp_path: Path) -> None:
     src, listing = files
     path = tmp_path / "decisions.json"
-    path.write_text(json.dumps({"format": "repair-decisions", "version": 1, "input_sha256": "0", "decisions": []}))
+    path.write_text(json.dumps({"format": "repair-decisions", "version": 1, "input_sha256": "0" * 64, "decisions": []}))
     result = CliRunner().invoke(app, ["review", str(src), str(listing), "--apply", str(path)])
     assert result.exit_code == 2 and "different input" in result.output and "Traceback" not in result.output
 

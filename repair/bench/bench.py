@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ from repair.bench.cloze import ClozeItem, cloze_items, cloze_json
 from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_texts
 from repair.bench.stories import QUICK_STORIES, Split, load_stories, story_cases
 from repair.edits import KINDS, Edit
-from repair.files.outputs import check_outputs
-from repair.files.textio import InputError, read_text, write_all
+from repair.files.commit import check_outputs, write_all
+from repair.files.textio import InputError, read_text
 from repair.lm import LanguageModel
 from repair.lm.modelspec import check_model_spec
 from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
@@ -548,19 +547,6 @@ def calibration_png(result: BenchResult) -> bytes:
     return buf.getvalue()
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temp file and a rename, so a crash never leaves half a file."""
-    if not path.parent.is_dir():
-        raise InputError(f"output folder does not exist: {path.parent}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 # ---- the `repair bench` command as one call ---------------------------------------------------------------
 
 
@@ -655,7 +641,7 @@ def bench_run(
     if o.json_path is not None:
         write_all({o.json_path: result.to_json()})
     if o.plot is not None:
-        write_bytes(o.plot, calibration_png(result))
+        write_all({o.plot: calibration_png(result)})
     if o.fit_calibration is not None:
         judged = [j for c in result.cases for j in c.judged] + [j for js, _ in extra for j in js]
         kinds = result.damaged_kinds().union(*(k for _, k in extra))

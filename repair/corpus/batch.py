@@ -22,7 +22,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,20 @@ from repair.corpus.runners import LMFactory, Outcome, RepairFn, Runner, Task, lo
 from repair.corpus.runners import no_model as no_model_factory
 from repair.corpus.similar import DEFAULT_THRESHOLD, DEFAULT_TOP_K, SimilarityIndex
 from repair.edits import KINDS, Edit
+from repair.files.commit import append_line, check_writable, claim_folder, encoded, write_all, write_atomic
 from repair.files.editlist import dump_edits
-from repair.files.textio import InputError, check_writable, decode, read_text, write_all, write_atomic
+from repair.files.schema import validate_edits
+from repair.files.textio import (
+    UTF8_BOM,
+    InputError,
+    decode,
+    parse_json,
+    read_bytes,
+    read_json,
+    read_text,
+    wide_encoding,
+    wide_message,
+)
 from repair.lm.modelspec import check_model_spec
 from repair.pipeline import repair_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
@@ -211,25 +223,64 @@ def _reason(exc: InputError, where: Path | str) -> str:
     return msg.removesuffix(f": {where}")
 
 
-def read_folder(folder: Path) -> list[Doc]:
-    """The regular files of ``folder`` (not hidden, not repair's own outputs), sorted by name."""
+def read_folder(folder: Path, *, follow_links: bool = False) -> list[Doc]:
+    """The files of ``folder`` (not hidden, not repair's own outputs, not folders), sorted by name.
+
+    A symlink is followed only where it stays inside the folder, unless ``follow_links``: a link out of it
+    (to /etc, say) is a skipped document, never read unasked. A file that is not a regular one (a FIFO,
+    a device) is a skipped document too, as is one whose outputs' names the file system cannot hold.
+    """
     try:
-        files = sorted(
-            p
-            for p in folder.iterdir()
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(OUTPUT_SUFFIXES)
+        entries = sorted(
+            p for p in folder.iterdir() if not p.name.startswith(".") and not p.name.endswith(OUTPUT_SUFFIXES)
         )
     except OSError as exc:
         raise InputError(f"cannot list folder {folder}: {exc.strerror}") from exc
-    stems = Counter(p.stem for p in files)
+    inside = folder.resolve()
+    files: list[tuple[Path, str]] = []  # a file, and why it is skipped ("" to read it)
+    for p in entries:
+        if os.path.isdir(p):
+            continue
+        outside = p.is_symlink() and not follow_links and not _resolved(p).is_relative_to(inside)
+        files.append((p, "a link out of the input folder (--follow-links reads it)" if outside else ""))
+    keys = output_keys([p for p, _ in files])
     docs = []
-    for p in files:
-        key = p.stem if stems[p.stem] == 1 else p.name
+    for p, problem in files:
+        if problem:
+            docs.append(Doc(keys[p], p.name, str(p), problem=problem))
+            continue
         try:
-            docs.append(Doc(key, p.name, str(p), read_text(p, what="document")))
+            docs.append(Doc(keys[p], p.name, str(p), read_text(p, what="document")))
         except InputError as exc:
-            docs.append(Doc(key, p.name, str(p), problem=_reason(exc, p)))
+            docs.append(Doc(keys[p], p.name, str(p), problem=_reason(exc, p)))
     return docs
+
+
+def _resolved(path: Path) -> Path:
+    """Where a link leads; a loop leads nowhere outside (reading it says what it is)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a loop: RuntimeError before Python 3.13
+        return path.parent.resolve() / path.name
+
+
+def output_keys(files: Sequence[Path]) -> dict[Path, str]:
+    """Each file's output name: its stem, or its whole name where that is another's too; never one for two files.
+
+    >>> sorted(output_keys([Path("a.txt"), Path("c.txt"), Path("c.md"), Path("c.txt.md")]).values())
+    ['a', 'c.md', 'c.txt', 'c.txt.md']
+    """
+    keys = {p: p.stem for p in files}
+    while True:
+        owners: dict[str, list[Path]] = {}
+        for p, key in keys.items():
+            owners.setdefault(key, []).append(p)
+        # names are unique within a folder, so each round some stems give way and it ends
+        clashing = [p for ps in owners.values() if len(ps) > 1 for p in ps if keys[p] != p.name]
+        if not clashing:
+            return keys
+        for p in clashing:
+            keys[p] = p.name
 
 
 def _unique(docs: Iterable[tuple[int, Doc]], unit: str) -> list[Doc]:
@@ -245,13 +296,16 @@ def _unique(docs: Iterable[tuple[int, Doc]], unit: str) -> list[Doc]:
     return out
 
 
-def read_jsonl(path: Path, columns: Columns = Columns()) -> list[Doc]:
-    """One document per line, ``{"id": ..., "text": ...}``; a bad line is a skipped document, not an error."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-    lines = ((n, raw) for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip())
+def read_jsonl(path: Path, columns: Columns = Columns(), *, what: str = "input") -> list[Doc]:
+    """One document per line, ``{"id": ..., "text": ...}``; a bad line is a skipped document, not an error.
+
+    A UTF-8 BOM before the first line is read past; a file in UTF-16 or UTF-32 is refused whole.
+    """
+    data = read_bytes(path, what=what, limit=None)
+    wide = wide_encoding(data[:4096])
+    if wide:
+        raise InputError(wide_message(wide, path, what))
+    lines = ((n, raw) for n, raw in enumerate(data.removeprefix(UTF8_BOM).split(b"\n"), 1) if raw.strip())
     return _unique(((n, _jsonl_doc(raw, n, path, columns)) for n, raw in lines), "line")
 
 
@@ -270,6 +324,8 @@ def _jsonl_doc(raw: bytes, n: int, path: Path, columns: Columns) -> Doc:
         return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not UTF-8: invalid byte 0x{raw[exc.start]:02x}")
     except json.JSONDecodeError as exc:
         return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not valid JSON: {exc.msg}")
+    except RecursionError:
+        return Doc(f"#{n}", label, f"{path}:{n}", problem="not valid JSON: nested too deep")
     if not isinstance(obj, dict) or columns.id not in obj or columns.text not in obj:
         return Doc(f"#{n}", label, f"{path}:{n}", problem=f"not an object with {columns.id!r} and {columns.text!r}")
     return _record_doc(obj[columns.id], obj[columns.text], n, label, path)
@@ -293,20 +349,23 @@ def _record_doc(ident: object, text: object, n: int, label: str, path: Path) -> 
     return Doc(key, ident, f"{path}#{ident}", text)
 
 
-def read_corpus(path: Path, *, what: str = "input", columns: Columns | None = None) -> tuple[list[Doc], bool]:
+def read_corpus(
+    path: Path, *, what: str = "input", columns: Columns | None = None, follow_links: bool = False
+) -> tuple[list[Doc], bool]:
     """The documents of a folder, a JSONL or a Parquet file, and whether they are rows (JSONL or Parquet).
 
-    ``columns`` name a row's id and text (None: the defaults); a folder has none to name.
+    ``columns`` name a row's id and text (None: the defaults); a folder has none to name. ``follow_links``:
+    see `read_folder`.
     """
-    if path.is_dir():
+    if os.path.isdir(path):
         if columns not in (None, Columns()):
             raise InputError(f"--id-column and --text-column name columns of a JSONL or Parquet {what}, not a folder")
-        return read_folder(path), False
-    if path.is_file():
-        columns = columns or Columns()
-        columns.check()
-        return (read_parquet(path, columns) if parquet.is_parquet(path) else read_jsonl(path, columns)), True
-    raise InputError(f"{what} not found (a folder of text files, a JSONL file or a Parquet file): {path}")
+        return read_folder(path, follow_links=follow_links), False
+    if not os.path.lexists(path):
+        raise InputError(f"{what} not found (a folder of text files, a JSONL file or a Parquet file): {path}")
+    columns = columns or Columns()
+    columns.check()
+    return (read_parquet(path, columns) if parquet.is_parquet(path) else read_jsonl(path, columns, what=what)), True
 
 
 # ---------------------------------------------------------------- resuming
@@ -330,21 +389,29 @@ def _sha(text: str) -> str:
 
 
 def check_settings(out_dir: Path, settings: Settings) -> None:
-    """Record the run's settings in OUT, refusing to resume a run made with others."""
+    """Refuse to resume a run made in OUT with other settings (`record_settings` writes them when work begins)."""
     path = _state(out_dir) / "settings.json"
-    wanted = settings.to_json()
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read {path}: {exc}; remove it to start over") from exc
-        changed = [k for k in wanted if stored.get(k) != wanted[k]]
-        if changed:
-            what = ", ".join(f"{k} {stored.get(k)!r} there, {wanted[k]!r} now" for k in changed)
-            raise InputError(f"{out_dir} holds a batch run with other settings ({what}): use another --out")
+    if not os.path.lexists(path):
         return
-    (_state(out_dir) / "done").mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(wanted, indent=1) + "\n")
+    wanted = settings.to_json()
+    stored = read_json(path, what="batch settings")
+    if not isinstance(stored, dict):
+        raise InputError(f"batch settings {path} is not an object; remove it to start over")
+    changed = [k for k in wanted if stored.get(k) != wanted[k]]
+    if changed:
+        what = ", ".join(f"{k} {stored.get(k)!r} there, {wanted[k]!r} now" for k in changed)
+        raise InputError(f"{out_dir} holds a batch run with other settings ({what}): use another --out")
+
+
+def record_settings(out_dir: Path, settings: Settings) -> None:
+    """Write the run's settings in OUT, once, as the first thing a run that goes ahead writes there."""
+    path = _state(out_dir) / "settings.json"
+    try:
+        (_state(out_dir) / "done").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {_state(out_dir) / 'done'}: {exc.strerror}") from exc
+    if not os.path.lexists(path):
+        write_atomic(path, json.dumps(settings.to_json(), indent=1) + "\n")
 
 
 def _folder_done(out_dir: Path, docs: Sequence[Doc]) -> dict[str, Record]:
@@ -352,49 +419,74 @@ def _folder_done(out_dir: Path, docs: Sequence[Doc]) -> dict[str, Record]:
     done: dict[str, Record] = {}
     for d in docs:
         path = _marker(out_dir, d.key)
-        if d.problem or not path.exists():
+        if d.problem or not os.path.lexists(path):
             continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # a marker is written atomically; an unreadable one just means: redo
-        rec = Record.from_json(data)
-        lost = not rec.failed and not (out_dir / f"{d.key}.repaired.txt").exists()
+            data = read_json(path, what="marker")
+            rec = Record.from_json(data)
+        except (InputError, ValueError, TypeError, AttributeError):
+            continue  # a marker is written atomically; an unreadable or tampered one just means: redo
+        lost = not rec.failed and not os.path.exists(out_dir / f"{d.key}.repaired.txt")
         if data.get("input_sha256") == _sha(d.text) and not lost:
             done[d.key] = rec
     return done
 
 
-def recover_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The whole lines of an output JSONL; a half-written last line is cut off the file."""
-    if not path.exists():
+def recover_jsonl(path: Path, id_key: str = "id") -> list[dict[str, Any]]:
+    """The whole lines of an output JSONL, each an object with an id (under ``id_key``); a half-written last
+    line is cut off the file."""
+    if not os.path.lexists(path):
         return []
-    data = path.read_bytes()
+    data = read_bytes(path, what="output", limit=None)
     end = data.rfind(b"\n") + 1
     if end < len(data):
-        with path.open("r+b") as fh:
-            fh.truncate(end)
+        try:
+            os.truncate(path, end)
+        except OSError as exc:
+            raise InputError(f"cannot cut the half-written last line off {path}: {exc.strerror}") from exc
     rows = []
     for n, line in enumerate(data[:end].splitlines(), 1):
-        try:
-            rows.append(json.loads(line))
-        except ValueError as exc:
-            raise InputError(f"{path} line {n} is damaged ({exc}); move the file away to start over") from exc
+        row = parse_json(line, f"{path} line {n}") if line.strip() else None
+        ident = row.get(id_key) if isinstance(row, dict) else None
+        if not isinstance(row, dict) or isinstance(ident, bool) or not isinstance(ident, (str, int)):
+            raise InputError(
+                f"{path} line {n} is damaged (not a row this tool wrote); move the file away to start over"
+            )
+        rows.append(row)
     return rows
 
 
 def _jsonl_done(out_dir: Path, rows_path: Path, columns: Columns) -> dict[str, Record]:
     """The documents finished before: the rows written, and those the pipeline failed on."""
     done: dict[str, Record] = {}
-    for row in recover_jsonl(rows_path):
+    for n, row in enumerate(recover_jsonl(rows_path, columns.id), 1):
+        if not isinstance(row.get(columns.text), str):
+            damaged = "its text is not a string"
+            raise InputError(f"{rows_path} line {n} is damaged ({damaged}); move the file away to start over")
+        validate_edits(row.get("edits", []), name=f"{rows_path} line {n}")
         words = count_words(row[columns.text])
         done[json.dumps(row[columns.id], ensure_ascii=False)] = Record.of(row.get("edits", []), words)
     for row in recover_jsonl(_state(out_dir) / "failed.jsonl"):
-        done[json.dumps(row["id"], ensure_ascii=False)] = Record(failed=str(row["reason"]))
+        done[json.dumps(row["id"], ensure_ascii=False)] = Record(failed=str(row.get("reason", "")))
     return done
 
 
 # ---------------------------------------------------------------- planning
+
+
+def _fit_names(docs: Sequence[Doc], out_dir: Path) -> list[Doc]:
+    """The documents, those whose output names the file system of ``out_dir`` cannot hold made skipped ones."""
+    try:
+        longest = os.pathconf(out_dir if out_dir.exists() else out_dir.parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        longest = 255
+    out = []
+    for d in docs:
+        name = f"{d.key}{OUTPUT_SUFFIXES[0]}"
+        if not d.problem and len(name.encode("utf-8", "surrogateescape")) > longest:
+            d = replace(d, text="", problem=f"its name is too long for its outputs ({name} is over {longest} bytes)")
+        out.append(d)
+    return out
 
 
 def plan_batch(
@@ -407,13 +499,17 @@ def plan_batch(
     top_k: int = DEFAULT_TOP_K,
     threshold: float = DEFAULT_THRESHOLD,
     columns: Columns | None = None,
+    follow_links: bool = False,
 ) -> Plan:
     """Read the corpus and the references, pick each document's references, and find what is left to do.
 
     ``model`` is the model's name as the run records it (see `lm_choice`, which checks the spec);
     ``columns`` name a JSONL or Parquet corpus's id and text (None: "id" and "text"), and its references'.
+    Nothing is written in ``out_dir`` (`execute` records the settings when the work begins), so a refused
+    run leaves nothing behind; hold the folder (`repair.files.commit.claim_folder`) from here to the end
+    of `execute`.
     """
-    docs, jsonl = read_corpus(input_path, columns=columns)
+    docs, jsonl = read_corpus(input_path, columns=columns, follow_links=follow_links)
     columns = columns or Columns()
     is_parquet = jsonl and parquet.is_parquet(input_path)  # a folder named x.parquet is a folder
     schema = parquet.output_schema(input_path, columns.id, columns.text) if is_parquet else None
@@ -422,11 +518,23 @@ def plan_batch(
     out_dir = out_dir.resolve()
     if not jsonl and out_dir == input_path.resolve():
         raise InputError("--out must not be the input folder: the outputs would be read as documents next time")
-    if out_dir.exists() and not out_dir.is_dir():
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise InputError(f"--out is a file, not a folder: {out_dir}")
     for given in (input_path, refs_path):
         if given is not None and given.resolve() in (out_dir / JSONL_OUTPUT, out_dir / PARQUET_OUTPUT):
             raise InputError(f"--out would write over an input: {given}")
+    ref_docs: list[Doc] = []
+    if refs_path is not None:
+        ref_columns = None if os.path.isdir(refs_path) else columns
+        ref_docs = read_corpus(refs_path, what="references", columns=ref_columns, follow_links=follow_links)[0]
+    if not jsonl:
+        docs = _fit_names(docs, out_dir)
+    unreadable = [d for d in docs if d.problem]
+    if len(unreadable) == len(docs):
+        first = unreadable[0]
+        raise InputError(
+            f"no document of {input_path} could be read ({len(docs)} skipped; {first.id}: {first.problem})"
+        )
     settings = Settings(
         str(input_path.resolve()),
         model or "default",
@@ -442,7 +550,6 @@ def plan_batch(
         raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from exc
     check_writable(out_dir / "summary.json")  # before any document is repaired, not after them all
     check_settings(out_dir, settings)
-    check_writable(_marker(out_dir, "probe"))
     good = [d for d in docs if not d.problem]
     if jsonl:
         done = _jsonl_done(out_dir, _rows_path(out_dir, schema is not None), columns)
@@ -455,7 +562,6 @@ def plan_batch(
         pool = good
         index = SimilarityIndex([d.text for d in pool] if todo else [])
     else:
-        ref_docs, _ = read_corpus(refs_path, what="references", columns=None if refs_path.is_dir() else columns)
         pool = [r for r in ref_docs if not r.problem]
         skipped_refs = [(r.id, r.problem) for r in ref_docs if r.problem]
         # every document counts, finished or not, so a resumed run picks what a whole run would
@@ -511,6 +617,7 @@ class _Writer:
         self.records: dict[str, Record] = dict(plan.done)
         self.docs = {d.key: d for d in plan.docs}
         self.refs = {t.key: [name for name, _ in t.refs] for t in plan.tasks}
+        self.ref_sha256 = {t.key: [_sha(text) for _, text in t.refs] for t in plan.tasks}
 
     def take(self, outcome: Outcome) -> None:
         if self.plan.jsonl:
@@ -535,15 +642,17 @@ class _Writer:
                 o.edits,
                 input_name=doc.source,
                 refs=self.refs[o.key],
+                ref_sha256=self.ref_sha256[o.key],
                 model=o.model,
                 min_confidence=self.plan.settings.min_confidence if self.plan.settings else 0.0,
             )
-            write_all(
-                {out / f"{o.key}.repaired.txt": o.output, out / f"{o.key}.edits.json": edits_json},
-                protect=(Path(doc.source),),
-            )
+            outputs = {out / f"{o.key}.repaired.txt": o.output, out / f"{o.key}.edits.json": edits_json}
+        else:
+            outputs = {}
         marker = {"id": doc.id, "input_sha256": _sha(doc.text), **self._record(o).to_json()}
-        write_atomic(_marker(out, o.key), json.dumps(marker, ensure_ascii=False) + "\n")
+        # the marker last: renamed after the outputs, in the same all-or-nothing commit
+        outputs[_marker(out, o.key)] = json.dumps(marker, ensure_ascii=False) + "\n"
+        write_all(outputs, protect=(Path(doc.source),))
 
     def _append(self, o: Outcome) -> None:
         doc = self.docs[o.key]
@@ -553,12 +662,7 @@ class _Writer:
         else:
             path = self.plan.rows_path
             row = output_row(self.plan.columns, doc.id, o.output, o.edits, self.refs[o.key])
-        line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-        # one write of a whole line, flushed to disk: an interruption leaves at most a partial last line
-        with path.open("ab") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_line(path, encoded(json.dumps(row, ensure_ascii=False) + "\n"))
         self._record(o)
 
     def finish(self) -> None:
@@ -567,7 +671,7 @@ class _Writer:
         if not self.plan.jsonl:
             return
         path = self.plan.rows_path
-        rows = recover_jsonl(path)
+        rows = recover_jsonl(path, self.plan.columns.id)
         order = {d.key: i for i, d in enumerate(self.plan.docs)}
         keys = [json.dumps(r[self.plan.columns.id], ensure_ascii=False) for r in rows]
         ranks = [order.get(k, len(order)) for k in keys]
@@ -615,7 +719,9 @@ def summarize(plan: Plan, records: dict[str, Record]) -> Summary:
 
 
 def execute(plan: Plan, runner: Runner, on_outcome: Callable[[Outcome], None] | None = None) -> Summary:
-    """Run the plan's tasks, write each result as it comes, then the summary."""
+    """Record the run's settings, run the plan's tasks, write each result as it comes, then the summary."""
+    if plan.settings is not None:
+        record_settings(plan.out_dir, plan.settings)
     writer = _Writer(plan)
     for outcome in runner(plan.tasks):
         writer.take(outcome)
@@ -642,53 +748,28 @@ def run_batch(
     columns: Columns | None = None,
     runner: Runner | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    follow_links: bool = False,
 ) -> Summary:
     """Repair a corpus into ``out_dir``: the library face of `repair batch`.
 
     ``lm_factory`` (picklable when ``workers`` > 1) builds the model in each worker; by
     default it loads ``model``. ``runner`` replaces the local workers (see `repair.corpus.cluster`).
+    The output folder is held for the run: a second run into it meanwhile is refused.
     """
-    plan = plan_batch(
-        input_path,
-        out_dir,
-        refs_path=refs_path,
-        model=model,
-        min_confidence=min_confidence,
-        top_k=top_k,
-        threshold=threshold,
-        columns=columns,
-    )
-    if runner is not None:
-        return execute(plan, runner, on_outcome)
-    factory = lm_factory or default_lm_factory(model)
-    with local_runner(workers, factory, repair) as local:
-        return execute(plan, local, on_outcome)
-
-
-# ---------------------------------------------------------------- showing
-
-
-def summary_tables(summary: Summary) -> list[Any]:
-    """Rich tables for stderr: edits by kind, and the documents skipped with the reason."""
-    from rich.table import Table
-
-    kinds = Table(title="edits by kind", title_justify="left")
-    kinds.add_column("kind")
-    kinds.add_column("applied", justify="right")
-    kinds.add_column("not applied", justify="right")
-    for kind, a, h in summary.edits:
-        kinds.add_row(kind, str(a), str(h))
-    kinds.add_row(
-        "[bold]total", f"[bold]{sum(a for _, a, _ in summary.edits)}", f"[bold]{sum(h for _, _, h in summary.edits)}"
-    )
-    tables: list[Any] = [kinds]
-    if summary.skipped or summary.skipped_references:
-        skipped = Table(title="skipped", title_justify="left")
-        skipped.add_column("document")
-        skipped.add_column("why")
-        for ident, why in summary.skipped:
-            skipped.add_row(str(ident), why)
-        for ident, why in summary.skipped_references:
-            skipped.add_row(f"reference {ident}", why)
-        tables.append(skipped)
-    return tables
+    with claim_folder(out_dir):
+        plan = plan_batch(
+            input_path,
+            out_dir,
+            refs_path=refs_path,
+            model=model,
+            min_confidence=min_confidence,
+            top_k=top_k,
+            threshold=threshold,
+            columns=columns,
+            follow_links=follow_links,
+        )
+        if runner is not None:
+            return execute(plan, runner, on_outcome)
+        factory = lm_factory or default_lm_factory(model)
+        with local_runner(workers, factory, repair) as local:
+            return execute(plan, local, on_outcome)

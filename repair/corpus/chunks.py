@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
-from repair.files.editlist import EditListWriter
-from repair.files.outputs import check_outputs
-from repair.files.textio import InputError, blank_message, wide_encoding, wide_message
+from repair.files.commit import staged
+from repair.files.editlist import EditListWriter, sha256
+from repair.files.textio import InputError, blank_message, open_input, path_problem, wide_encoding, wide_message
 from repair.lm import LanguageModel
 from repair.pipeline import Progress, repair_stream
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
@@ -164,14 +162,10 @@ def is_big(path: Path) -> bool:
 
 def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_BYTES) -> Iterator[str]:
     """Decode a UTF-8 file block by block; refuse it as `textio.read_text` would, byte offset included."""
-    if not path.exists():
-        raise InputError(f"{what} file not found: {path}")
-    if path.is_dir():
-        raise InputError(f"{what} is a directory, not a file: {path}")
     decoder = codecs.getincrementaldecoder("utf-8")()
     consumed = 0
-    try:
-        with path.open("rb") as fh:
+    with open_input(path, what=what) as fh:
+        try:
             wide = wide_encoding(fh.read(4096))
             if wide:
                 raise InputError(wide_message(wide, path, what))
@@ -194,10 +188,8 @@ def decoded_pieces(path: Path, *, what: str = "input", block: int = READ_BLOCK_B
                     yield piece
                 if not data:
                     return
-    except PermissionError as exc:
-        raise InputError(f"cannot read {what} file (permission denied): {path}") from exc
-    except OSError as exc:
-        raise InputError(f"cannot read {what} file: {path}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise InputError(path_problem(exc, path, what)) from exc
 
 
 @dataclass(frozen=True)
@@ -226,49 +218,6 @@ def scan_file(path: Path, *, what: str = "input") -> Scan:
     if blank:
         raise InputError(blank_message(" " * (chars - bom), path, what))
     return Scan(digest.hexdigest(), chars, words)
-
-
-class StreamedOutputs:
-    """Output files written piece by piece into temp files, renamed all together at the end.
-
-    Leaving the ``with`` block by an exception removes every temp file and renames
-    none, so no output is ever half-written and no path in ``protect`` is touched.
-    """
-
-    def __init__(self, paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:
-        check_outputs(paths, protect=protect)
-        self.paths = tuple(paths)
-        self._temps: list[tuple[str, IO[str]]] = []
-
-    def __enter__(self) -> tuple[IO[str], ...]:
-        try:
-            for path in self.paths:
-                try:
-                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-                except OSError as exc:
-                    raise InputError(f"cannot write output file {path}: {exc.strerror}") from exc
-                self._temps.append((tmp, os.fdopen(fd, "w", encoding="utf-8", newline="")))
-        except BaseException:
-            self._discard()
-            raise
-        return tuple(fh for _, fh in self._temps)
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                for _, fh in self._temps:
-                    fh.close()
-                for (tmp, _), path in zip(self._temps, self.paths, strict=True):
-                    os.replace(tmp, path)
-        except OSError as err:
-            raise InputError(f"cannot write output files: {err.strerror}") from err
-        finally:
-            self._discard()
-
-    def _discard(self) -> None:
-        for tmp, fh in self._temps:
-            fh.close()
-            Path(tmp).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -304,12 +253,13 @@ def repair_file(
     scan = scan or scan_file(input_path)
     applied: Counter[str] = Counter()
     held: Counter[str] = Counter()
-    with StreamedOutputs([text_out, edits_out], protect=(input_path, *protect)) as (text_fh, edits_fh):
+    with staged([text_out, edits_out], protect=(input_path, *protect)) as (text_fh, edits_fh):
         writer = EditListWriter(
             edits_fh,
             input_sha256=scan.sha256,
             input_name=str(input_path),
             refs=[name for name, _ in refs],
+            ref_sha256=[sha256(text) for _, text in refs],
             model=model_name,
             min_confidence=min_confidence,
         )

@@ -9,17 +9,14 @@ through a temp file and a rename. The same rows give the same bytes.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from repair.files.textio import InputError
+from repair.files.commit import staged
+from repair.files.textio import InputError, open_input
 
 SUFFIXES = (".parquet", ".pq")
-_UMASK = os.umask(0o022)  # read (and put back at once) while the module loads, before any thread runs
-os.umask(_UMASK)
 # a row group closes at whichever comes first: readers hold one at a time, and both bounds are fixed,
 # so the same rows always give the same groups (and the same bytes)
 ROW_GROUP_ROWS = 1000
@@ -49,11 +46,11 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
 
 def _open(path: Path) -> Any:
     pa, pq = _pyarrow()
-    if not path.is_file():
-        raise InputError(f"input not found (a Parquet file): {path}")
+    fh = open_input(path, what="input")  # a regular file, or one line that says what it is
     try:
-        return pq.ParquetFile(path)
+        return pq.ParquetFile(fh)
     except (OSError, pa.ArrowException) as exc:
+        fh.close()
         raise _unreadable(path, exc) from exc
 
 
@@ -125,10 +122,8 @@ def write_rows(rows: Iterable[dict[str, Any]], path: Path, schema: Any) -> None:
     """Write the rows (as a batch's JSONL has them: edits a list) to ``path``, all or nothing."""
     pa, pq = _pyarrow()
     id_column, text_column = schema.names[0], schema.names[1]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with staged([path], binary=True) as (fh,), pq.ParquetWriter(fh, schema) as writer:
             for group in _groups(rows, text_column):
                 columns = {
                     id_column: [r[id_column] for r in group],
@@ -137,9 +132,5 @@ def write_rows(rows: Iterable[dict[str, Any]], path: Path, schema: Any) -> None:
                     REFERENCES_COLUMN: [r[REFERENCES_COLUMN] for r in group],
                 }
                 writer.write_table(pa.table(columns, schema=schema))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's file is private; an output gets what open() would give it
-        os.replace(tmp, path)
-    except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"cannot write output file {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    except pa.ArrowException as exc:
+        raise InputError(f"cannot write output file {path}: {exc}") from exc

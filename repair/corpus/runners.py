@@ -4,7 +4,10 @@ worker processes that runs them; `cluster` offers a Dask cluster behind the same
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -88,7 +91,39 @@ def threads_per_worker(workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
-def _init_worker(lm_factory: LMFactory, repair: RepairFn, threads: int) -> None:
+# Linux's prctl option that sends the calling process a signal when its parent dies
+PR_SET_PDEATHSIG = 1
+ORPHAN_POLL_SECONDS = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, even by SIGKILL, which gives the pool no chance to stop its workers.
+
+    On Linux the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a thread checks every second
+    whether the process has been handed to another parent. Either way nothing is left running on its own.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if armed:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="repair-orphan-watch", daemon=True).start()
+
+
+def _init_worker(lm_factory: LMFactory, repair: RepairFn, threads: int, parent: int) -> None:
+    die_with_parent(parent)
     limit_threads(threads)
     _WORKER["repair"] = repair
     try:
@@ -134,7 +169,7 @@ def local_runner(
             max_workers=workers,
             mp_context=get_context("spawn"),
             initializer=_init_worker,
-            initargs=(lm_factory, repair, threads_per_worker(workers)),
+            initargs=(lm_factory, repair, threads_per_worker(workers), os.getpid()),
         )
         pools.append(pool)
         # a pool that cannot start or load the model is this run's problem, not a document's

@@ -16,7 +16,7 @@ from typing import Any
 
 from repair.edits import REVIEWER_DECISIONS, Edit, overlaps
 from repair.files.editlist import sha256
-from repair.files.textio import InputError
+from repair.files.textio import InputError, parse_json
 
 FORMAT = "repair-decisions"
 FORMAT_VERSION = 1
@@ -114,32 +114,18 @@ def dump_decisions(source: str, decisions: Sequence[Decision], *, input_name: st
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
-def load_decisions(text: str, source: str, *, name: str = "decisions file") -> list[Decision]:
-    """Parse a decisions file and check it was made for ``source``."""
-    try:
-        doc: Any = json.loads(text)
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise ValueError("it is not a repair decisions file")
-        if doc.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported version {doc.get('version')!r}")
-        out = []
-        for d in doc.get("decisions") or []:
-            decision = str(d["decision"])
-            if decision not in KNOWN:
-                raise ValueError(f"unknown decision {decision!r}")
-            after = d.get("after")
-            out.append(
-                Decision(
-                    int(d["start"]),
-                    int(d["end"]),
-                    str(d["before"]),
-                    str(d["kind"]),
-                    decision,
-                    None if after is None else str(after),
-                )
-            )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{name} is not valid: {exc}") from exc
+def load_decisions(text: str | bytes, source: str, *, name: str = "decisions file") -> list[Decision]:
+    """Parse a decisions file, check the whole of it against its schema, and check it was made for ``source``."""
+    from repair.files.schema import validate_decisions
+
+    doc: Any = parse_json(text, name)
+    if isinstance(doc, dict) and doc.get("format") != FORMAT:
+        raise InputError(f"{name} is not a repair decisions file (its format is not {FORMAT!r})")
+    validate_decisions(doc, name=name)
+    out = [
+        Decision(d["start"], d["end"], d["before"], d["kind"], d["decision"], d.get("after"))
+        for d in doc["decisions"]
+    ]
     if doc.get("input_sha256") != sha256(source):
         raise InputError(f"{name} was made for a different input (its input_sha256 does not match)")
     return out

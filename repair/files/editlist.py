@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from repair.edits import Edit
-from repair.files.textio import InputError
+from repair.files.textio import InputError, parse_json
 
 FORMAT_VERSION = 1
 
@@ -29,6 +29,7 @@ class EditListWriter:
         input_sha256: str,
         input_name: str,
         refs: Sequence[str] = (),
+        ref_sha256: Sequence[str] = (),
         model: str = "",
         min_confidence: float = 0.0,
     ) -> None:
@@ -37,6 +38,8 @@ class EditListWriter:
             "input": input_name,
             "input_sha256": input_sha256,
             "references": list(refs),
+            # what each reference held, so that `repair report` and `diff` read a named file only if it is that one
+            "references_sha256": list(ref_sha256),
             "model": model,
             "min_confidence": min_confidence,
         }
@@ -62,13 +65,21 @@ def dump_edits(
     *,
     input_name: str,
     refs: Sequence[str] = (),
+    ref_sha256: Sequence[str] = (),
     model: str = "",
     min_confidence: float = 0.0,
 ) -> str:
-    """Serialize an edit list; the input's hash lets `repair report/review` check they match."""
+    """Serialize an edit list; the input's hash lets `repair report/review` check they match, the references'
+    (``ref_sha256``, one per name in ``refs``) that the files named are still the ones the run read."""
     out = io.StringIO()
     writer = EditListWriter(
-        out, input_sha256=sha256(source), input_name=input_name, refs=refs, model=model, min_confidence=min_confidence
+        out,
+        input_sha256=sha256(source),
+        input_name=input_name,
+        refs=refs,
+        ref_sha256=ref_sha256,
+        model=model,
+        min_confidence=min_confidence,
     )
     for e in edits:
         writer.add(e)
@@ -76,17 +87,13 @@ def dump_edits(
     return out.getvalue()
 
 
-def load_edits(text: str, source: str, *, name: str = "edit list") -> tuple[dict[str, Any], list[Edit]]:
-    """Parse an edit list and check it belongs to ``source``."""
-    try:
-        doc = json.loads(text)
-        if not isinstance(doc, dict) or "edits" not in doc:
-            raise ValueError("no 'edits' field")
-        if doc.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported version {doc.get('version')!r}")
-        edits = [Edit.from_json(e) for e in doc["edits"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{name} is not a valid repair edit list: {exc}") from exc
+def load_edits(text: str | bytes, source: str, *, name: str = "edit list") -> tuple[dict[str, Any], list[Edit]]:
+    """Parse an edit list, check the whole of it against its schema, and check it belongs to ``source``."""
+    from repair.files.schema import validate_edit_list
+
+    doc = parse_json(text, name)
+    validate_edit_list(doc, name=name)
+    edits = [Edit.from_json(e) for e in doc["edits"]]
     if doc.get("input_sha256") not in (None, sha256(source)):
         raise InputError(f"{name} was made for a different input (its input_sha256 does not match)")
     for e in edits:

@@ -3,21 +3,28 @@ checked before any work is done (never an input overwritten)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from repair.files.textio import InputError, check_writable, read_text
+from repair.files.editlist import sha256
+from repair.files.textio import InputError, read_text
 
 
 def read_inputs(input_path: Path, refs: Sequence[Path]) -> tuple[str, list[tuple[str, str]]]:
     """Read the input and the references, refusing a reference that is the input itself."""
-    text = read_text(input_path, what="input")
+    return read_text(input_path, what="input"), read_references(input_path, refs)
+
+
+def read_references(input_path: Path, refs: Sequence[Path]) -> list[tuple[str, str]]:
+    """Read the references (name, text), refusing one that is the input itself."""
     ref_texts: list[tuple[str, str]] = []
     for r in refs:
-        if r.exists() and input_path.exists() and r.resolve() == input_path.resolve():
+        if os.path.exists(r) and os.path.exists(input_path) and r.resolve() == input_path.resolve():
             raise InputError(f"reference is the input file itself: {r}")
         ref_texts.append((str(r), read_text(r, what="reference")))
-    return text, ref_texts
+    return ref_texts
 
 
 def default_outputs(input_path: Path) -> tuple[Path, Path, Path]:
@@ -34,15 +41,31 @@ def default_outputs(input_path: Path) -> tuple[Path, Path, Path]:
     )
 
 
-def check_outputs(paths: Sequence[Path], *, protect: Sequence[Path] = ()) -> None:
-    """Refuse outputs that cannot be written or would overwrite an input, before any work is done."""
-    for path in paths:
-        if any(path.exists() and p.exists() and path.resolve() == p.resolve() for p in protect):
-            raise InputError(f"refusing to overwrite an input file: {path}")
-        if not path.parent.is_dir():
-            raise InputError(f"output folder does not exist: {path.parent}")
-        if path.is_dir():
-            raise InputError(f"output path is a directory: {path}")
-        check_writable(path)
+def recorded_references(meta: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The references an edit list names that can be read and are what the run read, and a note on each other.
 
-
+    A reference is read only if its text has the hash the run recorded (``references_sha256``): an edit
+    list is a file anyone may have edited, and a name in it must not put some other file's text (notes,
+    keys) into a report. One recorded without a hash (an edit list from before hashes were kept) is not read.
+    """
+    names = [str(n) for n in meta.get("references") or []]
+    hashes = [str(h) for h in meta.get("references_sha256") or []]
+    found: list[tuple[str, str]] = []
+    notes: list[str] = []
+    for i, name in enumerate(names):
+        if i >= len(hashes):
+            notes.append(
+                f"reference {name} (named in the edit list) is not read: no hash of it was recorded; give it with --ref"
+            )
+            continue
+        try:
+            text = read_text(Path(name), what="reference")
+        except InputError as exc:
+            notes.append(f"{exc} (named in the edit list)")
+            continue
+        if sha256(text) != hashes[i]:
+            changed = "its text is not the one the run read (changed, or another file); give it with --ref"
+            notes.append(f"reference {name} (named in the edit list) is not read: {changed}")
+            continue
+        found.append((name, text))
+    return found, notes

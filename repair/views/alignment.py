@@ -46,8 +46,9 @@ def _short(name: str) -> str:
 
 def alignment_tables(alignment: Alignment) -> list[Table]:
     """Rich tables: each covered stretch of the input with its differences, then the fixes."""
-    from rich.markup import escape
     from rich.table import Table
+
+    from repair.views.terminal import shown
 
     text = alignment.doc_text
     passages = Table(title="passages the references cover", title_justify="left", show_lines=True)
@@ -62,14 +63,14 @@ def alignment_tables(alignment: Alignment) -> list[Table]:
     for p in alignment.passages:
         diffs = "\n".join(
             f"{'[red]damage[/]' if d.label == DAMAGE else '[dim]variation[/]'} "
-            f"{escape(_clip(d.doc_text.strip(), 30) or '∅')} → {escape(_clip(d.ref_text, 30) or '∅')}"
+            f"{shown(_clip(d.doc_text.strip(), 30) or '∅')} → {shown(_clip(d.ref_text, 30) or '∅')}"
             f"{f' [bold]{d.confidence:.2f}[/]' if d.label == DAMAGE else ''}"
             for d in p.differences
         )
         passages.add_row(
             f"{p.doc_start}–{p.doc_end}",
-            escape(_clip(text[p.doc_start : p.doc_end])),
-            escape(_short(alignment.refs[p.ref].name)),
+            shown(_clip(text[p.doc_start : p.doc_end])),
+            shown(_short(alignment.refs[p.ref].name)),
             f"{p.score:.2f}",
             diffs or "[green]identical[/]",
         )
@@ -79,10 +80,10 @@ def alignment_tables(alignment: Alignment) -> list[Table]:
     for f in alignment.fixes:
         fixes.add_row(
             f"{f.doc_start}–{f.doc_end}",
-            escape(_clip(f.doc_text.strip(), 40) or "∅"),
-            escape(_clip(f.after.strip(), 40) or "∅ (delete)"),
-            escape(", ".join(map(_short, f.refs)))
-            + (f" [dim](against: {escape(', '.join(map(_short, f.dissent)))})[/]" if f.dissent else ""),
+            shown(_clip(f.doc_text.strip(), 40) or "∅"),
+            shown(_clip(f.after.strip(), 40) or "∅ (delete)"),
+            shown(", ".join(map(_short, f.refs)))
+            + (f" [dim](against: {shown(', '.join(map(_short, f.dissent)))})[/]" if f.dissent else ""),
             f"{f.confidence:.2f}",
         )
     return [passages, fixes]

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from repair.edits import Edit
 from repair.views.sidebyside import Run, Span, View
+from repair.views.terminal import text_shown
 
 # rich colours per edit kind (the HTML report's palette, near enough)
 KIND_STYLES: dict[str, str] = {
@@ -37,12 +38,13 @@ def kind_style(kind: str) -> str:
 
 def _runs(text: Text, runs: Sequence[Run], colour: str, *, struck: bool) -> None:
     for r in runs:
+        shown = text_shown(r.text)
         if not r.changed:
-            text.append(r.text, style=f"underline {colour}")
+            text.append(shown, style=f"underline {colour}")
         elif r.space:
-            text.append("·" * len(r.text) if struck else r.text, style=f"bold {colour} on grey23")
+            text.append("·" * len(r.text) if struck else shown, style=f"bold {colour} on grey23")
         else:
-            text.append(r.text, style=f"bold {colour} strike" if struck else f"bold reverse {colour}")
+            text.append(shown, style=f"bold {colour} strike" if struck else f"bold reverse {colour}")
 
 
 def input_text(spans: Sequence[Span], edits: Sequence[Edit]) -> Text:
@@ -50,7 +52,7 @@ def input_text(spans: Sequence[Span], edits: Sequence[Edit]) -> Text:
     text = Text()
     for s in spans:
         if s.edit is None:
-            text.append(s.text)
+            text.append(text_shown(s.text))
             continue
         e = edits[s.edit]
         colour = kind_style(e.kind)
@@ -68,12 +70,12 @@ def output_text(spans: Sequence[Span], edits: Sequence[Edit]) -> Text:
     text = Text()
     for s in spans:
         if s.edit is None:
-            text.append(s.text)
+            text.append(text_shown(s.text))
             continue
         colour = kind_style(edits[s.edit].kind)
         if s.suggestion or s.badge:
-            text.append("".join(r.text for r in s.runs))
-            shown = "".join(r.text for r in s.suggestion).strip() or "∅"
+            text.append(text_shown("".join(r.text for r in s.runs)))
+            shown = text_shown("".join(r.text for r in s.suggestion).strip()) or "∅"
             text.append(f"[?{shown}]", style=f"italic {colour}")
         else:
             _runs(text, s.runs, colour, struck=False)
@@ -85,12 +87,12 @@ def reference_text(view: View, index: int) -> Text:
     ref = view.blocks[index].ref
     if ref is None:
         return Text("no reference covers this passage", style="dim italic")
-    text = Text(f"{ref.name} ({ref.score:.2f})\n", style="dim")
+    text = Text(f"{text_shown(ref.name)} ({ref.score:.2f})\n", style="dim")
     for i, chunk in enumerate(ref.chunks):
         if i:
             text.append(" … ", style="dim")
         for piece, label in chunk.pieces():
-            text.append(piece, style="underline" if label else "")
+            text.append(text_shown(piece), style="underline" if label else "")
     return text
 
 
@@ -117,7 +119,7 @@ def legend(edits: Sequence[Edit]) -> Text:
     for e in edits:
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     for k, n in kinds.items():
-        text.append(f"{k} {n}", style=f"bold {kind_style(k)}")
+        text.append(f"{text_shown(k)} {n}", style=f"bold {kind_style(k)}")
         text.append("  ")
     held = sum(1 for e in edits if not e.applied)
     text.append(f"(not applied: {held}, shown as [?…])" if held else "", style="italic")

@@ -36,13 +36,23 @@ def export(
     *,
     input_name: str = "input",
     refs: Sequence[str] = (),
+    ref_sha256: Sequence[str] = (),
     title: str = "",
     model: str = "",
     min_confidence: float = 0.0,
 ) -> str:
-    """The edit list as ``fmt`` (json, m2 or tei); ``model`` and ``min_confidence`` are the run's."""
+    """The edit list as ``fmt`` (json, m2 or tei); ``model``, ``min_confidence`` and the references' hashes
+    (``ref_sha256``, for json) are the run's."""
     if fmt == "json":
-        return dump_edits(source, edits, input_name=input_name, refs=refs, model=model, min_confidence=min_confidence)
+        return dump_edits(
+            source,
+            edits,
+            input_name=input_name,
+            refs=refs,
+            ref_sha256=ref_sha256,
+            model=model,
+            min_confidence=min_confidence,
+        )
     if fmt == "m2":
         return to_m2(source, edits)
     if fmt == "tei":

@@ -18,6 +18,7 @@ from rich.text import Text
 from repair.edits import Edit
 from repair.files.decisions import Decision, apply_decisions, decide_edit, key_of
 from repair.views.diffview import kind_style
+from repair.views.terminal import printable, text_shown
 
 CONTEXT_CHARS = 90
 PROMPT = "[a]ccept  [r]eject  [1-9] choose  [t]ype a replacement  [s]kip  [u]ndo  [q]uit"
@@ -143,18 +144,19 @@ def show_edit(state: ReviewState) -> RenderableType:
     left = src[max(0, e.start - CONTEXT_CHARS) : e.start]
     right = src[e.end : e.end + CONTEXT_CHARS]
     line = Text("…" if e.start > CONTEXT_CHARS else "")
-    line.append(left)
-    line.append(visible(e.before) or "‸", style=f"bold {colour} strike" if e.before else f"bold {colour}")
+    line.append(text_shown(left))
+    line.append(text_shown(visible(e.before)) or "‸", style=f"bold {colour} strike" if e.before else f"bold {colour}")
     if e.question:
         line.append("?", style=f"bold {colour}")
     else:
         line.append("→", style="dim")
-        line.append(visible(e.after) or "∅", style="bold reverse green" if e.after.strip() else "bold green")
-    line.append(right)
+        after = text_shown(visible(e.after)) or "∅"
+        line.append(after, style="bold reverse green" if e.after.strip() else "bold green")
+    line.append(text_shown(right))
     line.append("…" if e.end + CONTEXT_CHARS < len(src) else "")
     head = Text.assemble(
         (f"edit {state.index + 1} of {len(state.queue)}  ", "bold"),
-        (e.kind, f"bold {colour}"),
+        (printable(e.kind), f"bold {colour}"),
         ("  question: no fix beat the text" if e.question else f"  confidence {e.confidence:.2f}  "),
         ("" if e.question else (e.decided_by, "green" if e.applied else "yellow")),
         f"  chars {e.start}–{e.end}",
@@ -171,9 +173,9 @@ def show_edit(state: ReviewState) -> RenderableType:
             change.append(f" {share:.2f}", style="dim")
     evidence = Text()
     for ev in e.evidence:
-        evidence.append(f"• {ev.source}", style="cyan")
+        evidence.append(f"• {printable(ev.source)}", style="cyan")
         if ev.detail:
-            evidence.append(f" {ev.detail}")
+            evidence.append(f" {printable(ev.detail)}")
         if ev.score is not None:
             evidence.append(f"  score {ev.score:.3f}", style="dim")
         if ev.span is not None:
@@ -192,11 +194,12 @@ def run_review(
     read_key: Callable[[], str],
     show: Callable[[RenderableType], None],
     save: Callable[[ReviewState], None],
-    read_text: Callable[[], str] | None = None,
+    read_text: Callable[[], str | None] | None = None,
 ) -> ReviewState:
     """Ask about each edit until the end or ``q``; ``save`` runs after every decision, skip and undo.
 
-    A digit picks that alternative, ``t`` asks ``read_text`` (default ``read_key``) for a replacement.
+    A digit picks that alternative, ``t`` asks ``read_text`` (default ``read_key``) for a replacement; None
+    from it (the end of the input) quits with the edit undecided, as ``q`` does.
     """
     ask_text = read_text or read_key
     while not state.done:
@@ -208,7 +211,10 @@ def run_review(
             state = choose(state, alternatives[int(key) - 1][0])
         elif key == "t":
             show(Text("replacement (the whole span; empty to delete it):", style="bold"))
-            state = choose(state, ask_text().rstrip("\r\n"))
+            typed = ask_text()
+            if typed is None:
+                return stop(state)
+            state = choose(state, typed.rstrip("\r\n"))
         elif key == "a" and state.current.question:
             show(
                 Text(
