@@ -28,7 +28,7 @@ from repair.bench.score import TOKENIZATION, Score, Tally, judge_edits, score_te
 from repair.bench.stories import QUICK_STORIES, Split, load_stories, story_cases
 from repair.edits import KINDS, Edit
 from repair.files.commit import check_outputs, write_all
-from repair.files.textio import InputError, read_text
+from repair.files.textio import InputError, parse_json, read_text
 from repair.lm import LanguageModel
 from repair.lm.modelspec import check_model_spec
 from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, features, fit
@@ -446,7 +446,7 @@ def compare_table(old: dict[str, float], new: dict[str, float]) -> Table:
 def load_metrics(text: str, *, name: str = "earlier result") -> dict[str, float]:
     """The metrics of a result written with --json."""
     try:
-        doc = json.loads(text)
+        doc = parse_json(text, name)
         return {str(k): float(v) for k, v in doc["metrics"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{name} is not a JSON result of `repair bench --json`: {exc}") from exc
@@ -455,7 +455,7 @@ def load_metrics(text: str, *, name: str = "earlier result") -> dict[str, float]
 def load_judged(text: str, *, name: str = "earlier result") -> tuple[list[Judged], set[str]]:
     """Every judged edit of a result written with --json, and the kinds of damage its gold undoes."""
     try:
-        doc = json.loads(text)
+        doc = parse_json(text, name)
         judged = [Judged.from_json(e) for c in doc["cases"] for e in c["edits"]]
         kinds = {k for c in doc["cases"] if not c["clean"] for k, t in c["score"]["correction"].items() if t["gold"]}
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from repair.edits import Edit, Evidence
-from repair.files.textio import InputError
+from repair.files.textio import InputError, parse_json, read_text
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "calibration.json"
 ENV = "REPAIR_CALIBRATION"
@@ -135,7 +135,7 @@ class CalibrationMap:
     @classmethod
     def from_json(cls, text: str, *, name: str = "calibration map") -> CalibrationMap:
         try:
-            doc = json.loads(text)
+            doc = parse_json(text, name)
             curves = {
                 str(k): Curve(
                     tuple(float(x) for x, _ in g["points"]), tuple(float(y) for _, y in g["points"]), int(g["edits"])
@@ -192,7 +192,7 @@ def _load(path: str) -> CalibrationMap:
         if p == DEFAULT_PATH:
             return IDENTITY  # not fitted yet: raw shares
         raise InputError(f"calibration map not found: {p} (from {ENV})")
-    return CalibrationMap.from_json(p.read_text(encoding="utf-8"), name=str(p))
+    return CalibrationMap.from_json(read_text(p, what="calibration map"), name=str(p))
 
 
 def default_map() -> CalibrationMap:

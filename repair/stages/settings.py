@@ -13,7 +13,6 @@ layout (every stage at the top), read last: a run's variant without an edit to t
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
@@ -21,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from repair.files.textio import InputError
+from repair.files.textio import InputError, read_json
 from repair.stages.align import AlignSettings
 from repair.stages.decide import DecideSettings
 from repair.stages.detect import DetectSettings
@@ -84,12 +83,9 @@ def default_settings() -> Settings:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"settings file not found: {path} (from {ENV})") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is not a settings file: {exc}") from exc
+    if not os.path.lexists(path):
+        raise InputError(f"settings file not found: {path} (from {ENV})")
+    data = read_json(path, what="settings")  # a regular file, JSON without NaN or nesting past reason
     if not isinstance(data, dict):
         raise InputError(f"{path} is not a settings file: not a JSON object")
     return data
