@@ -185,7 +185,7 @@ def _mutate(draw: st.DrawFn, doc: object, depth: int = 0) -> object:
 @st.composite
 def mangled_json(draw: st.DrawFn, valid: dict[str, Any]) -> str:
     """A JSON document made from ``valid``: mutated one to three times, or cut short, or nested deep, or not JSON."""
-    shape = draw(st.integers(0, 12))
+    shape = draw(st.integers(0, 14))
     if shape == 0:
         return "[" * draw(st.sampled_from([10, 1000, 100_000]))
     if shape == 1:
@@ -194,9 +194,26 @@ def mangled_json(draw: st.DrawFn, valid: dict[str, Any]) -> str:
     if shape == 2:
         return "\ufeff" + json.dumps(valid)  # a BOM, as some editors add: read as the document it is
     doc: object = valid
-    for _ in range(draw(st.integers(1, 3))):
-        doc = _mutate(draw, doc)
+    if shape <= 5:  # its strings made hostile, its shape kept: mostly still valid, so the views show them
+        doc = _hostile_strings(draw, doc)
+    else:
+        for _ in range(draw(st.integers(1, 3))):
+            doc = _mutate(draw, doc)
     return json.dumps(doc, ensure_ascii=draw(st.booleans()))
+
+
+KEEP = frozenset({"input_sha256", "before", "kind", "decision", "format"})  # changed, these only make a refusal
+
+
+def _hostile_strings(draw: st.DrawFn, doc: object, key: str = "") -> object:
+    """``doc`` with some of its strings (not those in `KEEP`) replaced by markup and control sequences."""
+    if isinstance(doc, dict):
+        return {k: _hostile_strings(draw, v, k) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_hostile_strings(draw, v, key) for v in doc]
+    if isinstance(doc, str) and key not in KEEP and draw(st.integers(0, 2)) == 0:
+        return "".join(draw(st.lists(st.sampled_from(HOSTILE) | st.text(max_size=3), min_size=1, max_size=6)))
+    return doc
 
 
 def _made(folder: Path) -> tuple[Path, Path, dict[str, Any], dict[str, Any]]:
