@@ -17,7 +17,7 @@ from repair.stages.alternatives import questions, ranked_shares
 from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, margin_of
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Proposal
-from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE
+from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE, line_layout
 
 # The threshold that maximises content F0.5 on held-out seeds while false content edits on clean text stay
 # <= 0.5 per 1,000 words (calibration map fitted on seeds 0-2; seeds 3-5, `benchmarks/threshold.py` and
@@ -120,7 +120,7 @@ def layout(text: str) -> tuple[tuple[str, ...], int]:
     >>> layout("a\\r\\nb\\n\\nc")
     (('\\r\\n', '\\n', '\\n'), 1)
     """
-    return tuple(LINE_END_RE.findall(text)), len(PARAGRAPH_BREAK_RE.findall(text))
+    return line_layout(text)
 
 
 def _lines_around(text: str, start: int, end: int) -> tuple[int, int]:

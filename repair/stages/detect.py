@@ -159,14 +159,17 @@ def duplicate_suspects(
 ) -> list[Suspect]:
     """An n-gram (n = 1..4) repeated at once: "Assad Assad", "the the", "the U.S. the U.S."."""
     text, toks = document.text, document.tokens
+    low = [t.text.lower() for t in toks]
     out: list[Suspect] = []
     taken: set[int] = set()
     for n in range(settings.longest_repeat, 0, -1):
-        for i in range(len(toks) - 2 * n + 1):
+        # only where the two copies' first words agree (cheap to find for all n-grams at once)
+        starts = range(len(toks) - 2 * n + 1)
+        for i in [i for i, a, b in zip(starts, low, low[n:], strict=False) if a == b]:
             first, second = toks[i : i + n], toks[i + n : i + 2 * n]
             if i in taken or not any(t.is_word for t in first):
                 continue
-            if [t.text.lower() for t in first] != [t.text.lower() for t in second]:
+            if low[i : i + n] != low[i + n : i + 2 * n]:
                 continue
             if any(second[k].start - first[k].start != second[0].start - first[0].start for k in range(n)):
                 continue  # same words, different spacing: not a machine's copy

@@ -106,6 +106,8 @@ class Names:
 def labelled(aligned: Aligned, settings: LabelSettings) -> tuple[Passage, ...]:
     """Every passage of ``aligned`` with its differences labelled, in the order of its matches."""
     doc = aligned.doc
+    if not aligned.matches:
+        return ()
     gaps = frozenset(s.start for s in doc.suspects if s.kind == "gap")
     names = Names.of(aligned.side)
     return tuple(

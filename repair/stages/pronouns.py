@@ -3,13 +3,15 @@ pointed to, so "Russia can keep Russia alliance" was "Russia can keep its allian
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import attrgetter
 
 from repair.text.document import Document
 from repair.text.english import CLAUSE_OPENERS, NOT_NOUNS, SUBJECT_VERBS
 from repair.text.entities import PRONOUN_FORMS, Mention, same_entity
 from repair.text.sentences import sentence_at
-from repair.text.tokens import tokenize
+from repair.text.tokens import TOKEN_RE, WORD_RE
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,9 @@ class PronounSettings:
     # a coreference step pastes the name its pronoun meant, but other pipelines paste any name
     other_antecedent_nats: float = -1.0
     slot_chars: int = 60  # characters either side of the name read for the words that decide its slot
+
+
+_START, _END = attrgetter("start"), attrgetter("end")
 
 
 def pronoun_class(document: Document, key: str) -> str:
@@ -41,12 +46,15 @@ def pronouns_for(
     there follow at a lower prior, as does a subject or object "it" that points at no name
     ("made it clear"). A text's first mention of a name is never a paste.
     """
-    key, spans = mention.key, document.sentences
-    if not any(m.end <= start and same_entity(m.key, key) for m in document.mentions):
+    key, spans, mentions = mention.key, document.sentences, document.mentions
+    if not any(end <= start and same_entity(k, key) for k, end in document.first_ends.items()):
         return ()
+    # mentions do not overlap and come in order, so those ending by ``start`` are the first ``ended``
+    ended = bisect_right(mentions, start, key=_END)
     k = sentence_at(spans, start)
     window = spans[k - 1][0] if k > 0 else 0
-    before = [m for m in document.mentions if window <= m.start and m.end <= start and m.key in document.entities]
+    first = bisect_left(mentions, window, 0, ended, key=_START)
+    before = [m for m in mentions[first:ended] if m.key in document.entities]
     slots = pronoun_slots(document.text, start, end, settings.slot_chars)
     found: dict[str, tuple[float, str]] = {}
     for m in [m for m in before if same_entity(m.key, key)] + before[::-1]:
@@ -67,13 +75,15 @@ def pronoun_slots(text: str, start: int, end: int, chars: int) -> tuple[str, ...
     >>> pronoun_slots(t, 16, 22, 60), pronoun_slots(t, 45, 51, 60), pronoun_slots(t, 70, 76, 60)
     (('possessive', 'subject'), ('subject',), ('object',))
     """
-    before = tokenize(text[max(0, start - chars) : start])
-    after = tokenize(text[end : end + chars])
-    prev = before[-1].text.lower() if before else "."
-    nxt = after[0] if after else None
-    word = nxt.text.lower() if nxt is not None and nxt.is_word else ""
+    prev = "."  # the last token before, the first after, as `tokenize` cuts the text read
+    for m in TOKEN_RE.finditer(text[max(0, start - chars) : start]):
+        prev = m.group()
+    prev = prev.lower()
+    after = TOKEN_RE.search(text[end : end + chars])
+    nxt = after.group() if after else ""
+    word = nxt.lower() if WORD_RE.match(nxt) else ""
     if word in SUBJECT_VERBS or (word.endswith("ed") and word not in NOT_NOUNS):
         return ("subject",)
-    if word and word not in NOT_NOUNS and nxt is not None and nxt.text[0].islower():
+    if word and word not in NOT_NOUNS and nxt[0].islower():
         return ("possessive", "subject")  # "its alliance", "it wants"
     return ("subject", "object") if prev in CLAUSE_OPENERS else ("object",)

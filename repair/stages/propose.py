@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from repair.edits import SOURCES, Evidence, Source
 from repair.lm import LanguageModel
@@ -77,11 +78,23 @@ class ProposeSettings:
 
 @dataclass(frozen=True)
 class Context:
-    """The sentence window around a span, whitespace folded, as the model reads it."""
+    """The sentence window around a span, whitespace folded, as the model reads it.
 
-    left: str
+    The left side is the whole text before the span, folded only when read: only a model reads it, and
+    folding it for every suspect of a long text costs the square of its length.
+    """
+
     right: str
     sentence_start: bool
+    text: str = field(repr=False, compare=False)
+    at: int  # where the span starts in ``text``
+
+    @cached_property
+    def left(self) -> str:
+        """The text before the span, whitespace folded (a space at its end kept as one)."""
+        before = self.text[: self.at]
+        left = " ".join(before.split())
+        return left + " " if before[-1:].isspace() and left else left
 
 
 def propose(
@@ -146,16 +159,13 @@ def _context(text: str, spans: Sequence[tuple[int, int]], s: Suspect, max_chars:
     window of its surprisal pass, a masked one its sentence) and the rest of the span's sentence."""
     k = sentence_at(spans, s.start)
     end = min(max(spans[k][1], s.end) if spans else len(text), s.end + max_chars)
-    left = " ".join(text[: s.start].split())
-    if text[: s.start][-1:].isspace() and left:
-        left += " "
     right = text[s.end : end]
     right_folded = " ".join(right.split())
     if right[:1].isspace() and right_folded:
         right_folded = " " + right_folded
     # a sentence that opens with a quote mark or a bracket still opens with the span: "“It was ..."
     sentence_start = not text[spans[k][0] : s.start].strip().strip(OPENING_MARKS) if spans else True
-    return Context(left, right_folded, sentence_start)
+    return Context(right_folded, sentence_start, text, s.start)
 
 
 class _Pool:

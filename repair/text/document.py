@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from repair.text.entities import Mention, agreement, entity_keys, find_mentions, split_pasted
 from repair.text.sentences import sentence_spans
@@ -46,3 +47,15 @@ class Document:
             agreement(text, mentions, tokens),
             frozenset(WORD_RE.findall(text)),
         )
+
+    @cached_property
+    def first_ends(self) -> dict[str, int]:
+        """Per name (a mention's key), where its first mention ends: what came before a point, asked per suspect.
+
+        >>> Document.of("Assad met Putin. Assad left.").first_ends
+        {'assad': 5, 'putin': 15}
+        """
+        out: dict[str, int] = {}
+        for m in self.mentions:
+            out.setdefault(m.key, m.end)
+        return out

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from repair.text.english import CONNECTORS, FEMALE_TITLES, FUNCTION_CAPS, PLURAL_VERBS, SINGULAR_VERBS, TITLES
 from repair.text.tokens import Token, tokenize
@@ -176,6 +177,8 @@ def _sexes(toks: Sequence[Token], mentions: list[Mention]) -> dict[str, Counter[
     return out
 
 
+# a document asks about the same few names again and again (every suspect against every mention before it)
+@lru_cache(maxsize=1 << 16)
 def same_entity(a: str, b: str) -> bool:
     """Whether two keys name the same entity: equal, or one a person's last name ("tillerson", "rex tillerson").
 
@@ -186,6 +189,7 @@ def same_entity(a: str, b: str) -> bool:
     return fa == fb or (last_name(a) == last_name(b) and (len(a.split()) == 1 or len(b.split()) == 1))
 
 
+@lru_cache(maxsize=1 << 16)
 def last_name(key: str) -> str:
     """The part of a key that stands for the whole name: its last word, without a possessive or a prefix.
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from operator import itemgetter
 
 # What ends a sentence, defined once: a mark, then any quotes and brackets that close the sentence with it.
 MARK = "[.!?]"
@@ -34,6 +36,30 @@ SPACED_END_RE = re.compile(rf"(?<=[^\W\d_]{{2}}) ?{MARK} (?=[A-Z][a-z])")
 CUT_END_RE = re.compile(rf"(?:(?<=[a-z]{{2}}{MARK})|(?<=[a-z]{{2}} {MARK})){CLOSERS}*[ \t]+|[。！？]")
 
 
+def line_layout(text: str) -> tuple[tuple[str, ...], int]:
+    """The line ends of a text in order, and how many blank-line paragraph breaks it has.
+
+    What ``LINE_END_RE`` and ``PARAGRAPH_BREAK_RE`` find, without a regular expression's walk over every
+    char where only LF ends lines: the layout of a long line is asked for at every edit on it.
+
+    >>> line_layout("a\\r\\nb\\n\\nc"), line_layout("a\\n \\t\\n\\nb\\n c\\n")
+    ((('\\r\\n', '\\n', '\\n'), 1), (('\\n', '\\n', '\\n', '\\n', '\\n'), 1))
+    """
+    if "\r" in text:
+        return tuple(LINE_END_RE.findall(text)), len(PARAGRAPH_BREAK_RE.findall(text))
+    breaks = run = 0  # ``run``: line ends so far with only spaces and tabs between them
+    prev = -1
+    at = text.find("\n")
+    while at >= 0:
+        if run and not text[prev + 1 : at].strip(" \t"):
+            run += 1
+        else:
+            breaks += run >= 2
+            run = 1
+        prev, at = at, text.find("\n", at + 1)
+    return ("\n",) * text.count("\n"), breaks + (run >= 2)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Char spans of the sentences of ``text`` (whitespace between them excluded).
 
@@ -59,11 +85,9 @@ def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
 
 
 def sentence_at(spans: Sequence[tuple[int, int]], pos: int) -> int:
-    """Index of the sentence holding char ``pos`` (the nearest one before it otherwise)."""
-    best = 0
-    for i, (s, _) in enumerate(spans):
-        if s <= pos:
-            best = i
-        else:
-            break
-    return best
+    """Index of the sentence holding char ``pos`` (the nearest one before it otherwise); ``spans`` in order.
+
+    >>> sentence_at([(0, 11), (12, 29), (30, 43)], 15), sentence_at([(4, 9)], 0), sentence_at([], 3)
+    (1, 0, 0)
+    """
+    return max(0, bisect_right(spans, pos, key=itemgetter(0)) - 1)

@@ -53,6 +53,8 @@ def align(doc: Normalized, refs: Sequence[Reference], settings: AlignSettings) -
     order they were given in.
     """
     ordered = tuple(sorted(refs, key=lambda r: (r.normalized.text, r.name, r.normalized.source)))
+    if not ordered:  # nothing to align against: the input's units would go unread
+        return Aligned(doc, ordered, Side(doc.text, ()), (), ())
     side = Side.of(doc.text)
     if not side.units:
         return Aligned(doc, ordered, side, (), ())

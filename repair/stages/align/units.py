@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from repair.text.english import ALIGN_STOPWORDS
 
@@ -49,6 +50,13 @@ class Side:
         return cls(text, units(text))
 
 
+@lru_cache(maxsize=1 << 16)
+def _keyed(words: str) -> tuple[str, str]:
+    """A unit's words lower-cased with its spaces gone, and its key: asked again for every common word."""
+    word = re.sub(r"\s+", "", words.lower().replace("’", "'"))
+    return word, re.sub(r"[\W_]+", "", word)
+
+
 def units(text: str) -> tuple[Unit, ...]:
     """The words of ``text`` as aligned, with clitics and initials kept whole.
 
@@ -57,8 +65,7 @@ def units(text: str) -> tuple[Unit, ...]:
     """
     out = []
     for m in UNIT_RE.finditer(text):
-        word = re.sub(r"\s+", "", m.group().lower().replace("’", "'"))
-        key = re.sub(r"[\W_]+", "", word)
+        word, key = _keyed(m.group())
         if not key:
             continue
         acronym = m.group().isupper() and len(key) > 1  # "US" the country, not "us"
