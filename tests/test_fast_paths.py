@@ -3,12 +3,14 @@ plain version it replaced gives, whatever the text."""
 
 from __future__ import annotations
 
+import json
 import re
 from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from repair.files.editlist import indented
 from repair.stages import normalize as N
 from repair.stages.pronouns import pronoun_slots
 from repair.stages.propose import Context
@@ -109,3 +111,17 @@ def test_left_context_is_the_folded_text_before(text: str, at: int) -> None:
     if text[:at][-1:].isspace() and left:
         left += " "
     assert Context("", True, text, at).left == left
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(json_values, st.integers(0, 3))
+def test_indented_is_what_json_indents(value: object, level: int) -> None:
+    plain = json.dumps(value, ensure_ascii=False, indent=1)
+    assert indented(value, level) == plain.replace("\n", "\n" + " " * level)
