@@ -109,6 +109,16 @@ NoModelOpt = Annotated[
         help="No language model: only the rule repairs and the references' readings, thousands of words a second.",
     ),
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-j",
+        min=1,
+        show_default="the machine's cores, or REPAIR_WORKERS",
+        help="Processes side by side, each loading the model once (a big file's chunks, a corpus's documents).",
+    ),
+]
 
 
 class ExportFormat(StrEnum):
@@ -247,6 +257,7 @@ def fix(
         ),
     ] = ExportFormat.json,
     no_model: NoModelOpt = False,
+    workers: WorkersOpt = None,
     show_settings: Annotated[
         bool,
         typer.Option(
@@ -265,6 +276,8 @@ def fix(
     Without --ref the language model is the only witness; with references, passages
     they cover are restored to their wording where the input's is damaged.
     """
+    from repair.corpus.batch import lm_choice
+    from repair.corpus.runners import default_workers
     from repair.fix import fix_file
     from repair.views.progress import Meter
 
@@ -282,6 +295,8 @@ def fix(
             min_confidence=min_confidence,
             progress=lambda words: Meter("repair", words, err),
             notify=None if no_model else warn,
+            workers=workers or default_workers(),
+            lm_factory=lm_choice(model, no_model=no_model)[1],
         )
     err.print(counts_table(done.applied, done.held))
     if done.questions or done.with_alternatives:
@@ -769,7 +784,7 @@ def batch(
     id_column: Annotated[
         str, typer.Option("--id-column", help="The id's field or column in JSONL or Parquet (and in --refs).")
     ] = "id",
-    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Processes, each loading the model once.")] = 1,
+    workers: WorkersOpt = None,
     model: ModelOpt = None,
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Apply only edits at least this confident.")
@@ -804,6 +819,7 @@ def batch(
     similar ones there. Interrupted, the same command resumes where it stopped.
     """
     from repair.corpus.batch import Columns, execute, lm_choice, open_runner, plan_batch
+    from repair.corpus.runners import default_workers
     from repair.files.commit import claim_folder
     from repair.views.estimate import model_time_note
     from repair.views.progress import documents_progress
@@ -811,6 +827,7 @@ def batch(
     with user_errors():
         refuse_model_with_no_model(model, no_model)
         name, factory = lm_choice(model, no_model=no_model)
+        workers = workers or default_workers()
         with claim_folder(out_dir):  # one run at a time; a refused run leaves nothing behind
             plan = plan_batch(
                 input_path,
@@ -832,7 +849,12 @@ def batch(
                 warn(model_time_note(plan.words, workers if cluster is None else 1))
             try:
                 with (
-                    open_runner(workers=workers, cluster=cluster, scheduler=scheduler, lm_factory=factory) as runner,
+                    open_runner(
+                        workers=min(workers, max(1, len(plan.tasks))),  # no process waits for a document
+                        cluster=cluster,
+                        scheduler=scheduler,
+                        lm_factory=factory,
+                    ) as runner,
                     documents_progress(plan.words, len(plan.tasks), err) as advance,
                 ):
                     summary = execute(plan, runner, lambda o: advance(o.words))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from repair.corpus import chunks
 from repair.corpus.chunks import is_big, repair_file, scan_file
+from repair.corpus.runners import LMFactory, no_model
 from repair.edits import Edit
 from repair.files.commit import check_outputs, write_all
 from repair.files.editlist import dump_edits, sha256
@@ -86,11 +87,15 @@ def fix_file(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     progress: OpenMeter | None = None,
     notify: Callable[[str], None] | None = None,
+    workers: int = 1,
+    lm_factory: LMFactory = no_model,
 ) -> Fixed:
     """Repair ``input_path`` into the three outputs of `fix_targets`; the model is loaded (``load_lm``) only
     once every input and output has passed its checks. ``model`` is the --model spec ``load_lm`` loads
     (None: the embedded default), checked first: a wrong one is told before the model libraries load.
-    An input too big to hold goes chunk by chunk (`repair.corpus.chunks.repair_file`) with no report.
+    An input too big to hold goes chunk by chunk (`repair.corpus.chunks.repair_file`) with no report; with
+    ``workers`` > 1 its chunks are repaired in that many processes, each loading the model with
+    ``lm_factory`` (picklable: the model ``load_lm`` loads, or `no_model`), never in this one.
 
     ``progress(words)`` gives the meter the run moves, whole or streamed; ``notify`` hears, before the
     model loads, how long a long model run will take and what --no-model would do instead (pass it
@@ -102,7 +107,9 @@ def fix_file(
     if is_big(input_path):
         if fmt != "json":
             raise InputError(f"--format {fmt} is not available for inputs this big (streamed in chunks): use json")
-        return _fix_streamed(input_path, refs, targets, load_lm, min_confidence, progress, notify)
+        if workers > 1:
+            load_lm = no_model  # each worker loads its own
+        return _fix_streamed(input_path, refs, targets, load_lm, min_confidence, progress, notify, workers, lm_factory)
     text, ref_texts = read_inputs(input_path, refs)
     words = count_words(text)
     _tell_time(words, notify)
@@ -152,14 +159,17 @@ def _fix_streamed(
     min_confidence: float,
     progress: OpenMeter | None,
     notify: Callable[[str], None] | None,
+    workers: int = 1,
+    lm_factory: LMFactory = no_model,
 ) -> Fixed:
     """`fix_file` for an input too big to hold: read, repaired and written chunk by chunk.
 
     Every check runs before the model loads; no HTML report (a browser cannot show one this big).
+    With workers the meter moves as chunks are written, not through a chunk's stages.
     """
     scan = scan_file(input_path)
     ref_texts = read_references(input_path, refs)
-    _tell_time(scan.words, notify)
+    _tell_time(scan.words, notify, workers)
     lm = load_lm()
     with progress(scan.words) if progress else nullcontext(None) as meter:
         size = chunks.DEFAULT_CHUNK_CHARS  # looked up now: a test may make the chunks small
@@ -175,13 +185,15 @@ def _fix_streamed(
             protect=refs,
             scan=scan,
             on_chunk=on_chunk,
-            progress=say,
+            progress=say if workers <= 1 else None,
+            workers=workers,
+            lm_factory=lm_factory,
         )
     written = {what: path for what, path in targets.items() if what != "report"}
     return Fixed(written, done.applied, done.held, streamed=scan.chars)
 
 
-def _tell_time(words: int, notify: Callable[[str], None] | None) -> None:
+def _tell_time(words: int, notify: Callable[[str], None] | None, processes: int = 1) -> None:
     """Tell ``notify`` how long the model will take over ``words`` words, when that is worth saying."""
-    if notify is not None and (note := model_time_note(words)) is not None:
+    if notify is not None and (note := model_time_note(words, processes)) is not None:
         notify(note)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Protocol
 
 from repair.edits import Edit, apply_edits
@@ -88,8 +88,15 @@ def repair_text(
     """
     cmap = default_map() if calibration is None else calibration
     s = default_settings() if settings is None else settings
-    references = make_references(refs, s.normalize)
+    references = _references(tuple((name, ref) for name, ref in refs), s.normalize)
     return _repair(text, references, lm, min_confidence=min_confidence, progress=progress, cmap=cmap, settings=s)
+
+
+@lru_cache(maxsize=4)
+def _references(refs: tuple[tuple[str, str], ...], settings: NormalizeSettings) -> tuple[Reference, ...]:
+    """`make_references`, kept for the next call with the same references: a big file's chunks, repaired one
+    call each in a worker process, share theirs (as `repair_stream` shares them), and so their documents."""
+    return make_references(refs, settings)
 
 
 def _repair(
@@ -155,6 +162,7 @@ class ChunkResult:
     source: str
     output: str
     edits: tuple[Edit, ...]
+    model: str = ""  # the model's name, when a worker process repaired the chunk with the model it loaded
 
 
 def repair_stream(

@@ -18,6 +18,13 @@ EXAMPLE = ROOT / "examples" / "ap-syria"
 
 
 @pytest.fixture(autouse=True)
+def _one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`repair fix` and `batch` run in this process unless a test asks for --workers: a test's patches of the
+    library then reach the repair, and no test waits for worker processes to start."""
+    monkeypatch.setenv("REPAIR_WORKERS", "1")
+
+
+@pytest.fixture(autouse=True)
 def _edit_lists_fit_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every edit list a test makes the tool write is checked against repair/data/edits.schema.json.
 

@@ -210,3 +210,21 @@ def test_a_signal_half_way_through_a_streamed_file_leaves_nothing_written(
     assert proc.returncode == 130, stderr
     assert "nothing was written" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt"]
+
+
+def test_a_streamed_file_is_the_same_bytes_from_two_workers(
+    tmp_path: Path, damaged_text: str, example_dir: Path
+) -> None:
+    """Chunks repaired side by side in two processes come back in order: the outputs are one worker's."""
+    from repair.corpus.chunks import repair_file
+
+    src = tmp_path / "big.txt"
+    src.write_text(damaged_text * 6, encoding="utf-8")
+    refs = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(example_dir.glob("00[12]_*.txt"))]
+    outputs = {}
+    for workers in (1, 2):
+        text, edits = tmp_path / f"out{workers}.txt", tmp_path / f"out{workers}.edits.json"
+        done = repair_file(src, text, edits, refs, chunk_chars=3_000, workers=workers)
+        outputs[workers] = (text.read_bytes(), edits.read_bytes(), done)
+    assert outputs[2] == outputs[1]
+    assert outputs[1][2].applied

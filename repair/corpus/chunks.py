@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from repair.corpus.runners import LMFactory, Outcome, Task, local_runner, no_model
 from repair.files.commit import staged
 from repair.files.editlist import EditListWriter, sha256
 from repair.files.textio import InputError, blank_message, open_input, path_problem, wide_encoding, wide_message
 from repair.lm import LanguageModel
-from repair.pipeline import Progress, repair_stream
+from repair.pipeline import ChunkResult, Progress, repair_stream, repair_text
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 from repair.text.sentences import CUT_END_RE, LINE_END_RE, PARAGRAPH_BREAK_RE
 
@@ -243,10 +245,14 @@ def repair_file(
     scan: Scan | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
+    lm_factory: LMFactory = no_model,
 ) -> StreamSummary:
     """Repair a file chunk by chunk, writing the repaired text and the edit list as they come.
 
-    ``on_chunk(done, total)`` reports progress in chars, ``progress`` the stages inside each chunk.
+    ``on_chunk(done, total)`` reports progress in chars, ``progress`` the stages inside each chunk (in this
+    process only). With ``workers`` > 1 the chunks are repaired side by side in that many processes, each
+    with the model ``lm_factory`` (picklable) loads, not ``lm``; the outputs are the same bytes.
     Bad input is refused before any output is opened (pass ``scan`` if `scan_file` already checked it); a failure
     half-way leaves no output behind.
     """
@@ -254,17 +260,22 @@ def repair_file(
     applied: Counter[str] = Counter()
     held: Counter[str] = Counter()
     with staged([text_out, edits_out], protect=(input_path, *protect)) as (text_fh, edits_fh):
+        chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
+        if workers > 1:
+            parts = repair_chunks(chunks, refs, workers, lm_factory, min_confidence=min_confidence)
+        else:
+            parts = repair_stream(chunks, refs, lm, min_confidence=min_confidence, progress=progress)
+        first = next(parts, None)  # before the header: a worker's result names the model it loaded
         writer = EditListWriter(
             edits_fh,
             input_sha256=scan.sha256,
             input_name=str(input_path),
             refs=[name for name, _ in refs],
             ref_sha256=[sha256(text) for _, text in refs],
-            model=model_name,
+            model=first.model if first is not None and first.model else model_name,
             min_confidence=min_confidence,
         )
-        chunks = rechunk(decoded_pieces(input_path), chunk_chars or DEFAULT_CHUNK_CHARS)
-        for part in repair_stream(chunks, refs, lm, min_confidence=min_confidence, progress=progress):
+        for part in itertools.chain([first] if first is not None else [], parts):
             text_fh.write(part.output)
             for e in part.edits:
                 writer.add(e)
@@ -273,3 +284,38 @@ def repair_file(
                 on_chunk(part.start + len(part.source), scan.chars)
         writer.close()
     return StreamSummary(applied, held, scan.chars)
+
+
+def repair_chunks(
+    chunks: Iterable[Chunk],
+    refs: Sequence[tuple[str, str]],
+    workers: int,
+    lm_factory: LMFactory = no_model,
+    *,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> Iterator[ChunkResult]:
+    """`repair_stream` in ``workers`` processes: each chunk is repaired on its own, so any process may take
+    it; the results come back in the input's order, whichever finished first.
+
+    Memory holds the chunks in flight (two per worker) and those finished ahead of a slower one.
+    """
+    sizes: dict[int, tuple[int, str]] = {}  # per task, the chunk's offset and text, until it is handed on
+
+    def tasks() -> Iterator[Task]:
+        for i, c in enumerate(chunks):
+            sizes[i] = (c.start, c.text)
+            yield Task(i, str(c.start), c.text, tuple(refs), min_confidence)
+
+    ahead: dict[int, Outcome] = {}
+    following = 0
+    with local_runner(workers, lm_factory, repair_text) as run:
+        for outcome in run(tasks()):
+            ahead[outcome.index] = outcome
+            while following in ahead:
+                o = ahead.pop(following)
+                start, text = sizes.pop(following)
+                if o.error:
+                    raise RuntimeError(f"chunk at char {start}: {o.error}")
+                shifted = tuple(replace(e, start=e.start + start, end=e.end + start) for e in o.edits)
+                yield ChunkResult(start, text, o.output, shifted, o.model)
+                following += 1

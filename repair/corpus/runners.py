@@ -91,6 +91,12 @@ def threads_per_worker(workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
+def default_workers() -> int:
+    """How many processes a run uses unless told: the cores it may use, or ``REPAIR_WORKERS`` if set."""
+    told = os.environ.get("REPAIR_WORKERS", "").strip()
+    return max(1, int(told)) if told.isdigit() else threads_per_worker(1)
+
+
 # Linux's prctl option that sends the calling process a signal when its parent dies
 PR_SET_PDEATHSIG = 1
 ORPHAN_POLL_SECONDS = 1.0
