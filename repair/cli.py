@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -276,9 +277,10 @@ def fix(
     Without --ref the language model is the only witness; with references, passages
     they cover are restored to their wording where the input's is damaged.
     """
-    from repair.corpus.batch import lm_choice
     from repair.corpus.runners import default_workers
+    from repair.corpus.runners import no_model as no_model_factory
     from repair.fix import fix_file
+    from repair.lm import load_model
     from repair.views.progress import Meter
 
     with user_errors():
@@ -296,7 +298,7 @@ def fix(
             progress=lambda words: Meter("repair", words, err),
             notify=None if no_model else warn,
             workers=workers or default_workers(),
-            lm_factory=lm_choice(model, no_model=no_model)[1],
+            lm_factory=no_model_factory if no_model else partial(load_model, model),  # picklable, for workers
         )
     err.print(counts_table(done.applied, done.held))
     if done.questions or done.with_alternatives:
