@@ -1,6 +1,7 @@
 """A 50 MB input through `repair fix`: time, peak memory, and that the layout survives.
 
-    python benchmarks/bench_big.py                 # 2, 5 and 50 MB, --no-model, no references
+    python benchmarks/bench_big.py                 # 2, 5 and 50 MB, --no-model, no references, all cores
+    REPAIR_WORKERS=1 python benchmarks/bench_big.py --mb 50    # one process
     python benchmarks/bench_big.py --mb 50 --refs  # with the four other outlets as references
     python benchmarks/bench_big.py --mb 5 --one-line            # one 5 MB line, no line end at all
     OMP_NUM_THREADS=1 python benchmarks/bench_big.py --mb 50 --model --for 120
@@ -40,7 +41,9 @@ try:
 finally:
     with open(os.environ["REPAIR_PEAK_FILE"], "w") as fh:
         use = resource.getrusage(resource.RUSAGE_SELF)
-        fh.write(f"{use.ru_maxrss} {use.ru_utime + use.ru_stime}")
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the --workers processes, once they have ended
+        cpu = use.ru_utime + use.ru_stime + kids.ru_utime + kids.ru_stime
+        fh.write(f"{use.ru_maxrss} {cpu} {kids.ru_maxrss}")
 """
 
 
@@ -109,7 +112,7 @@ def run_with_model(path: Path, refs: list[Path], run_for: float, cap: float = 36
         raise SystemExit(f"no progress line with an ETA in {ran:.0f} s:\n{log.read_text()[-3000:]}")
     percent, done, total, rate, eta = lines[-1]
     words_done, words = int(done.replace(",", "")), int(total.replace(",", ""))
-    peak_kb, _cpu = peak_file.read_text().split()
+    peak_kb, _cpu, _workers_kb = peak_file.read_text().split()
     return {
         "input_mb": round(path.stat().st_size / 2**20, 1),
         "model_load_seconds": round(repair_started - started, 1),
@@ -137,11 +140,15 @@ def run_fix(path: Path, refs: list[Path]) -> dict[str, float | int | str]:
     peak_file = path.with_suffix(".peak")
     started = time.perf_counter()
     env = {**os.environ, "REPAIR_PEAK_FILE": str(peak_file)}
-    proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, *args], stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    lines = [(time.perf_counter(), line) for line in proc.stderr]  # each progress line with when it came
+    proc.wait()
     wall = time.perf_counter() - started
+    stderr = "".join(line for _, line in lines)
     if proc.returncode != 0:
-        raise SystemExit(f"repair fix failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    peak_kb, cpu = peak_file.read_text().split()
+        raise SystemExit(f"repair fix failed ({proc.returncode}):\n{stderr[-3000:]}")
+    peak_kb, cpu, worker_peak_kb = peak_file.read_text().split()
     stem = path.with_suffix("")
     out = stem.with_name(stem.name + ".repaired.txt")
     edits = stem.with_name(stem.name + ".edits.json")
@@ -156,12 +163,39 @@ def run_fix(path: Path, refs: list[Path]) -> dict[str, float | int | str]:
         "cpu_seconds": round(float(cpu), 1),  # the wall time includes waiting for a shared CPU
         "mb_per_cpu_min": round(len(data) / 2**20 / float(cpu) * 60, 2),
         "peak_rss_mb": round(int(peak_kb) / 1024, 1),
+        "worker_peak_rss_mb": round(int(worker_peak_kb) / 1024, 1),  # the largest worker process's
+        "workers": os.environ.get("REPAIR_WORKERS", "the machine's cores"),
         "edits_applied": applied,
         "edits_held": held,
         "line_ends_kept": data.count(b"\n") == repaired.count(b"\n") and data.count(b"\r") == repaired.count(b"\r"),
         "report_written": stem.with_name(stem.name + ".report.html").exists(),
-        "stderr_tail": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "",
+        "stderr_tail": stderr.strip().splitlines()[-1] if stderr.strip() else "",
+        "words_per_cpu_s": round(words_of(lines) / max(float(cpu), 1e-9)),
+        "eta_checks": eta_checks(lines, started + wall),
     }
+
+
+def words_of(lines: list[tuple[float, str]]) -> int:
+    """The run's words, as its progress lines count them (0 without a progress line)."""
+    found = [PROGRESS_RE.search(line) for _, line in lines]
+    return max((int(m.group(3).replace(",", "")) for m in found if m), default=0)
+
+
+def eta_checks(lines: list[tuple[float, str]], ended: float) -> str:
+    """What the progress lines' ETA said at about a quarter, half and three quarters, against the time that was
+    really left then: "25%: ETA 60 s, took 58 s; ..."."""
+    said = []
+    for at, line in lines:
+        m = PROGRESS_RE.search(line)
+        if m:
+            said.append((int(m.group(1)), seconds_of(m.group(5)), ended - at))
+    out = []
+    for mark in (25, 50, 75):
+        near = [x for x in said if x[0] >= mark]
+        if near:
+            percent, eta, left = near[0]
+            out.append(f"{percent}%: ETA {eta:.0f} s, took {left:.0f} s")
+    return "; ".join(out)
 
 
 def main() -> int:
