@@ -20,9 +20,10 @@ SuspectKind = Literal["duplicate", "stray", "gap", "substitution"]
 SUSPECT_KINDS: tuple[SuspectKind, ...] = get_args(SuspectKind)
 
 # Where a candidate filler of a suspect span comes from, in the order one wins a tie of texts (`propose`): the
-# text as it stands, a reference's reading, a duplicate's deletion, a pronoun for a pasted name, words the story
-# has between the same neighbours, the language model's own drafts.
-Source = Literal["keep", "ref", "delete", "pronoun", "story", "lm"]
+# text as it stands, a reference's reading, a duplicate's deletion, nothing where a paste was put in, a pronoun
+# for a pasted name, a punctuation mark a pasted name stands over, another of the story's names, words the story
+# has between the same neighbours, words of a reference sentence telling the same fact, the model's own drafts.
+Source = Literal["keep", "ref", "delete", "drop", "pronoun", "mark", "names", "story", "paraphrase", "lm"]
 SOURCES: tuple[Source, ...] = get_args(Source)
 
 # Why `detect` holds a span suspect: a run of spaces (`normalize`), a word or phrase said twice at once,

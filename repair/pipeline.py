@@ -55,9 +55,7 @@ class Result:
     proposals: tuple[Proposal, ...] = ()  # on ``doc.text``: every suspect's ranked candidates, edit or not
 
 
-def make_references(
-    refs: Sequence[tuple[str, str]], settings: NormalizeSettings = DEFAULTS
-) -> tuple[Reference, ...]:
+def make_references(refs: Sequence[tuple[str, str]], settings: NormalizeSettings = DEFAULTS) -> tuple[Reference, ...]:
     """Normalize (name, text) pairs with the same normalizer as the input."""
     return tuple(Reference(name, normalize(text, settings)) for name, text in refs)
 
@@ -119,7 +117,7 @@ def _repair(
     read = token_surprisal(document.text, document.tokens, lm) if lm is not None else None
     suspects = detect(doc, document, alignment, read.values if read else None, settings.detect)
     say("proposing")
-    story = Story.of(document, alignment.refs)
+    story = Story.of(document, alignment.refs, settings.propose.sources)
     context = read.context if read else None  # the model's read of the document, for the gaps in it
     proposals = propose_all(document, story, suspects, lm, settings.propose, context, say)
     say("deciding")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from repair.stages.detect import detect, duplicate_suspects, mention_suspects
+from repair.stages.detect import condition, detect, duplicate_suspects, paste_suspects
 from repair.stages.normalize import Normalized
 from repair.stages.settings import default_settings
+from repair.stages.signals import UNIT_KINDS, Context, signals, units_of
 from repair.stages.witness import Alignment
 from repair.text.document import Document
 from repair.text.entities import entity_keys, find_mentions, split_pasted
 from repair.text.layer import Layer
-from repair.text.tokens import tokenize
 
 EMPTY = Alignment((), ())
 SETTINGS = default_settings().detect
@@ -46,15 +46,18 @@ def test_adjacent_names_split_where_both_stand_alone() -> None:
     assert "syria" in entity_keys(split_pasted(find_mentions(text), text))
 
 
-def test_pasted_name_after_possessive_outranks_a_subject_name() -> None:
-    text = (
-        "Tillerson spoke to Russia. Tillerson said Russia must act. "
-        "The strikes refocused the world’s Assad on the war. Assad denied it."
-    )
-    found: dict[str, float] = {}
-    for s in mention_suspects(Document.of(text), EMPTY, None, SETTINGS):
-        found[text[s.start : s.end]] = max(found.get(text[s.start : s.end], 0.0), s.score)
-    assert found["Assad"] > found.get("Tillerson", 0.0)
+def _paste_priors(text: str) -> dict[int, tuple[str, float]]:
+    """The paste suspects of ``text`` without a model or references: start -> (words, prior)."""
+    return {s.start: (text[s.start : s.end], s.score) for s in paste_suspects(Document.of(text), EMPTY, None, SETTINGS)}
+
+
+def test_a_name_where_a_possessive_belongs_is_a_suspect_and_the_speaker_is_not() -> None:
+    text = "Russia can maintain Russia alliance with Syria, officials said. Tillerson said so."
+    found = _paste_priors(text)
+    pasted = text.index("Russia alliance")
+    assert found[pasted] == ("Russia", found[pasted][1]) and found[pasted][1] > 0.5
+    assert found.get(0, ("", 0.0))[1] < found[pasted][1]  # the subject opening the text
+    assert found.get(text.index("Tillerson"), ("", 0.0))[1] < found[pasted][1]
 
 
 def test_a_suspect_name_takes_its_title_along() -> None:
@@ -63,9 +66,28 @@ def test_a_suspect_name_takes_its_title_along() -> None:
         "Rex Tillerson flew to Moscow. Mr Tillerson said the talks would go on. "
         "He told reporters Mr Tillerson week's attack was a crime, and Dr. Tillerson agreed."
     )
-    found = spans(text, mention_suspects(Document.of(text), EMPTY, None, SETTINGS))
+    found = [w for w, _ in _paste_priors(text).values()]
     assert "Mr Tillerson" in found
     assert all(not f.endswith("Tillerson") or f.startswith(("Mr", "Dr", "Rex")) for f in found)
+
+
+def test_every_suspect_of_the_paste_detector_says_why_and_a_name_carries_its_mention() -> None:
+    text = "Officials said that Russia the deaths were a provocation, and Russia denied it."
+    found = paste_suspects(Document.of(text), EMPTY, None, SETTINGS)
+    assert found
+    for s in found:
+        assert s.evidence[0].source == "detector:paste" and "base" in s.evidence[0].detail
+        assert s.cause in ("mention", "misfit")
+        assert (s.mention is not None) == (s.cause == "mention")
+
+
+def test_each_condition_has_its_fitted_model() -> None:
+    for kind in UNIT_KINDS:
+        for lm in (True, False):
+            model = SETTINGS.pastes[condition(kind, lm)]
+            assert model.weights and 0 < model.min_prior < 0.5
+    assert any(name.startswith("nats") for name in SETTINGS.pastes[condition("function", True)].weights)
+    assert not any(name.startswith("nats") for name in SETTINGS.pastes[condition("function", False)].weights)
 
 
 def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
@@ -78,39 +100,10 @@ def test_detect_keeps_gap_suspects_from_normalize_and_sorts() -> None:
     assert ("duplicate", "the ") in kinds
 
 
-def _mention_priors(text: str) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for s in mention_suspects(Document.of(text), EMPTY, None, SETTINGS):
-        found[text[s.start : s.end]] = max(found.get(text[s.start : s.end], 0.0), s.score)
-    return found
-
-
-def test_a_name_before_an_article_is_flagged_and_a_speaking_subject_is_not() -> None:
-    text = (
-        "Assad said the talks would go on. Russia said the strikes broke the law. "
-        "The officials said that Russia the deaths were a provocation. Assad said so again."
-    )
-    found = _mention_priors(text)
-    assert found.get("Russia", 0.0) >= 0.5  # "Russia the deaths": a name where a verb belongs
-    assert found.get("Assad", 0.0) < found["Russia"]
-
-
-def test_the_before_a_name_the_document_writes_bare_is_a_sign_of_paste() -> None:
-    text = (
-        "Assad met envoys. Assad spoke. Critics of Assad met. The world watched Assad closely. "
-        "The crowd on the world the Assad cheered."
-    )
-    found = _mention_priors(text)
-    assert found.get("the Assad", 0.0) > found.get("Assad", 0.0)
-
-
-def test_two_function_words_in_a_row_are_a_sign_a_word_was_pasted() -> None:
-    from repair.stages.detect import function_word_features
-
-    text = "He said the he talks would go on."
-    toks = tokenize(text)
-    flat = [0.0] * len(toks)
-    pasted = function_word_features(toks, 3, flat, SETTINGS)  # "he" after "the"
-    fine = function_word_features(toks, 0, flat, SETTINGS)  # "He" opening the sentence
-    assert pasted.get("after a pronoun or determiner") == 1.0
-    assert not fine.get("after a pronoun or determiner")
+def test_two_function_words_in_a_row_are_told_by_the_classes_around_a_word() -> None:
+    document = Document.of("He said the he talks would go on.")
+    ctx = Context.of(document, None)
+    pasted = next(u for u in units_of(document) if u.first == 3)  # "he" after "the"
+    fine = next(u for u in units_of(document) if u.first == 0)  # "He" opening the sentence
+    assert signals(pasted, ctx).get("prev=det") == 1.0 and signals(pasted, ctx).get("word class=pron") == 1.0
+    assert signals(fine, ctx).get("prev=start") == 1.0

@@ -36,18 +36,19 @@ def test_the_detectors_fitted_models_come_from_the_data_file(tmp_path: Path) -> 
     shutil.copytree(DATA, tmp_path / "data")
     path = tmp_path / "data" / "detect.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert default_settings().detect.mention.bias == data["mention"]["bias"]
-    data["mention"]["bias"] = -3.0
+    key = "name/lm"
+    assert default_settings().detect.pastes[key].bias == data["pastes"][key]["bias"]
+    data["pastes"][key]["bias"] = -3.0
     path.write_text(json.dumps(data), encoding="utf-8")
     changed = load_settings(tmp_path / "data")
-    assert changed.detect.mention.bias == -3.0
-    assert changed.detect.mention.weights == default_settings().detect.mention.weights
+    assert changed.detect.pastes[key].bias == -3.0
+    assert changed.detect.pastes[key].weights == default_settings().detect.pastes[key].weights
     assert replace(changed, detect=default_settings().detect) == default_settings()
 
 
 def test_without_the_fitted_models_loading_says_so(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
-    with pytest.raises(InputError, match="mention"):
+    with pytest.raises(InputError, match="pastes"):
         load_settings(tmp_path / "data")
 
 
@@ -64,7 +65,7 @@ def test_an_extra_file_changes_only_what_it_names(tmp_path: Path) -> None:
     ("variant", "message"),
     [
         ({"detect": {"brk": 1}}, "unknown setting detect.brk"),
-        ({"detect": {"break_nats": "high"}}, "detect.break_nats: expected float"),
+        ({"detect": {"repeat_prior": "high"}}, "detect.repeat_prior: expected float"),
         ({"propose": {"draft_lengths": 2}}, "propose.draft_lengths: expected a list"),
         ({"propose": {"source_priors": {"oracle": 1.0}}}, "unknown key oracle"),
         ({"normalize": {"chunk_chars": 1.5}}, "normalize.chunk_chars: expected int"),
@@ -82,10 +83,10 @@ def test_fix_shows_the_settings_in_force(tmp_path: Path, monkeypatch: pytest.Mon
     assert shown.exit_code == 0
     assert Settings.from_json(json.loads(shown.stdout)) == default_settings()
     extra = tmp_path / "variant.json"
-    extra.write_text(json.dumps({"detect": {"break_nats": 6.5}}), encoding="utf-8")
+    extra.write_text(json.dumps({"detect": {"repeat_prior": 0.65}}), encoding="utf-8")
     monkeypatch.setenv("REPAIR_SETTINGS", str(extra))
     varied = json.loads(CliRunner().invoke(app, ["fix", "--show-settings"]).stdout)
-    assert varied["detect"]["break_nats"] == 6.5
+    assert varied["detect"]["repeat_prior"] == 0.65
 
 
 def test_a_run_uses_the_settings_it_is_given() -> None:

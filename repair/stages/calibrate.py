@@ -49,6 +49,10 @@ SOURCE_NAMES: dict[str, str] = {
     "pronoun": "pronoun",
     "delete": "delete",
     "story": "story",
+    "drop": "drop",
+    "mark": "punctuation",
+    "names": "names",
+    "paraphrase": "paraphrase",
 }
 
 

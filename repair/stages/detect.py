@@ -15,21 +15,13 @@ from repair.edits import Evidence
 from repair.lm import LanguageModel
 from repair.lm.base import DocumentContext
 from repair.stages.normalize import Normalized
+from repair.stages.signals import Context, UnitKind, signals, units_of
 from repair.stages.spans import Suspect
 from repair.stages.witness import Alignment
 from repair.text.document import Document
 from repair.text.english import (
     ALLOWED_REPEATS,
-    CLOSED_CLASS,
-    DETERMINERS,
-    FUNCTION_WORDS,
-    HONORIFICS,
-    PREPOSITIONS,
-    SPEECH_VERBS,
-    SUBJECT_PRONOUNS,
 )
-from repair.text.entities import Mention
-from repair.text.sentences import OPENING_TOKENS
 from repair.text.tokens import Token
 
 # kinds whose reference reading the aligner gives only where the input shows the damage itself:
@@ -55,24 +47,25 @@ class Logistic:
         return {"base": self.bias} | {n: self.weights.get(n, 0.0) * v for n, v in feats.items() if v}
 
 
+def condition(kind: UnitKind, lm: bool) -> str:
+    """The key of a fitted paste model: what kind of unit, and whether the run has the model's surprisal.
+
+    >>> condition("name", True), condition("function", False)
+    ('name/lm', 'function/nolm')
+    """
+    return f"{kind}/{'lm' if lm else 'nolm'}"
+
+
 @dataclass(frozen=True)
 class DetectSettings:
-    """The detectors' numbers. The three fitted models come from ``repair/data/detect.json``
-    (`repair.stages.settings.load_settings`); the rest are set by hand.
+    """The detectors' numbers. The fitted paste models come from ``repair/data/detect.json``
+    (`repair.stages.settings.load_settings`, refit by ``benchmarks/detector_fit.py``); the rest are set by hand.
 
-    Of the pasted-name signs, those that look telling alone (a determiner before, another name
-    touching) add nothing once the model's surprisal is known; a name after a preposition, in a
-    list or before "said" is mostly real.
+    A paste model weighs the signs of one kind of unit (`repair.stages.signals`: a name, a function
+    word) with the model's surprisal or without (`condition`): without, the other signs carry it all.
     """
 
-    mention: Logistic  # a name pasted over words (`mention_features`), with the model's surprisal
-    mention_no_model: Logistic  # the same without a model: the grammar signs carry it all
-    function_word: Logistic  # a function word pasted over words (`function_word_features`)
-    break_nats: float = 7.0  # surprisal of the word after a span above which the span reads as a break
-    surprising_name_nats: float = 6.0  # a name's surprisal counts from here ("surprising name")
-    misfit_nats: float = 5.0  # a function word's surprisal counts from here ("misfit")
-    misfits_per_sentence: int = 1  # function words kept per sentence, the likeliest
-    bare_name_share: float = 0.34  # "the Assad": a name written with "the" less often than this elsewhere
+    pastes: Mapping[str, Logistic]  # by `condition`
     longest_repeat: int = 4  # words in the longest repeated phrase looked for ("the U.S. the U.S.")
     repeat_prior: float = 0.85  # a repeated phrase or capitalized word ("Assad Assad")
     repeat_word_prior: float = 0.75  # a repeated lower-case word ("the the")
@@ -80,6 +73,7 @@ class DetectSettings:
     reference_prior_floor: float = 0.05  # a reference's reading is a suspect at least this likely...
     reference_prior_ceiling: float = 0.99  # ...and at most this
     min_agreeing_refs: int = 2  # references that overrule an input showing no damage of its own
+    evidence_signs: int = 6  # the strongest signs a paste suspect's evidence names
 
 
 def detect(
@@ -197,181 +191,32 @@ def duplicate_suspects(
     return out
 
 
-def mention_suspects(
+def paste_suspects(
     document: Document, alignment: Alignment, surprisal: Sequence[float] | None, settings: DetectSettings
 ) -> list[Suspect]:
-    """Names of the document standing where grammar wants something else ("maintain Russia alliance")."""
-    toks, mentions, keys = document.tokens, document.mentions, document.entities
-    usage = article_usage(mentions)
-    by_start = {t.start: i for i, t in enumerate(toks)}
-    by_end = {t.end: i for i, t in enumerate(toks)}
-    # without a model the surprisal signs are missing, and the other signs were fitted without them
-    model = settings.mention if surprisal is not None else settings.mention_no_model
+    """Names and function words that look pasted over other words or put in ("maintain Russia alliance",
+    "he said. he But"): each unit's signs (`repair.stages.signals`) weighed by the model fitted for this
+    run's condition; its probability is the suspect's prior."""
+    ctx = Context.of(document, surprisal)
     out: list[Suspect] = []
-    for k, m in enumerate(mentions):
-        if m.key not in keys:
-            continue
-        first, last = by_start.get(m.start), by_end.get(m.end)
-        if first is None or last is None:
-            continue
-        cues = model.weigh(mention_features(m, mentions, k, toks, first, last, surprisal, usage, settings))
+    for u in units_of(document):
+        model = settings.pastes[condition(u.kind, surprisal is not None)]
+        cues = model.weigh(signals(u, ctx))
         prior = _squash(cues)
         if prior < model.min_prior:
             continue
-        out.append(
-            Suspect(
-                toks[with_honorific(toks, first)].start,
-                m.end,
-                "substitution",
-                prior,
-                f"the name “{m.text}” may have been pasted over words",
-                (Evidence("detector:mention", _describe(cues), score=prior),),
-                cause="mention",
-                mention=m,
-            )
-        )
-    return out
-
-
-def with_honorific(toks: Sequence[Token], first: int) -> int:
-    """The first token of a name with the honorific before it ("Mr Tillerson", "Dr. Who"): a pasted name
-    comes with its title, and a pronoun restored in its place takes the title's place too.
-
-    >>> from repair.text.tokens import tokenize
-    >>> toks = tokenize("Then Mr. Tillerson and Mr Assad and Assad")
-    >>> [with_honorific(toks, i) for i in (3, 6, 8)]
-    [1, 5, 8]
-    """
-    dotted = first > 1 and toks[first - 1].text == "." and toks[first - 1].start == toks[first - 2].end
-    i = first - 1 if dotted else first
-    before = toks[i - 1] if i > 0 else None
-    if before is not None and before.text.lower() in HONORIFICS and before.text[0].isupper():
-        return i - 1
-    return first
-
-
-def mention_features(
-    m: Mention,
-    mentions: Sequence[Mention],
-    k: int,
-    toks: Sequence[Token],
-    first: int,
-    last: int,
-    surprisal: Sequence[float] | None,
-    usage: dict[str, float],
-    settings: DetectSettings,
-) -> dict[str, float]:
-    """The raw signs that a name was pasted over words (0 where a sign is absent)."""
-    f: dict[str, float] = {}
-    prev = toks[first - 1] if first > 0 else None
-    nxt = toks[last + 1] if last + 1 < len(toks) else None
-    led = m.text.lower().startswith("the ")
-    if prev is not None and prev.text.lower() in DETERMINERS | {"’s", "'s"} and not led:
-        f["after a determiner"] = 1.0
-    if prev is not None and (prev.text.endswith("’s") or prev.text.endswith("'s")):
-        f["after a possessive"] = 1.0
-    if prev is not None and prev.text.lower() in ("the", "a") and led:
-        f["double determiner"] = 1.0
-    if prev is not None and prev.text.lower() in SUBJECT_PRONOUNS:
-        f["after a pronoun"] = 1.0
-    if nxt is not None and nxt.is_word and nxt.text[0].islower() and nxt.text.lower() not in FUNCTION_WORDS:
-        # a lower-case content word right after a name: "Russia alliance", "Russia interests"
-        f["content word follows"] = 1.0
-    if nxt is not None and nxt.is_word and nxt.text.lower() in ("the", "a", "an"):
-        f["article follows"] = 1.0
-    if nxt is not None and nxt.text.lower() in SUBJECT_PRONOUNS:
-        f["pronoun follows"] = 1.0
-    if prev is not None and prev.text.lower() in PREPOSITIONS:
-        f["after a preposition"] = 1.0
-    if prev is not None and prev.text.lower() in ("and", "or", ","):
-        f["in a list"] = 1.0
-    if nxt is not None and nxt.text.lower() in SPEECH_VERBS:
-        f["a verb follows"] = 1.0
-    if nxt is not None and nxt.text in (".", ",", ";", ":", "?", "!"):
-        f["ends a clause"] = 1.0
-    if prev is not None and prev.is_word and prev.text[0].islower() and prev.text.lower() not in FUNCTION_WORDS:
-        f["after a content word"] = 1.0
-    neighbours = [mentions[j] for j in (k - 1, k + 1) if 0 <= j < len(mentions)]
-    if any(0 <= n.start - m.end <= 1 or 0 <= m.start - n.end <= 1 for n in neighbours):
-        f["touches another name"] = 1.0
-    if led and usage.get(m.key, 1.0) < settings.bare_name_share:
-        # "the Assad": a name the document otherwise writes bare took the article of the words it replaced
-        f["article it never takes"] = 1.0
-    if surprisal is not None:
-        head = surprisal[first]
-        after = surprisal[last + 1] if nxt is not None and nxt.is_word else 0.0
-        # the first word of a sentence is surprising whatever it is
-        at_start = prev is None or prev.text in (".", "!", "?", '"', "“", "”") or "\n" in (prev.text,)
-        f["surprising name"] = 0.0 if at_start else max(0.0, head - settings.surprising_name_nats)
-        f["break after"] = max(0.0, after - settings.break_nats)
-    return f
-
-
-def article_usage(mentions: Sequence[Mention]) -> dict[str, float]:
-    """Per name, the share of its mentions that carry "the" ("the U.S." 1.0, "Assad" 0.0)."""
-    seen: dict[str, list[bool]] = {}
-    for m in mentions:
-        seen.setdefault(m.key, []).append(m.text.lower().startswith("the "))
-    return {k: sum(v) / len(v) for k, v in seen.items()}
-
-
-def surprisal_suspects(
-    document: Document, alignment: Alignment, surprisal: Sequence[float] | None, settings: DetectSettings
-) -> list[Suspect]:
-    """Function words where the sentence breaks: "he said. he But", "are not our how"."""
-    if surprisal is None:
-        return []
-    toks, model = document.tokens, settings.function_word
-    out: list[Suspect] = []
-    for s, e in document.sentences:
-        scored: list[tuple[float, int, dict[str, float]]] = []
-        for i, t in enumerate(toks):
-            if not s <= t.start < e or t.text.lower() not in FUNCTION_WORDS or i + 1 >= len(toks):
-                continue
-            cues = model.weigh(function_word_features(toks, i, surprisal, settings))
-            prior = _squash(cues)
-            if prior >= model.min_prior:
-                scored.append((prior, i, cues))
-        for prior, i, cues in sorted(scored, key=lambda x: -x[0])[: settings.misfits_per_sentence]:
-            t = toks[i]
+        words = document.text[u.start : u.end]
+        top = dict(sorted(cues.items(), key=lambda kv: -abs(kv[1]))[: settings.evidence_signs])
+        evidence = (Evidence("detector:paste", _describe(top), score=prior),)
+        if u.kind == "name":
+            reason = f"the name “{words}” may have been pasted over words"
             out.append(
-                Suspect(
-                    t.start,
-                    t.end,
-                    "substitution",
-                    prior,
-                    f"“{t.text}” breaks the sentence",
-                    (Evidence("detector:surprisal", _describe(cues), score=prior),),
-                    cause="misfit",
-                )
+                Suspect(u.start, u.end, "substitution", prior, reason, evidence, cause="mention", mention=u.mention)
             )
+        else:
+            reason = f"“{words}” may have been pasted over words or put in"
+            out.append(Suspect(u.start, u.end, "substitution", prior, reason, evidence, cause="misfit"))
     return out
-
-
-def function_word_features(
-    toks: Sequence[Token], i: int, surprisal: Sequence[float], settings: DetectSettings
-) -> dict[str, float]:
-    """The raw signs that function word ``toks[i]`` was pasted over words (0 where a sign is absent)."""
-    t = toks[i]
-    prev = toks[i - 1] if i > 0 else None
-    nxt = toks[i + 1] if i + 1 < len(toks) else None
-    low = t.text.lower()
-    f: dict[str, float] = {
-        "misfit": max(0.0, surprisal[i] - settings.misfit_nats),
-        "break after": max(0.0, surprisal[i + 1] - settings.break_nats) if nxt is not None and nxt.is_word else 0.0,
-    }
-    opens = prev is None or prev.text in OPENING_TOKENS
-    if prev is not None and prev.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:
-        f["after a pronoun or determiner"] = 1.0  # "the he", "our how"
-    if nxt is not None and nxt.text.lower() in CLOSED_CLASS and low in CLOSED_CLASS:
-        f["before a pronoun or determiner"] = 1.0
-    if t.text[0].isupper() and not opens:
-        f["capital mid-sentence"] = 1.0  # "he said. he But"
-    if nxt is not None and not nxt.is_word and nxt.text not in ("“", '"', "‘"):
-        f["before punctuation"] = 1.0  # "the ." "of ,"
-    if prev is not None and prev.text in ('"', "“", "”"):
-        f["after a quote mark"] = 1.0
-    return f
 
 
 def reference_suspects(
@@ -398,8 +243,7 @@ Detector = Callable[[Document, Alignment, "Sequence[float] | None", DetectSettin
 DETECTORS: tuple[Detector, ...] = (  # gaps come from `normalize` (runs of spaces), in ``doc.suspects``
     duplicate_suspects,
     reference_suspects,
-    mention_suspects,
-    surprisal_suspects,
+    paste_suspects,
 )
 
 

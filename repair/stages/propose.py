@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -18,6 +19,7 @@ from repair.edits import SOURCES, Evidence, Source
 from repair.lm import LanguageModel
 from repair.lm.base import DocumentContext
 from repair.stages.pronouns import PronounSettings, pronouns_for
+from repair.stages.sources import SourcesSettings, break_marks, names_for
 from repair.stages.spans import Candidate, Proposal, Suspect
 from repair.stages.story import Story, StorySettings, neighbours, story_phrases
 from repair.text.document import Document
@@ -25,6 +27,8 @@ from repair.text.sentences import sentence_at
 
 _NAMEISH = re.compile(r"\d|^[A-Z]")
 OPENING_MARKS = "“‘\"'(["
+SPACED_MARKS = frozenset({"—", "–"})  # marks written with a space on both sides
+HEARD_WITHOUT_MODEL: frozenset[Source] = frozenset({"ref", "delete"})  # sources that stand without a model
 STORY_WHY = "the story has these words between the same neighbours"
 
 
@@ -35,6 +39,10 @@ def _source_priors() -> dict[Source, float]:
         "pronoun": 0.3,
         "lm": 0.08,
         "story": 0.08,  # ranked by the model like its own fillers: only where they come from differs
+        "drop": 0.08,  # a pasted name or word put in where nothing stood
+        "mark": 0.08,  # a name pasted over a full stop or comma (`repair.stages.sources.break_marks`)
+        "names": 0.08,  # another of the story's names at a name's site
+        "paraphrase": 0.08,  # a word of the reference sentence that tells the same fact
     }
 
 
@@ -68,12 +76,16 @@ class ProposeSettings:
     # the model would rewrite much clean text into something it likes better (`repair bench` counted ~39 false
     # edits per 1,000 clean words without this): the original wording gets this head start
     keep_bonus_nats: float = 1.5
+    # without a model nothing weighs a filler but its source's prior: a source other than a reference or a
+    # duplicate's deletion is this far behind the original wording, so it is offered, never applied on priors alone
+    unheard_nats: float = 3.0
     # a suspect's prior is kept inside [prior_floor, 1 - prior_floor]: neither it nor "keep" is ever impossible
     prior_floor: float = 0.01
     # a "sentence" can be a whole text without full stops: the right context stops this far from the span
     max_context_chars: int = 1500
     pronouns: PronounSettings = field(default_factory=PronounSettings)
     story: StorySettings = field(default_factory=StorySettings)
+    sources: SourcesSettings = field(default_factory=SourcesSettings)
 
 
 @dataclass(frozen=True)
@@ -118,16 +130,23 @@ def propose(
     out: list[Proposal] = []
     for s in suspects:
         s2, raw = _widen_for_deletion(text, s)
+        first, last = _token_range(document, s.start, s.end)
+        marks = break_marks(document.tokens, first, last) if _takes_marks(s, raw) else ()
+        s2, lead = _widen_for_marks(text, s2, document, first) if marks else (s2, "")
         ctx = _context(text, document.sentences, s2, settings.max_context_chars)
         pronouns = (
-            pronouns_for(document, s2.start, s2.start + len(raw), s2.mention, settings.pronouns) if s2.mention else ()
+            pronouns_for(document, s.start, s.start + len(raw), s.mention, settings.pronouns) if s.mention else ()
         )
-        cands = _cheap(text, s2, raw, ctx, known, pronouns)
+        cands = _cheap(text, s2, raw, ctx, known, pronouns, lead)
+        if s.kind == "substitution" and not s.readings:
+            cands = _unique(cands + _other_kinds(document, s2, raw, ctx, story, lead, marks, (first, last), settings))
         ranked = _rank(s2, cands, ctx, lm, settings, context)
         if lm is not None and _worth_generating(s2, ranked, settings):
             seen = {c.text for c in cands}
-            fresh = _generated(text, s2, raw, ctx, lm, known, seen, settings, context) + _from_story(
-                document, s2, raw, ctx, known, story, seen, settings.story
+            fresh = (
+                _generated(text, s2, raw, ctx, lm, known, seen, settings, context, lead)
+                + _from_story(document, s2, raw, ctx, known, story, seen, settings.story, lead)
+                + _paraphrased(document, s2, raw, ctx, story, seen, settings.sources, lead)
             )
             if fresh:
                 ranked = sorted(ranked + _rank(s2, fresh, ctx, lm, settings, context), key=lambda c: (-c.score, c.text))
@@ -154,6 +173,31 @@ def _widen_for_deletion(text: str, s: Suspect) -> tuple[Suspect, str]:
     return replace(s, end=s.end + 1), text[s.start : s.end]
 
 
+def _token_range(document: Document, start: int, end: int) -> tuple[int, int]:
+    """The first and last token of ``document`` inside [start, end) (last < first when none is)."""
+    toks = document.tokens
+    return bisect_left(toks, start, key=lambda t: t.start), bisect_left(toks, end, key=lambda t: t.start) - 1
+
+
+def _takes_marks(s: Suspect, raw: str) -> bool:
+    """Whether a suspect may stand where punctuation was: a pasted name or word, not a reference's reading."""
+    return s.kind == "substitution" and not s.readings and bool(raw.strip()) and "\n" not in raw
+
+
+def _widen_for_marks(text: str, s: Suspect, document: Document, first: int) -> tuple[Suspect, str]:
+    """Take the space before the span in too, so a full stop or comma can sit against the word before it.
+
+    Every candidate then carries that space back (``lead``); a mark does not.
+    """
+    if first == 0:
+        return s, ""
+    prev_end = document.tokens[first - 1].end
+    lead = text[prev_end : s.start]
+    if lead != " ":
+        return s, ""
+    return replace(s, start=prev_end), lead
+
+
 def _context(text: str, spans: Sequence[tuple[int, int]], s: Suspect, max_chars: int) -> Context:
     """The whole text before the span (a model reads as much of it as it can use: a causal model the
     window of its surprisal pass, a masked one its sentence) and the rest of the span's sentence."""
@@ -171,9 +215,10 @@ def _context(text: str, spans: Sequence[tuple[int, int]], s: Suspect, max_chars:
 class _Pool:
     """Candidates for one span, spaced to fit, with names and numbers checked against what is known."""
 
-    def __init__(self, text: str, s: Suspect, raw: str, ctx: Context, known: frozenset[str]) -> None:
-        self.text, self.s, self.ctx, self.known = text, s, ctx, known
-        self.trail = text[s.start : s.end][len(raw) :]  # the space taken in by _widen_for_deletion
+    def __init__(self, text: str, s: Suspect, raw: str, ctx: Context, known: frozenset[str], lead: str = "") -> None:
+        self.text, self.s, self.ctx, self.known, self.lead = text, s, ctx, known, lead
+        # the spaces taken in by _widen_for_marks (before) and _widen_for_deletion (after)
+        self.trail = text[s.start : s.end][len(lead) + len(raw) :]
         self.found: list[Candidate] = []
 
     def add(self, words: str, source: Source, evidence: tuple[Evidence, ...] = (), offset: float = 0.0) -> None:
@@ -185,7 +230,15 @@ class _Pool:
             _NAMEISH.search(w) and w not in self.known for w in words.split()[1 if self.ctx.sentence_start else 0 :]
         ):
             return  # never invent a name or a number
-        self.found.append(Candidate(_fit(words, self.s, self.text, self.trail), source, offset, evidence))
+        fitted = _fit(words, self.s, self.text, self.trail)
+        if self.lead:
+            fitted = (self.lead + fitted) if words else (self.lead if self.trail else "")
+        self.found.append(Candidate(fitted, source, offset, evidence))
+
+    def mark(self, mark: str, evidence: tuple[Evidence, ...]) -> None:
+        """Add a punctuation mark that sits against the word before the span (a dash keeps its space)."""
+        spaced = self.lead + mark if mark in SPACED_MARKS else mark
+        self.found.append(Candidate(spaced + (self.trail or " "), "mark", 0.0, evidence))
 
 
 def _cheap(
@@ -195,18 +248,64 @@ def _cheap(
     ctx: Context,
     known: frozenset[str],
     pronouns: Sequence[tuple[str, float, str]] = (),
+    lead: str = "",
 ) -> list[Candidate]:
     """The original, the references' exact readings, deletion, and the pronouns that could stand for a pasted name."""
     found = [Candidate(text[s.start : s.end], "keep", 0.0)]
     refs = tuple(ev for ev in s.evidence if ev.source.startswith("ref:"))
     found += [Candidate(_reading_fit(r, s, text), "ref", 0.0, refs) for r in s.readings]
-    pool = _Pool(text, s, raw, ctx, known)
+    pool = _Pool(text, s, raw, ctx, known, lead)
     if s.kind == "duplicate" and not s.readings:
         pool.add("", "delete")
     if s.kind == "substitution" and not s.readings:
         for p, offset, why in pronouns:
             pool.add(p, "pronoun", (Evidence("rule:pronoun", why),), offset)
     return _unique(found + pool.found)
+
+
+def _other_kinds(
+    document: Document,
+    s: Suspect,
+    raw: str,
+    ctx: Context,
+    story: Story,
+    lead: str,
+    marks: Sequence[str],
+    tokens: tuple[int, int],
+    settings: ProposeSettings,
+) -> list[Candidate]:
+    """What else a paste may have overwritten (`repair.stages.sources`): a punctuation mark, nothing at all,
+    or another of the story's names."""
+    pool = _Pool(document.text, s, raw, ctx, story.known, lead)
+    words = raw.strip()
+    for m in marks:
+        pool.mark(m, (Evidence("rule:break", f"“{words}” stands where a clause or sentence may have ended"),))
+    pool.add("", "drop", (Evidence("rule:drop", f"“{words}” may have been put in where nothing stood"),))
+    first, last = tokens
+    if first <= last:
+        most = settings.sources.most_names
+        for name in names_for(document.tokens, first, last, story.names, document.text, most):
+            pool.add(name, "names", (Evidence("story:names", f"a name of the story that fits here: “{name}”"),))
+    return pool.found
+
+
+def _paraphrased(
+    document: Document,
+    s: Suspect,
+    raw: str,
+    ctx: Context,
+    story: Story,
+    seen: set[str],
+    settings: SourcesSettings,
+    lead: str = "",
+) -> list[Candidate]:
+    """Words of the reference sentence that tells the same fact in other words (`Paraphrases`)."""
+    if s.kind not in ("gap", "substitution") or story.paraphrases is None:
+        return []
+    pool = _Pool(document.text, s, raw, ctx, story.known, lead)
+    for words in story.paraphrases.words_for(document.text, s.start, s.end, settings.most_paraphrase):
+        pool.add(words, "paraphrase", (Evidence("ref-sentence", f"a reference telling the same fact has “{words}”"),))
+    return [c for c in _unique(pool.found) if c.text not in seen]
 
 
 def _generated(
@@ -219,9 +318,10 @@ def _generated(
     seen: set[str],
     settings: ProposeSettings,
     context: DocumentContext | None,
+    lead: str = "",
 ) -> list[Candidate]:
     """The model's own fillers of one or two words (one for a duplicate's first copy)."""
-    pool = _Pool(text, s, raw, ctx, known)
+    pool = _Pool(text, s, raw, ctx, known, lead)
     # two-word fillers only where two words are plausible: a gap, or a span of two or more words
     wide = s.kind == "gap" or len(raw.split()) > 1 or s.score >= settings.two_word_min_prior
     for n in settings.draft_lengths if wide else (1,):
@@ -240,12 +340,13 @@ def _from_story(
     story: Story,
     seen: set[str],
     settings: StorySettings,
+    lead: str = "",
 ) -> list[Candidate]:
     """Fillers the document or a reference offers for the span (`story_phrases`), best anchored first."""
     if s.kind not in ("gap", "substitution"):
         return []
-    left, right = neighbours(document.tokens, s.start, s.end, settings.anchor)
-    pool = _Pool(document.text, s, raw, ctx, known)
+    left, right = neighbours(document.tokens, s.start + len(lead), s.end, settings.anchor)
+    pool = _Pool(document.text, s, raw, ctx, known, lead)
     for phrase, anchor in story_phrases(left, right, story, settings, " ".join(raw.split()))[: settings.most]:
         pool.add(phrase, "story", (Evidence("story", f"{STORY_WHY} ({anchor} tokens)"),))
     return [c for c in _unique(pool.found) if c.text not in seen]
@@ -304,6 +405,8 @@ def _rank(
             prior = math.log(1.0 - prior_damage) + (settings.keep_bonus_nats if lm is not None else 0.0)
         else:  # a cheap candidate's own offset on top
             prior = math.log(prior_damage) + math.log(settings.source_priors[c.source]) + c.score
+            if lm is None and c.source not in HEARD_WITHOUT_MODEL:
+                prior -= settings.unheard_nats
         ranked.append(Candidate(c.text, c.source, ls + prior, c.evidence))
     # ties break by text so the order never depends on anything but the input
     return sorted(ranked, key=lambda c: (-c.score, c.text))

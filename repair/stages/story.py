@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repair.lm.base import shared_length
 from repair.stages.align import Reference
+from repair.stages.sources import Paraphrases, SourcesSettings, StoryNames
 from repair.text.document import Document
 from repair.text.tokens import Token
 
@@ -33,6 +34,9 @@ class StorySettings:
     most: int = 8
 
 
+NO_NAMES = StoryNames((), ())
+
+
 @dataclass(frozen=True)
 class Story:
     """What the document and its references say, read once per document: every suspect's proposal uses it.
@@ -46,12 +50,17 @@ class Story:
     lower: tuple[tuple[str, ...], ...]
     where: dict[str, tuple[tuple[int, int], ...]]
     known: frozenset[str]
+    names: StoryNames = NO_NAMES  # the names of the document and its references, by kind
+    paraphrases: Paraphrases | None = None  # per sentence, the reference sentence telling the same fact
 
     @classmethod
-    def of(cls, document: Document, refs: Sequence[Reference]) -> Story:
+    def of(cls, document: Document, refs: Sequence[Reference], settings: SourcesSettings | None = None) -> Story:
         documents = [document, *(r.document for r in refs)]
         known = frozenset().union(*(d.words for d in documents))
-        return cls.from_rows([tuple(t.text for t in d.tokens) for d in documents], known)
+        base = cls.from_rows([tuple(t.text for t in d.tokens) for d in documents], known)
+        match = (settings or SourcesSettings()).min_sentence_match
+        paraphrases = Paraphrases.of(document, documents[1:], match) if refs else None
+        return replace(base, names=StoryNames.of(documents), paraphrases=paraphrases)
 
     @classmethod
     def from_rows(cls, rows: Sequence[Sequence[str]], known: frozenset[str] = frozenset()) -> Story:
