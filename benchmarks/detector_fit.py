@@ -63,7 +63,7 @@ def rows_of(case: Case, lm: Any) -> list[dict[str, Any]]:
     """One row per unit of the case: its kind, label, and signs in each condition."""
     doc = normalize(case.input, default_settings().normalize)
     document = Document.of(doc.text)
-    nats = token_surprisal(doc.text, document.tokens, lm)
+    nats = token_surprisal(doc.text, document.tokens, lm).values
     damage = [(a.start, a.end) for a in case.answers if a.kind in DAMAGE_KINDS]
     contexts = {True: Context.of(document, nats), False: Context.of(document, None)}
     rows = []
