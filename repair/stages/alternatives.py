@@ -68,13 +68,16 @@ def questions(
     *,
     shown: int,
     min_share: float,
+    ask_prior: float = 1.0,
 ) -> list[Edit]:
     """A no-op edit, not applied, for each flagged span whose candidates all lost to its own wording.
 
     Its alternatives are the candidates that would change it; its confidence is the best
     one's calibrated share, and it is asked only if that is at least ``min_share`` (less is
-    noise). Spans that overlap an edit in ``taken`` are left out: that edit already asks about
-    them. The evidence shows the ``shown`` best candidates with their scores.
+    noise) or the detector held the span at least ``ask_prior`` likely damaged (a reviewer should
+    look there, whatever the candidates). Spans that overlap an edit in ``taken`` are left out:
+    that edit already asks about them. The evidence shows the ``shown`` best candidates with
+    their scores.
     """
     out: list[Edit] = []
     for p in proposals:
@@ -97,7 +100,7 @@ def questions(
         )
         share, group = cmap.calibrate(f.kind, f.source, f.raw)
         alts = ranked_shares(p.candidates, before, lead, share)
-        if not alts or alts[0][1] < min_share:
+        if not alts or (alts[0][1] < min_share and s.score < ask_prior):
             continue
         why = Evidence(QUESTION_SOURCE, f"{s.reason}; no candidate beat the text as it stands", candidates=scored)
         evidence = (*s.evidence, why, calibration_evidence(f, share, group))

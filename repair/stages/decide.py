@@ -35,6 +35,8 @@ class DecideSettings:
 
     shown_candidates: int = 5  # the best candidates an edit's evidence lists, with their scores
     min_question_share: float = 0.02  # a question needs one alternative at least this likely: less is noise
+    # ...unless the detector holds the span at least this likely damaged: then the reviewer is asked anyway
+    ask_prior: float = 0.3
 
 
 def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
@@ -99,10 +101,17 @@ def decide(
     swallowed = {id(a) for e in applied for a in doc.layer.absorbed_by(e.start, e.end)}
     rules = [_calibrate_rule(e, cmap) for e in doc.edits if id(e) not in swallowed]
     surface = [e if e.confidence >= min_confidence else replace(e, applied=False) for e in rules]
-    shown_candidates, min_share = settings.shown_candidates, settings.min_question_share
     asked = [
         doc.layer.lift(q)
-        for q in questions(doc.text, proposals, found, cmap, shown=shown_candidates, min_share=min_share)
+        for q in questions(
+            doc.text,
+            proposals,
+            found,
+            cmap,
+            shown=settings.shown_candidates,
+            min_share=settings.min_question_share,
+            ask_prior=settings.ask_prior,
+        )
     ]
     shown = [doc.layer.lift(e) for e in rejected] + [replace(q, after=q.before) for q in asked]
     edits = hold_layout_changes(doc.source, surface + lifted + shown)
