@@ -19,10 +19,8 @@ from repair.stages.signals import Context, UnitKind, signals, units_of
 from repair.stages.spans import Suspect
 from repair.stages.witness import Alignment
 from repair.text.document import Document
-from repair.text.english import (
-    ALLOWED_REPEATS,
-)
-from repair.text.tokens import Token
+from repair.text.english import ALLOWED_REPEATS, FUNCTION_WORDS
+from repair.text.tokens import Token, tokenize
 
 # kinds whose reference reading the aligner gives only where the input shows the damage itself:
 # doubled words, a name alone inside a long verbatim stretch
@@ -74,6 +72,8 @@ class DetectSettings:
     reference_prior_ceiling: float = 0.99  # ...and at most this
     min_agreeing_refs: int = 2  # references that overrule an input showing no damage of its own
     evidence_signs: int = 6  # the strongest signs a paste suspect's evidence names
+    overrule_prior: float = 0.3  # a detector's suspect lets one reference overrule the input from this prior on
+    quote_min_confidence: float = 0.7  # a reference quoting a passage exactly overrules a paste in it from here
 
 
 def detect(
@@ -91,7 +91,7 @@ def detect(
     found: list[Suspect] = list(doc.suspects)
     for detector in DETECTORS:
         found.extend(detector(document, alignment, surprisal, settings))
-    found = gaps_take_readings(overruling(found, settings.min_agreeing_refs))
+    found = gaps_take_readings(overruling(found, settings, document.text))
     return tuple(sorted(_dedupe(found), key=lambda s: (s.start, s.end, s.kind)))
 
 
@@ -247,23 +247,48 @@ DETECTORS: tuple[Detector, ...] = (  # gaps come from `normalize` (runs of space
 )
 
 
-def overruling(found: Sequence[Suspect], min_agreeing_refs: int) -> list[Suspect]:
+def overruling(found: Sequence[Suspect], settings: DetectSettings, text: str = "") -> list[Suspect]:
     """The suspects, less a reference's reading where the input shows no damage and one reference alone says so.
 
     Outlets reword ("wind, waves" / "wind speed, wave heights", "Brooks said" / "the mayor
     said"), so one reference differing is no sign of damage: it may overrule the input only
-    where a detector of the input itself found something there (a gap, a pasted name, a
-    misfit word, a duplicate), or where ``min_agreeing_refs`` references agree against the input.
+    where a detector of the input itself found something there at ``overrule_prior`` at least
+    (a gap, a pasted name, a misfit word, a duplicate), where ``min_agreeing_refs`` references
+    agree against the input, or inside a quotation: outlets quote word for word, so a reference
+    that quotes the passage exactly (its reading at ``quote_min_confidence``) overrules a name
+    or function word standing where its words differ.
     """
-    shown = [s for s in found if not s.readings]
+    shown = [s for s in found if not s.readings and s.score >= settings.overrule_prior]
     return [
         s
         for s in found
         if not s.readings
         or s.kind in SHOWN_BY_ALIGNMENT
-        or len({ev.source for ev in s.evidence if ev.source.startswith("ref:")}) >= min_agreeing_refs
+        or len({ev.source for ev in s.evidence if ev.source.startswith("ref:")}) >= settings.min_agreeing_refs
         or any(_touches(s, d) for d in shown)
+        or (s.score >= settings.quote_min_confidence and _pasted_in_quote(text, s))
     ]
+
+
+def _pasted_in_quote(text: str, s: Suspect) -> bool:
+    """Whether the span stands inside a quotation on its line and holds only names and function words.
+
+    >>> t = 'He said: " We can keep Russia alliance , " and left.'
+    >>> k = t.index("Russia")
+    >>> _pasted_in_quote(t, Suspect(k, k + 6, "substitution", 0.9, "", cause="reference"))
+    True
+    >>> k = t.index("left")
+    >>> _pasted_in_quote(t, Suspect(k, k + 4, "substitution", 0.9, "", cause="reference"))
+    False
+    """
+    if not text or s.start == s.end:
+        return False
+    line = text.rfind("\n", 0, s.start) + 1
+    before = text[line : s.start]
+    opened = before.rfind("“") > before.rfind("”") or before.count('"') % 2 == 1
+    words = [t for t in tokenize(text[s.start : s.end]) if t.is_word]
+    pasted = all(t.text[0].isupper() or t.text.lower() in FUNCTION_WORDS for t in words)
+    return opened and bool(words) and pasted
 
 
 def _touches(s: Suspect, d: Suspect) -> bool:
