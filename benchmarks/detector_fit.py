@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,7 +28,8 @@ from repair.bench.cases import Case
 from repair.bench.corrupt import corrupt
 from repair.bench.stories import SHARED, Split, load_stories, story_seed
 from repair.lm import load_model
-from repair.stages.detect import Logistic, condition, token_surprisal
+from repair.stages.detect import condition, token_surprisal
+from repair.stages.logistic import Logistic
 from repair.stages.normalize import normalize
 from repair.stages.settings import default_settings
 from repair.stages.signals import UNIT_KINDS, Context, signals, units_of
@@ -110,15 +110,11 @@ def fit_set(rows: Sequence[dict[str, Any]], key: str, drop: Iterable[str] = (), 
     return Logistic(float(model.intercept_[0]), weights, min_prior)
 
 
-def _probability(model: Logistic, signs: dict[str, float]) -> float:
-    return 1.0 / (1.0 + math.exp(-sum(model.weigh(signs).values())))
-
-
 def measure(weights: Logistic, rows: Sequence[dict[str, Any]], key: str, drop: Iterable[str] = ()) -> dict[str, float]:
     from sklearn.metrics import log_loss, roc_auc_score
 
     drop = tuple(drop)
-    p = [_probability(weights, _keep(r["signs"][key], drop)) for r in rows]
+    p = [weights.probability(_keep(r["signs"][key], drop)) for r in rows]
     y = [r["label"] for r in rows]
     clean = sorted((q for q, t in zip(p, y, strict=True) if not t), reverse=True)
     cut = clean[int(CLEAN_FLAG_RATE * len(clean))] if clean else 1.0

@@ -121,7 +121,7 @@ def _repair(
     context = read.context if read else None  # the model's read of the document, for the gaps in it
     proposals = propose_all(document, story, suspects, lm, settings.propose, context, say)
     say("deciding")
-    edits = decide(doc, proposals, min_confidence, cmap, settings.decide)
+    edits = decide(doc, proposals, min_confidence, cmap, settings.decide, with_model=lm is not None)
     return Result(text, apply_edits(text, edits), edits, doc, alignment, proposals)
 
 

@@ -35,6 +35,7 @@ from repair.stages.calibrate import CalibrationMap, Features, Observation, ece, 
 from repair.stages.decide import DEFAULT_MIN_CONFIDENCE
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Proposal
+from repair.stages.verdict import SIGNS_SOURCE
 from repair.text.tokens import tokenize
 
 CALIBRATION_BINS = 10
@@ -65,15 +66,17 @@ class Judged:
     correct: bool
     applied: bool
     kind: str
-    source: str = "rule"  # where the winning candidate came from: rule | reference | pronoun | delete | model
+    source: str = "rule"  # where the winning candidate came from (`repair.stages.calibrate.SOURCE_NAMES`)
     raw: float | None = None  # the confidence before calibration (None: the same as ``confidence``)
     margin: float | None = None  # nats from the winning candidate to the runner-up
     refs: int = 0  # references agreeing with the edit
+    signs: tuple[tuple[str, float], ...] = ()  # what the decision model weighs (`repair.stages.verdict`)
 
     @classmethod
     def of(cls, edit: Edit, correct: bool) -> Judged:
         f = features(edit)
-        return cls(edit.confidence, correct, edit.applied, edit.kind, f.source, f.raw, f.margin, f.refs)
+        signs = next((ev.candidates for ev in edit.evidence if ev.source == SIGNS_SOURCE), ())
+        return cls(edit.confidence, correct, edit.applied, edit.kind, f.source, f.raw, f.margin, f.refs, signs)
 
     @property
     def observation(self) -> Observation:
@@ -91,6 +94,7 @@ class Judged:
             "refs": self.refs,
             "correct": self.correct,
             "applied": self.applied,
+            **({"signs": dict(self.signs)} if self.signs else {}),
         }
 
     @classmethod
@@ -109,6 +113,7 @@ class Judged:
             None if raw is None else float(raw),
             None if margin is None else float(margin),
             int(data.get("refs", 0)),
+            tuple((str(k), float(v)) for k, v in (data.get("signs") or {}).items()),
         )
 
 

@@ -1,7 +1,7 @@
 """The ranked alternatives a reviewer may choose from, and the questions asked where no fix is confident.
 
 A suspect's candidates come scored as log-probabilities; their softmax is the raw
-share. The winner's share is calibrated (`repair.stages.calibrate`); the probability it
+share. The winner's share is judged (`repair.stages.verdict`); the probability it
 loses is spread over the other candidates (the original wording among them) in
 proportion to their raw shares, so the shares a reviewer sees sum to one and the
 winner's equals the edit's confidence.
@@ -9,29 +9,14 @@ winner's equals the edit's confidence.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from repair.edits import Edit, Evidence
-from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibration_evidence, margin_of
 from repair.stages.spans import Candidate, Proposal
+from repair.stages.verdict import Judge, raw_shares
 
 MAX_ALTERNATIVES = 9  # one key each, 1-9 (`repair review`): the reviewer's keyboard, not a tuning
 QUESTION_SOURCE = "decide:question"
-
-
-def raw_shares(candidates: Sequence[Candidate]) -> list[float]:
-    """Softmax of the candidates' scores.
-
-    >>> [round(x, 2) for x in raw_shares([Candidate("a", "lm", 0.0), Candidate("b", "lm", -math.log(3))])]
-    [0.75, 0.25]
-    """
-    if not candidates:
-        return []
-    top = max(c.score for c in candidates)
-    weights = [math.exp(c.score - top) for c in candidates]
-    total = sum(weights)
-    return [w / total for w in weights]
 
 
 def ranked_shares(
@@ -64,7 +49,7 @@ def questions(
     text: str,
     proposals: Sequence[Proposal],
     taken: Sequence[Edit],
-    cmap: CalibrationMap,
+    judge: Judge,
     *,
     shown: int,
     min_share: float,
@@ -72,12 +57,11 @@ def questions(
 ) -> list[Edit]:
     """A no-op edit, not applied, for each flagged span whose candidates all lost to its own wording.
 
-    Its alternatives are the candidates that would change it; its confidence is the best
-    one's calibrated share, and it is asked only if that is at least ``min_share`` (less is
-    noise) or the detector held the span at least ``ask_prior`` likely damaged (a reviewer should
-    look there, whatever the candidates). Spans that overlap an edit in ``taken`` are left out:
-    that edit already asks about them. The evidence shows the ``shown`` best candidates with
-    their scores.
+    Its alternatives are the candidates that would change it; its confidence is the best one's
+    (``judge``), and it is asked only if that is at least ``min_share`` (less is noise) or the
+    detector held the span at least ``ask_prior`` likely damaged (a reviewer should look there,
+    whatever the candidates). Spans that overlap an edit in ``taken`` are left out: that edit
+    already asks about them. The evidence shows the ``shown`` best candidates with their scores.
     """
     out: list[Edit] = []
     for p in proposals:
@@ -88,23 +72,13 @@ def questions(
         lead = first_change(p.candidates, before)
         if lead is None or any(_touch(s.start, s.end, e) for e in taken):
             continue
-        best = p.candidates[lead]
-        scored = tuple((c.text, c.score) for c in p.candidates[:shown])
-        refs = len({ev.source for ev in (*s.evidence, *best.evidence) if ev.source.startswith("ref:")})
-        f = Features(
-            s.kind,
-            SOURCE_NAMES.get(best.source, best.source),
-            round(raw_shares(p.candidates)[lead], 4),
-            margin_of(scored),
-            refs,
-        )
-        share, group = cmap.calibrate(f.kind, f.source, f.raw)
+        share, judged = judge(p, lead, before, shown)
         alts = ranked_shares(p.candidates, before, lead, share)
         if not alts or (alts[0][1] < min_share and s.score < ask_prior):
             continue
+        scored = tuple((c.text, c.score) for c in p.candidates[:shown])
         why = Evidence(QUESTION_SOURCE, f"{s.reason}; no candidate beat the text as it stands", candidates=scored)
-        evidence = (*s.evidence, why, calibration_evidence(f, share, group))
-        out.append(Edit(s.start, s.end, before, before, s.kind, alts[0][1], evidence, False, alts))
+        out.append(Edit(s.start, s.end, before, before, s.kind, alts[0][1], (*s.evidence, why, *judged), False, alts))
     return out
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from repair.edits import Edit, Evidence, apply_edits
 from repair.stages.alternatives import questions, ranked_shares
-from repair.stages.calibrate import SOURCE_NAMES, CalibrationMap, Features, calibrated, margin_of
+from repair.stages.calibrate import CalibrationMap, Features, calibrated
+from repair.stages.logistic import Logistic
 from repair.stages.normalize import Normalized
 from repair.stages.spans import Proposal
+from repair.stages.verdict import Judge
 from repair.text.sentences import LINE_END_RE, PARAGRAPH_BREAK_RE, line_layout
 
 # The threshold that maximises content F0.5 on held-out seeds while false content edits on clean text stay
@@ -37,6 +39,9 @@ class DecideSettings:
     min_question_share: float = 0.02  # a question needs one alternative at least this likely: less is noise
     # ...unless the detector holds the span at least this likely damaged: then the reviewer is asked anyway
     ask_prior: float = 0.3
+    # the fitted decision models (`repair.stages.verdict`), for runs with the language model ("lm") and without
+    # ("nolm"), from ``repair/data/decide.json``; without one, a content edit's raw share is calibrated by the map
+    decisions: Mapping[str, Logistic] = field(default_factory=dict)
 
 
 def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
@@ -53,12 +58,10 @@ def confidence_of(proposal: Proposal, temperature: float = 1.0) -> float:
     return 1.0 / sum(math.exp((c.score - top) / temperature) for c in cands)
 
 
-def content_edits(
-    doc: Normalized, proposals: Sequence[Proposal], cmap: CalibrationMap, settings: DecideSettings
-) -> list[Edit]:
+def content_edits(doc: Normalized, proposals: Sequence[Proposal], judge: Judge, shown: int) -> list[Edit]:
     """One edit on the normalized text per proposal whose best candidate changes something.
 
-    Its confidence is calibrated through ``cmap``; the raw share among candidates stays in its evidence.
+    Its confidence is the ``judge``'s; the signs weighed and the raw share stay in its evidence.
     """
     out: list[Edit] = []
     for p in proposals:
@@ -69,15 +72,16 @@ def content_edits(
         before = doc.text[s.start : s.end]
         if best.source == "keep" or best.text == before:
             continue
-        ranked = tuple((c.text, c.score) for c in p.candidates[: settings.shown_candidates])
+        ranked = tuple((c.text, c.score) for c in p.candidates[:shown])
+        confidence, judged = judge(p, 0, before, shown)
         evidence = (
-            s.evidence + best.evidence + (Evidence(source=f"decide:{best.source}", detail=s.reason, candidates=ranked),)
+            *s.evidence,
+            *best.evidence,
+            Evidence(source=f"decide:{best.source}", detail=s.reason, candidates=ranked),
+            *judged,
         )
-        refs = len({ev.source for ev in evidence if ev.source.startswith("ref:")})
-        source = SOURCE_NAMES.get(best.source, best.source)
-        f = Features(s.kind, source, round(confidence_of(p), 4), margin_of(ranked), refs)
-        edit = calibrated(Edit(s.start, s.end, before, best.text, s.kind, f.raw, evidence), f, cmap)
-        out.append(replace(edit, alternatives=ranked_shares(p.candidates, before, 0, edit.confidence)))
+        edit = Edit(s.start, s.end, before, best.text, s.kind, confidence, evidence)
+        out.append(replace(edit, alternatives=ranked_shares(p.candidates, before, 0, confidence)))
     return out
 
 
@@ -87,14 +91,17 @@ def decide(
     min_confidence: float,
     cmap: CalibrationMap,
     settings: DecideSettings,
+    with_model: bool = True,
 ) -> tuple[Edit, ...]:
     """All edits in input offsets; those under ``min_confidence`` are kept but marked not applied.
 
-    Every confidence is calibrated first through ``cmap`` (read by the caller: the shipped map
-    unless told otherwise, see `repair.stages.calibrate.default_map`), rule edits by their kind
-    as content edits are, so the threshold means the same for all.
+    A content edit's confidence is the share of fixes with its signs that were right, by the decision
+    model fitted for runs ``with_model`` or without (`repair.stages.verdict`); a rule edit's is its
+    rule's confidence calibrated through ``cmap`` (read by the caller: the shipped map unless told
+    otherwise, see `repair.stages.calibrate.default_map`), so the threshold means the same for all.
     """
-    found = _drop_overlaps(content_edits(doc, proposals, cmap, settings))
+    judge = Judge(cmap, settings.decisions.get("lm" if with_model else "nolm"))
+    found = _drop_overlaps(content_edits(doc, proposals, judge, settings.shown_candidates))
     applied = [e for e in found if e.confidence >= min_confidence]
     rejected = [replace(e, applied=False) for e in found if e.confidence < min_confidence]
     lifted = doc.layer.lift_group(applied) if applied else []
@@ -107,7 +114,7 @@ def decide(
             doc.text,
             proposals,
             found,
-            cmap,
+            judge,
             shown=settings.shown_candidates,
             min_share=settings.min_question_share,
             ask_prior=settings.ask_prior,

@@ -7,13 +7,13 @@ The language model only screens here (surprisal); `propose` and `decide` weigh f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from repair.edits import Evidence
 from repair.lm import LanguageModel
 from repair.lm.base import DocumentContext
+from repair.stages.logistic import Logistic
 from repair.stages.normalize import Normalized
 from repair.stages.signals import Context, UnitKind, signals, units_of
 from repair.stages.spans import Suspect
@@ -25,24 +25,6 @@ from repair.text.tokens import Token, tokenize
 # kinds whose reference reading the aligner gives only where the input shows the damage itself:
 # doubled words, a name alone inside a long verbatim stretch
 SHOWN_BY_ALIGNMENT = frozenset({"duplicate", "stray"})
-
-
-@dataclass(frozen=True)
-class Logistic:
-    """A fitted logistic model over named signs: log-odds = ``bias`` + the sum of each sign times its weight. A span
-    is kept as a suspect from ``min_prior`` on: one with no sign of damage is not worth the model's time."""
-
-    bias: float
-    weights: Mapping[str, float]
-    min_prior: float
-
-    def weigh(self, feats: Mapping[str, float]) -> dict[str, float]:
-        """Log-odds contributions of the signs present: the bias, then each feature times its weight.
-
-        >>> Logistic(-1.0, {"a": 0.5, "c": 1.0}, 0.5).weigh({"a": 1.0, "b": 0.0, "c": 2.0})
-        {'base': -1.0, 'a': 0.5, 'c': 2.0}
-        """
-        return {"base": self.bias} | {n: self.weights.get(n, 0.0) * v for n, v in feats.items() if v}
 
 
 def condition(kind: UnitKind, lm: bool) -> str:
@@ -201,8 +183,9 @@ def paste_suspects(
     out: list[Suspect] = []
     for u in units_of(document):
         model = settings.pastes[condition(u.kind, surprisal is not None)]
-        cues = model.weigh(signals(u, ctx))
-        prior = _squash(cues)
+        signs = signals(u, ctx)
+        cues = model.weigh(signs)
+        prior = model.probability(signs)
         if prior < model.min_prior:
             continue
         words = document.text[u.start : u.end]
@@ -326,10 +309,6 @@ def gaps_take_readings(found: Sequence[Suspect]) -> list[Suspect]:
         for g, refs in taken.items()
     ]
     return [s for s in rest if s not in taken] + merged
-
-
-def _squash(cues: dict[str, float]) -> float:
-    return 1.0 / (1.0 + math.exp(-sum(cues.values())))
 
 
 def _describe(cues: dict[str, float]) -> str:

@@ -28,6 +28,7 @@ from repair.text.sentences import sentence_at
 _NAMEISH = re.compile(r"\d|^[A-Z]")
 OPENING_MARKS = "“‘\"'(["
 SPACED_MARKS = frozenset({"—", "–"})  # marks written with a space on both sides
+DRAFTED = Evidence("lm:draft", "the model drafted these words")
 HEARD_WITHOUT_MODEL: frozenset[Source] = frozenset({"ref", "delete"})  # sources that stand without a model
 STORY_WHY = "the story has these words between the same neighbours"
 
@@ -256,7 +257,7 @@ def _cheap(
     found += [Candidate(_reading_fit(r, s, text), "ref", 0.0, refs) for r in s.readings]
     pool = _Pool(text, s, raw, ctx, known, lead)
     if s.kind == "duplicate" and not s.readings:
-        pool.add("", "delete")
+        pool.add("", "delete", (Evidence("rule:delete", "the second copy stays"),))
     if s.kind == "substitution" and not s.readings:
         for p, offset, why in pronouns:
             pool.add(p, "pronoun", (Evidence("rule:pronoun", why),), offset)
@@ -327,7 +328,7 @@ def _generated(
     for n in settings.draft_lengths if wide else (1,):
         k = settings.drafts if s.score >= settings.wide_min_prior else settings.drafts_low
         for words, _ in lm.propose(ctx.left.rstrip(), ctx.right.lstrip(), n, k, context):
-            pool.add(words, "lm")
+            pool.add(words, "lm", (DRAFTED,))
     return [c for c in _unique(pool.found) if c.text not in seen]
 
 
