@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,16 @@ from repair.stages.calibrate import CalibrationMap
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
-def sweep(doc: dict[str, Any], cmap: CalibrationMap, thresholds: tuple[float, ...]) -> list[dict[str, float]]:
-    """One row per threshold: content precision, recall, F0.5, and false content edits per 1k clean words."""
+def by_map(cmap: CalibrationMap) -> Callable[[Judged], float]:
+    """An edit's confidence as the calibration map gives it from its raw share."""
+    return lambda j: cmap.calibrate(j.kind, j.source, j.observation.features.raw)[0]
+
+
+def sweep(
+    doc: dict[str, Any], confidence: Callable[[Judged], float], thresholds: tuple[float, ...]
+) -> list[dict[str, float]]:
+    """One row per threshold: content precision, recall, F0.5, and false content edits per 1k clean words,
+    the edits' confidences given by ``confidence``."""
     damaged = [c for c in doc["cases"] if not c["clean"]]
     gold = sum(t["gold"] for c in damaged for k, t in c["score"]["correction"].items() if k != TOKENIZATION)
     # the kinds the benchmark damages: a clean text's own mojibake is kept in its gold, never judged right
@@ -40,9 +49,7 @@ def sweep(doc: dict[str, Any], cmap: CalibrationMap, thresholds: tuple[float, ..
                 judged.append((bool(c["clean"]), j))
     rows = []
     for t in thresholds:
-        applied = [
-            (clean, j) for clean, j in judged if cmap.calibrate(j.kind, j.source, j.observation.features.raw)[0] >= t
-        ]
+        applied = [(clean, j) for clean, j in judged if confidence(j) >= t]
         ok = sum(j.correct for clean, j in applied if not clean)
         hyp = sum(1 for clean, _ in applied if not clean)
         false = sum(not j.correct for clean, j in applied if clean)
@@ -68,11 +75,15 @@ def main() -> int:
     for path in args.results:
         doc = json.loads(path.read_text(encoding="utf-8"))
         print(f"{path.name} (refs: {doc.get('settings', {}).get('refs')})")
-        print(f"{'threshold':>9} {'P':>6} {'R':>6} {'F0.5':>6} {'false/1k clean':>15}")
-        for row in sweep(doc, cmap, THRESHOLDS):
-            t, p, r, f, false = (row[k] for k in ("threshold", "p", "r", "f05", "false_per_1k"))
-            print(f"{t:>9.2f} {p:>6.3f} {r:>6.3f} {f:>6.3f} {false:>15.2f}")
+        print_sweep(sweep(doc, by_map(cmap), THRESHOLDS))
     return 0
+
+
+def print_sweep(rows: list[dict[str, float]]) -> None:
+    print(f"{'threshold':>9} {'P':>6} {'R':>6} {'F0.5':>6} {'false/1k clean':>15}")
+    for row in rows:
+        t, p, r, f, false = (row[k] for k in ("threshold", "p", "r", "f05", "false_per_1k"))
+        print(f"{t:>9.2f} {p:>6.3f} {r:>6.3f} {f:>6.3f} {false:>15.2f}")
 
 
 if __name__ == "__main__":

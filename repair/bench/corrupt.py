@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from repair.bench.originals import PUNCTUATION, REAL_MIX, word_class
 from repair.edits import Edit, apply_edits
-from repair.text.english import CONNECTORS, NOT_NAMES, PASTED_FUNCTION_WORDS
+from repair.text.english import CONNECTORS, NOT_NAMES, PASTED_FUNCTION_WORDS, TITLES
 from repair.text.sentences import END_TOKENS
 from repair.text.tokens import Token, tokenize
 
@@ -50,6 +50,8 @@ GAP_SPACES = (3, 4)  # a dropped word leaves this many spaces
 NEAR = 2  # tokens from a name within which a site is "beside" it
 
 POSSESSIVE_RE = re.compile(r"[’']s$")
+# capitalized words that are no name alone: a coreference step pastes "Mr. Harlow", never "Mr"
+NOT_PASTED = TITLES | frozenset("rep sen gov jan feb mar apr jun jul aug sep sept oct nov dec".split())
 DEMONYM_RE = re.compile(r"(?:ian|ean|ese|ish)$")
 
 # tokenization artifacts, applied to one token of the clean text: (name, pattern, replacement)
@@ -150,8 +152,8 @@ def mentions(text: str) -> Counter[str]:
     for bare, forms in seen.items():
         single = " " not in bare
         opens_only = openers[bare] == len(forms) and bare not in in_longer
-        if single and (opens_only or DEMONYM_RE.search(bare)):
-            continue  # a common word that opens sentences, or an adjective of nationality
+        if single and (opens_only or DEMONYM_RE.search(bare) or bare.lower().rstrip(".") in NOT_PASTED):
+            continue  # a common word that opens sentences, an adjective of nationality, a title or abbreviation
         with_the = [f for f in forms if f != bare]
         form = Counter(with_the).most_common(1)[0][0] if 2 * len(with_the) >= len(forms) else bare
         found[form] = len(forms)

@@ -19,6 +19,7 @@ from repair.edits import SOURCES, Evidence, Source
 from repair.lm import LanguageModel
 from repair.lm.base import DocumentContext
 from repair.stages.pronouns import PronounSettings, pronouns_for
+from repair.stages.signals import token_class
 from repair.stages.sources import SourcesSettings, break_marks, names_for
 from repair.stages.spans import Candidate, Proposal, Suspect
 from repair.stages.story import Story, StorySettings, neighbours, story_phrases
@@ -29,6 +30,8 @@ _NAMEISH = re.compile(r"\d|^[A-Z]")
 OPENING_MARKS = "“‘\"'(["
 SPACED_MARKS = frozenset({"—", "–"})  # marks written with a space on both sides
 DRAFTED = Evidence("lm:draft", "the model drafted these words")
+WANT_A_NOUN = frozenset({"det", "poss", "prep"})  # token classes (`repair.stages.signals.token_class`) a noun follows
+END_NO_NOUN = frozenset({"prep", "det", "conj", "clause", "stop", "func", "pron", "end", "quote"})
 HEARD_WITHOUT_MODEL: frozenset[Source] = frozenset({"ref", "delete"})  # sources that stand without a model
 STORY_WHY = "the story has these words between the same neighbours"
 
@@ -71,6 +74,9 @@ class ProposeSettings:
     drafts_low: int = 4
     wide_min_prior: float = 0.4
     draft_lengths: tuple[int, ...] = (1, 2)  # words per filler asked of the model (one only where one is likely)
+    # ...and where the span's grammar says words are missing (a determiner or preposition before it, no noun
+    # after): a one-word paste often overwrote two or three
+    missing_lengths: tuple[int, ...] = (1, 2, 3)
     # weight of a filler's own log-probability against its fit with the words after it: the model
     # favours short, common fillers, and the damage is best seen in how the sentence goes on
     own_weight: float = 0.5
@@ -145,7 +151,9 @@ def propose(
         if lm is not None and _worth_generating(s2, ranked, settings):
             seen = {c.text for c in cands}
             fresh = (
-                _generated(text, s2, raw, ctx, lm, known, seen, settings, context, lead)
+                _generated(
+                    text, s2, raw, ctx, lm, known, seen, settings, context, lead, _missing(document, first, last)
+                )
                 + _from_story(document, s2, raw, ctx, known, story, seen, settings.story, lead)
                 + _paraphrased(document, s2, raw, ctx, story, seen, settings.sources, lead)
             )
@@ -178,6 +186,21 @@ def _token_range(document: Document, start: int, end: int) -> tuple[int, int]:
     """The first and last token of ``document`` inside [start, end) (last < first when none is)."""
     toks = document.tokens
     return bisect_left(toks, start, key=lambda t: t.start), bisect_left(toks, end, key=lambda t: t.start) - 1
+
+
+def _missing(document: Document, first: int, last: int) -> bool:
+    """Whether the grammar around tokens ``first..last`` says words are missing: a determiner, possessive or
+    preposition before them, and after them nothing a noun phrase could end with.
+
+    >>> d = Document.of("It joined the Harlow of Justice and the Harlow said no.")
+    >>> _missing(d, 3, 3), _missing(d, 8, 8)
+    (True, False)
+    """
+    if first == 0 or first > last:
+        return False
+    before = token_class(document.tokens, first - 1, frozenset())
+    after = token_class(document.tokens, last + 1, frozenset())
+    return before in WANT_A_NOUN and after in END_NO_NOUN
 
 
 def _takes_marks(s: Suspect, raw: str) -> bool:
@@ -320,12 +343,15 @@ def _generated(
     settings: ProposeSettings,
     context: DocumentContext | None,
     lead: str = "",
+    missing: bool = False,
 ) -> list[Candidate]:
-    """The model's own fillers of one or two words (one for a duplicate's first copy)."""
+    """The model's own fillers of one or two words (one for a duplicate's first copy; up to three where the
+    grammar around the span says words are ``missing``)."""
     pool = _Pool(text, s, raw, ctx, known, lead)
     # two-word fillers only where two words are plausible: a gap, or a span of two or more words
     wide = s.kind == "gap" or len(raw.split()) > 1 or s.score >= settings.two_word_min_prior
-    for n in settings.draft_lengths if wide else (1,):
+    lengths = settings.missing_lengths if missing else settings.draft_lengths if wide else (1,)
+    for n in lengths:
         k = settings.drafts if s.score >= settings.wide_min_prior else settings.drafts_low
         for words, _ in lm.propose(ctx.left.rstrip(), ctx.right.lstrip(), n, k, context):
             pool.add(words, "lm", (DRAFTED,))

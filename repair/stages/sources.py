@@ -22,10 +22,16 @@ from repair.text.english import FUNCTION_WORDS, HONORIFICS, TITLES
 from repair.text.tokens import Token
 
 # the marks a clause or sentence break may have been: each offered where a name stands at a break
-BREAKS: tuple[str, ...] = (".", ",", ";", "—")
+BREAKS: tuple[str, ...] = (".", ",", ";", ":", "—")
 PLACE_PREPOSITIONS = frozenset({"in", "at", "from", "to", "near"})
 WORD_RE = re.compile(r"\w[\w’'\-]*")
 POSSESSIVE_RE = re.compile(r"[’']s$")
+# the last words of names of institutions, not persons ("Justice Department", "Senate Foreign Relations Committee")
+INSTITUTIONS = frozenset(
+    """house senate department committee party court office council university state states times news post union
+    agency bank company inc corp group administration congress commission bureau board service association
+    foundation institute center centre ministry army navy force forces police church school hospital""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,9 @@ def break_marks(toks: Sequence[Token], first: int, last: int) -> tuple[str, ...]
     >>> from repair.text.tokens import tokenize
     >>> toks = tokenize("after the vote Harlow Harlow said")
     >>> break_marks(toks, 3, 3)
-    ('.', ',', ';', '—')
+    ('.', ',', ';', ':', '—')
     >>> break_marks(tokenize("the vote Harlow said"), 2, 2)
-    (',', ';', '—')
+    (',', ';', ':', '—')
     >>> break_marks(tokenize("the big Harlow"), 2, 2)
     ()
     """
@@ -75,12 +81,28 @@ class StoryNames:
             for m in d.mentions:
                 words = m.text.split()
                 last = POSSESSIVE_RE.sub("", words[-1])
-                if d.classes.get(m.key, "it") in ("he", "she"):
+                if d.classes.get(m.key, "it") in ("he", "she") or _looks_like_a_person(words):
                     if last.lower() not in TITLES and last[:1].isupper():
                         persons[last] += 1
                 elif not POSSESSIVE_RE.search(m.text):
                     places[m.text] += 1
         return cls(_by_count(persons), _by_count(places))
+
+
+def _looks_like_a_person(words: Sequence[str]) -> bool:
+    """A name of two or more capitalized words, not led by "the" and not ending in an institution's word.
+
+    >>> _looks_like_a_person("Representative Joe Dunmore".split()), _looks_like_a_person("the Senate".split())
+    (True, False)
+    >>> _looks_like_a_person("Justice Department".split())
+    False
+    """
+    return (
+        len(words) >= 2
+        and words[0].lower() != "the"
+        and all(w[:1].isupper() for w in words)
+        and POSSESSIVE_RE.sub("", words[-1]).lower() not in INSTITUTIONS
+    )
 
 
 def _by_count(counts: Counter[str]) -> tuple[str, ...]:
