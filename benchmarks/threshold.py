@@ -23,7 +23,7 @@ from repair.bench.bench import Judged
 from repair.bench.score import TOKENIZATION, Tally
 from repair.stages.calibrate import CalibrationMap
 
-THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+THRESHOLDS = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def by_map(cmap: CalibrationMap) -> Callable[[Judged], float]:
