@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from repair.pipeline import repair_text
 from repair.stages.calibrate import ALL, EVIDENCE_SOURCE, CalibrationMap, Curve, features
 from repair.stages.decide import DecideSettings, decide
 from repair.stages.normalize import normalize
+from repair.stages.settings import default_settings
 from repair.stages.spans import Candidate, Proposal, Suspect
 
 TEXT = "Tillerson said Russia can keep Russia alliance with Syria , he said ."
@@ -66,6 +68,8 @@ def test_every_edit_rejected_by_calibration_gives_the_input_back(
     path = tmp_path / "low.json"
     path.write_text(flat(0.05).to_json(), encoding="utf-8")
     monkeypatch.setenv("REPAIR_CALIBRATION", str(path))
-    result = repair_text(damaged_text, [], None)
+    settings = default_settings()
+    mapped = replace(settings, decide=replace(settings.decide, decisions={}))  # content edits through the map too
+    result = repair_text(damaged_text, [], None, settings=mapped)
     assert result.edits and not any(e.applied for e in result.edits)
     assert result.output == damaged_text
