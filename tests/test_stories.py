@@ -61,6 +61,10 @@ def test_the_command_runs_the_held_out_stories_and_shows_the_loss_view(stories: 
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert "(held-out, quick: " in doc["settings"]["cases"]
     assert "loss.all.fixed" in doc["metrics"] and doc["cloze"]["loss"]["all"]["spans"] > 0
+    m = doc["metrics"]  # the spread across stories, beside the pooled figure
+    assert m["cases.f05.p25"] <= m["cases.f05.median"] <= m["cases.f05.p75"]
+    assert m["correction.overall.f05.low"] <= m["correction.overall.f05"] <= m["correction.overall.f05.high"]
+    assert "per damaged case: quartiles" in result.output
     bad = CliRunner().invoke(app, ["bench", "--stories", str(stories), "--split", "some", "--no-model"])
     assert bad.exit_code == 2 and "unknown --split some" in bad.output
 

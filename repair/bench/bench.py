@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from repair.stages.verdict import SIGNS_SOURCE
 from repair.text.tokens import tokenize
 
 CALIBRATION_BINS = 10
+SPREAD_DRAWS = 1000  # bootstrap draws of the cases for the interval of the pooled F0.5
+SPREAD_SEED = 23
 FORMAT_VERSION = 2  # 2: every edit's calibration features (kind, source, raw confidence, margin, refs)
 
 
@@ -174,10 +177,34 @@ class BenchResult:
         seen = set(self.damaged.correction) | set(self.damaged.detection)
         return [k for k in KINDS if k in seen] + sorted(seen - set(KINDS))
 
+    def spread(self) -> dict[str, float]:
+        """How content correction F0.5 varies across the damaged cases (one per story in a stories run): the
+        quartiles of the cases' own F0.5, and a 90% interval of the pooled F0.5 over cases drawn again
+        (a bootstrap of `SPREAD_DRAWS` draws with a fixed seed, so a run always reports the same)."""
+        scores = [c.score for c in self.cases if not c.clean]
+        if len(scores) < 2:
+            return {}
+        own = sorted(s.overall("correction").f05 for s in scores)
+        rng = random.Random(SPREAD_SEED)
+        pooled = sorted(
+            sum((rng.choice(scores) for _ in scores), Score()).overall("correction").f05 for _ in range(SPREAD_DRAWS)
+        )
+
+        def at(xs: list[float], q: float) -> float:
+            return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+        return {
+            "cases.f05.p25": at(own, 0.25),
+            "cases.f05.median": at(own, 0.5),
+            "cases.f05.p75": at(own, 0.75),
+            "correction.overall.f05.low": at(pooled, 0.05),
+            "correction.overall.f05.high": at(pooled, 0.95),
+        }
+
     def metrics(self) -> dict[str, float]:
         """Flat numbers for machines and for comparing two runs."""
         d = self.damaged
-        out: dict[str, float] = {}
+        out: dict[str, float] = dict(self.spread())
         for stage in ("detection", "correction"):
             rows = {"overall": d.overall(stage), **getattr(d, stage)}
             for kind, t in rows.items():
@@ -387,6 +414,11 @@ def text_table(result: BenchResult) -> Table:
     table.add_column("after", justify="right")
     table.add_row("word error rate %", _pct(d.wer_before), _pct(d.wer_after))
     table.add_row("char error rate %", _pct(d.cer_before), _pct(d.cer_after))
+    if "cases.f05.median" in m:
+        quartiles = f"{_pct(m['cases.f05.p25'])} / {_pct(m['cases.f05.median'])} / {_pct(m['cases.f05.p75'])}"
+        table.add_row("content F0.5 % per damaged case: quartiles", "", quartiles)
+        interval = f"{_pct(m['correction.overall.f05.low'])} - {_pct(m['correction.overall.f05.high'])}"
+        table.add_row("content F0.5 %, 90% interval over cases", "", interval)
     table.add_row("false edits / 1,000 words, clean text", "", f"{m['false_per_1k_clean']:.1f}")
     table.add_row("edits touching no damage / 1,000 words", "", f"{m['false_per_1k_damaged']:.1f}")
     table.add_row("cases (damaged + clean)", "", f"{n_damaged} + {n_clean}")
