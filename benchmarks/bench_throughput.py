@@ -28,7 +28,7 @@ from repair.corpus.batch import run_batch
 from repair.lm import load_model
 from repair.lm.threads import BF16_FLAGS, cpu_flags
 
-MODEL_METHODS = ("surprisal_many", "score", "score_parts", "propose")
+MODEL_METHODS = ("read", "surprisal_many", "score", "score_parts", "propose")  # read: detection's pass
 
 
 class Timed(Counted):

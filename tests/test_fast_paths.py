@@ -10,8 +10,10 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from repair.edits import Edit
 from repair.files.editlist import indented
 from repair.stages import normalize as N
+from repair.stages.decide import _inside_a_line, _layout_kept, _lines_around
 from repair.stages.pronouns import pronoun_slots
 from repair.stages.propose import Context
 from repair.text.document import Document
@@ -125,3 +127,16 @@ json_values = st.recursive(
 def test_indented_is_what_json_indents(value: object, level: int) -> None:
     plain = json.dumps(value, ensure_ascii=False, indent=1)
     assert indented(value, level) == plain.replace("\n", "\n" + " " * level)
+
+
+@FAST
+@given(
+    st.text(alphabet="ab \t\r\n", max_size=16), st.integers(0, 16), st.integers(0, 4), st.text("ab \t\r\n", max_size=3)
+)
+def test_an_edit_inside_a_line_keeps_the_layout(text: str, start: int, width: int, after: str) -> None:
+    """`hold_layout_changes` skips its check for an edit `_inside_a_line` says keeps the layout: it must."""
+    start = min(start, len(text))
+    end = min(start + width, len(text))
+    e = Edit(start, end, text[start:end], after, "x", 1.0)
+    if _inside_a_line(text, e):
+        assert _layout_kept(text, *_lines_around(text, start, end), [e])

@@ -176,6 +176,28 @@ def _layout_kept(text: str, lo: int, hi: int, edits: Sequence[Edit]) -> bool:
     return layout(head + apply_edits(text[lo:hi], local)) == layout(head + text[lo:hi])
 
 
+_LINE_CHARS_RE = re.compile(r"[\r\n]")
+_INK_RE = re.compile(r"[^ \t\r\n]")
+
+
+def _inside_a_line(text: str, e: Edit) -> bool:
+    """Whether ``e`` surely keeps the layout: it adds and removes no line end, and its line has words before it
+    and after it, so no line end moves, joins another or starts a blank line (what `_layout_kept` would find,
+    without applying the edit to its whole line and reading the layout of both).
+
+    >>> _inside_a_line("a b\\nc d", Edit(1, 2, " ", "", "x", 1)), _inside_a_line("a\\n b", Edit(2, 4, " b", "", "x", 1))
+    (True, False)
+    """
+    if _LINE_CHARS_RE.search(e.before) or _LINE_CHARS_RE.search(e.after):
+        return False
+    lo = max(text.rfind("\n", 0, e.start), text.rfind("\r", 0, e.start)) + 1
+    m = _LINE_CHARS_RE.search(text, e.end)
+    hi = m.start() if m else len(text)
+    if _INK_RE.search(text, lo, e.start) or _INK_RE.search(text, e.end, hi):
+        return True
+    return bool(_INK_RE.search(e.before) and _INK_RE.search(e.after))  # words in the line before and after
+
+
 def hold_layout_changes(text: str, edits: Sequence[Edit]) -> list[Edit]:
     """Keep the text's line ends and blank lines: trim or hold (mark not applied) the edits that would change them.
 
@@ -186,7 +208,11 @@ def hold_layout_changes(text: str, edits: Sequence[Edit]) -> list[Edit]:
     """
     out: list[Edit] = []
     for e in edits:
-        if e.applied and not _layout_kept(text, *_lines_around(text, e.start, e.end), [e]):
+        if (
+            e.applied
+            and not _inside_a_line(text, e)
+            and not _layout_kept(text, *_lines_around(text, e.start, e.end), [e])
+        ):
             trimmed = _keeping_line_ends(e)
             ok = trimmed is not None and _layout_kept(text, *_lines_around(text, e.start, e.end), [trimmed])
             e = trimmed if ok and trimmed is not None else _held(e)
