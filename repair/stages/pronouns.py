@@ -47,7 +47,7 @@ def pronouns_for(
     ("made it clear"). A text's first mention of a name is never a paste.
     """
     key, spans, mentions = mention.key, document.sentences, document.mentions
-    if not any(end <= start and same_entity(k, key) for k, end in document.first_ends.items()):
+    if not 0 <= document.first_end_of(key) <= start:
         return ()
     # mentions do not overlap and come in order, so those ending by ``start`` are the first ``ended``
     ended = bisect_right(mentions, start, key=_END)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from repair.text.entities import Mention, agreement, entity_keys, find_mentions, split_pasted
+from repair.text.entities import Mention, agreement, entity_keys, find_mentions, same_entity, split_pasted
 from repair.text.sentences import sentence_spans
 from repair.text.tokens import Token, tokenize
 
@@ -59,3 +59,20 @@ class Document:
         for m in self.mentions:
             out.setdefault(m.key, m.end)
         return out
+
+    @cached_property
+    def _entity_ends(self) -> dict[str, int]:
+        return {}  # `first_end_of`'s answers, per key
+
+    def first_end_of(self, key: str) -> int:
+        """Where the first mention of the entity ``key`` names ends (the name, or the person's last name:
+        `same_entity`), or -1: asked per suspect, worked out once per name.
+
+        >>> d = Document.of("Rex Tillerson met Putin. Tillerson left.")
+        >>> d.first_end_of("tillerson"), d.first_end_of("putin"), d.first_end_of("assad")
+        (13, 23, -1)
+        """
+        ends = self._entity_ends
+        if key not in ends:
+            ends[key] = min((end for k, end in self.first_ends.items() if same_entity(k, key)), default=-1)
+        return ends[key]
