@@ -7,7 +7,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from repair.edits import Edit, EditError, apply_edits, check_edits
+from repair.edits import Edit, EditError, check_edits
 
 
 @dataclass(frozen=True)
@@ -128,23 +128,12 @@ class Layer:
         out: list[Edit] = []
         for ds, de, members in groups:
             bs, be, ds, de = self.to_base(ds, de)
-            local = [replace(m, start=m.start - ds, end=m.end - ds) for m in members]
-            after = apply_edits(self.text[ds:de], local, only_applied=False)
+            after = _spliced(self.text, ds, de, members)
             absorbed = self.absorbed_by(ds, de)
             lead = max(members, key=lambda m: m.confidence)
             at = members.index(lead)
             # each alternative of the lead, in base terms: the group's text with the lead's replacement swapped
-            alternatives = tuple(
-                (
-                    apply_edits(
-                        self.text[ds:de],
-                        [*local[:at], replace(local[at], after=t), *local[at + 1 :]],
-                        only_applied=False,
-                    ),
-                    sh,
-                )
-                for t, sh in lead.alternatives
-            )
+            alternatives = tuple((_spliced(self.text, ds, de, members, at, t), sh) for t, sh in lead.alternatives)
             evidence = tuple(ev for a in absorbed for ev in a.evidence) + tuple(
                 ev for m in members for ev in m.evidence
             )
@@ -160,6 +149,23 @@ class Layer:
                 )
             )
         return out
+
+
+def _spliced(text: str, start: int, end: int, edits: Sequence[Edit], at: int = -1, swap: str = "") -> str:
+    """``text[start:end]`` with ``edits`` (checked, in order, inside it) applied, applied or not, the one at ``at``
+    replaced by ``swap``: what `apply_edits` gives on the slice, without copying each edit into its offsets.
+
+    >>> e = [Edit(1, 2, "b", "B", "x", 1), Edit(3, 3, "", "!", "x", 1)]
+    >>> _spliced("abcd", 0, 4, e), _spliced("abcd", 1, 3, e, 0, "")
+    ('aBc!d', 'c!')
+    """
+    parts: list[str] = []
+    pos = start
+    for k, e in enumerate(edits):
+        parts += (text[pos : e.start], swap if k == at else e.after)
+        pos = e.end
+    parts.append(text[pos:end])
+    return "".join(parts)
 
 
 def compose(base: str, passes: Iterable[Sequence[Edit]]) -> tuple[Edit, ...]:
