@@ -192,6 +192,14 @@ def local_runner(
 
     try:
         yield run_pool
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM, a failure): the work in the workers' hands is abandoned, not waited
+        # for (a chunk with the model takes minutes), and no worker is left running
+        for pool in pools:
+            processes: dict[int, Any] = getattr(pool, "_processes", None) or {}  # the executor's own table
+            for worker in list(processes.values()):
+                worker.terminate()
+        raise
     finally:
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
