@@ -52,13 +52,13 @@ def rows_of(doc: dict[str, Any]) -> list[tuple[str, dict[str, float], bool]]:
     return out
 
 
-def fit(rows: Sequence[tuple[str, dict[str, float], bool]]) -> Logistic:
+def fit(rows: Sequence[tuple[str, dict[str, float], bool]], c: float = REGULARIZATION) -> Logistic:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vec = DictVectorizer()
     x = vec.fit_transform([signs for _, signs, _ in rows])
-    model = LogisticRegression(C=REGULARIZATION, max_iter=5000).fit(x, [right for _, _, right in rows])
+    model = LogisticRegression(C=c, max_iter=5000).fit(x, [right for _, _, right in rows])
     names = vec.get_feature_names_out()
     weights = {str(n): round(float(w), 4) for n, w in zip(names, model.coef_[0], strict=True) if abs(w) > 1e-6}
     return Logistic(round(float(model.intercept_[0]), 4), weights)
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runs", type=Path, nargs="+", help="repair bench --json results on the fit stories")
     parser.add_argument("--test", type=Path, nargs="*", default=[], help="results on held-out stories, to measure")
     parser.add_argument("--write", type=Path, help="write the fitted models here (repair/data/decide.json)")
+    parser.add_argument("-C", type=float, default=REGULARIZATION, help="inverse strength of the L2 penalty")
     args = parser.parse_args(argv)
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in args.runs]
     models: dict[str, Logistic] = {}
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [r for d in docs if condition(d) == key for r in rows_of(d)]
         if not rows:
             continue
-        models[key] = fit(rows)
+        models[key] = fit(rows, args.C)
         print(f"{key}: {len(rows)} edits, {sum(r for _, _, r in rows)} right", file=sys.stderr)
     for path, doc in zip(args.runs, docs, strict=True):
         key = condition(doc)
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [r for d in docs if condition(d) == key for r in rows_of(d)]
         held = {}
         for k in range(FOLDS):
-            model = fit([r for r in rows if folds.get(r[0], -1) != k])
+            model = fit([r for r in rows if folds.get(r[0], -1) != k], args.C)
             held.update({s: model for s, f in folds.items() if f == k})
         print(f"{path.name} ({key}, refs: {doc['settings'].get('refs')}; each story by the model of the others)")
         print_sweep(sweep(with_confidences(doc, held), lambda j: j.confidence, THRESHOLDS))
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             " one for runs with the language model, one without.",
             "fitted_on": [p.name for p in args.runs],
             "edits": {k: sum(1 for d in docs if condition(d) == k for _ in rows_of(d)) for k in models},
+            "regularization": args.C,
             "command": "python benchmarks/decision_fit.py FIT_RUNS... --write repair/data/decide.json",
         }
         plain = {k: {"bias": m.bias, "weights": dict(sorted(m.weights.items()))} for k, m in models.items()}
