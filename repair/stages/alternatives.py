@@ -9,6 +9,7 @@ winner's equals the edit's confidence.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from repair.edits import Edit, Evidence
@@ -64,13 +65,15 @@ def questions(
     already asks about them. The evidence shows the ``shown`` best candidates with their scores.
     """
     out: list[Edit] = []
+    ordered = sorted(taken, key=lambda e: (e.start, e.end))
+    starts = [e.start for e in ordered]
     for p in proposals:
         s = p.suspect
         before = text[s.start : s.end]
         if not p.candidates or (p.candidates[0].source != "keep" and p.candidates[0].text != before):
             continue
         lead = first_change(p.candidates, before)
-        if lead is None or any(_touch(s.start, s.end, e) for e in taken):
+        if lead is None or _touches_any(s.start, s.end, ordered, starts):
             continue
         share, judged = judge(p, lead, before, shown)
         alts = ranked_shares(p.candidates, before, lead, share)
@@ -84,3 +87,24 @@ def questions(
 
 def _touch(start: int, end: int, e: Edit) -> bool:
     return (start < e.end and e.start < end) or start == end == e.start == e.end
+
+
+def _touches_any(start: int, end: int, ordered: Sequence[Edit], starts: Sequence[int]) -> bool:
+    """Whether [start, end) touches one of ``ordered`` (edits that do not overlap, sorted; ``starts`` theirs).
+
+    Only edits starting at or before ``end`` can touch, and going back from there their ends fall: the
+    walk stops at the first that ends before ``start``.
+
+    >>> es = [Edit(0, 3, "abc", "", "x", 1), Edit(5, 7, "fg", "", "x", 1), Edit(9, 9, "", "z", "x", 1)]
+    >>> [_touches_any(a, b, es, [e.start for e in es]) for a, b in ((2, 4), (3, 5), (6, 6), (9, 9), (8, 9))]
+    [True, False, True, True, False]
+    """
+    i = bisect_right(starts, end)
+    while i > 0:
+        i -= 1
+        e = ordered[i]
+        if _touch(start, end, e):
+            return True
+        if e.end < start:
+            return False
+    return False

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from repair.edits import Evidence
 from repair.lm import LanguageModel
 from repair.lm.base import DocumentContext
-from repair.stages.logistic import Logistic
+from repair.stages.logistic import Logistic, squash
 from repair.stages.normalize import Normalized
 from repair.stages.signals import Context, UnitKind, signals, units_of
 from repair.stages.spans import Suspect
@@ -183,9 +183,8 @@ def paste_suspects(
     out: list[Suspect] = []
     for u in units_of(document):
         model = settings.pastes[condition(u.kind, surprisal is not None)]
-        signs = signals(u, ctx)
-        cues = model.weigh(signs)
-        prior = model.probability(signs)
+        cues = model.weigh(signals(u, ctx))
+        prior = squash(sum(cues.values()))
         if prior < model.min_prior:
             continue
         words = document.text[u.start : u.end]

@@ -40,5 +40,13 @@ class Logistic:
         >>> Logistic(0.0, {"a": math.log(3)}).probability({"a": 1.0})
         0.75
         """
-        z = sum(self.weigh(feats).values())
-        return 1.0 / (1.0 + math.exp(-max(-MAX_LOG_ODDS, min(MAX_LOG_ODDS, z))))
+        return squash(sum(self.weigh(feats).values()))
+
+
+def squash(log_odds: float) -> float:
+    """The probability of these log-odds.
+
+    >>> squash(0.0)
+    0.5
+    """
+    return 1.0 / (1.0 + math.exp(-max(-MAX_LOG_ODDS, min(MAX_LOG_ODDS, log_odds))))

@@ -170,7 +170,8 @@ class Context:
     counts: dict[str, int]  # per name key, its mentions
     first_seen: dict[str, int]  # per name key, the offset of its first mention
     surprisal: Sequence[float] | None
-    sentence_of: Sequence[int]  # per token: its sentence's index
+    classes: Sequence[str]  # per token: its class (`token_class`)
+    sentence_first: Sequence[int]  # per token: the index of its sentence's first token
 
     @classmethod
     def of(cls, document: Document, surprisal: Sequence[float] | None) -> Context:
@@ -183,14 +184,23 @@ class Context:
             names.update(range(bisect_left(starts, m.start), bisect_left(starts, m.end)))
             counts[m.key] = counts.get(m.key, 0) + 1
             first_seen.setdefault(m.key, m.start)
-        sentence_of = [0] * len(toks)
-        s = 0
+        sentence_first = [0] * len(toks)
+        s, first = 0, 0
         spans = document.sentences
         for i, t in enumerate(toks):
+            moved = False
             while s + 1 < len(spans) and t.start >= spans[s + 1][0]:
                 s += 1
-            sentence_of[i] = s
-        return cls(document, frozenset(names), counts, first_seen, surprisal, sentence_of)
+                moved = True
+            first = i if moved else first
+            sentence_first[i] = first
+        inside = frozenset(names)
+        classes = [token_class(toks, i, inside) for i in range(len(toks))]
+        return cls(document, inside, counts, first_seen, surprisal, classes, sentence_first)
+
+    def class_of(self, i: int) -> str:
+        """The class of token ``i``, "start" before the first and "end" after the last."""
+        return "start" if i < 0 else "end" if i >= len(self.classes) else self.classes[i]
 
 
 def _hinges(prefix: str, nats: float) -> dict[str, float]:
@@ -206,10 +216,10 @@ def signals(unit: Unit, ctx: Context) -> dict[str, float]:
     f, last = unit.first, unit.last
     f_: dict[str, float] = {}
     for name, i in (("prev", f - 1), ("prev2", f - 2), ("next", last + 1), ("next2", last + 2)):
-        f_[f"{name}={token_class(toks, i, ctx.names)}"] = 1.0
+        f_[f"{name}={ctx.class_of(i)}"] = 1.0
     if f > 0 and "\n" in doc.text[toks[f - 1].end : toks[f].start]:
         f_["prev=start"] = 1.0
-    same_sentence = [i for i in range(max(0, f - 40), f) if ctx.sentence_of[i] == ctx.sentence_of[f]]
+    same_sentence = range(max(f - 40, ctx.sentence_first[f]), f)
     f_["sentence position"] = min(len(same_sentence), 20) / 20
     word = toks[f].text
     if unit.kind == "name" and unit.mention is not None:
@@ -235,7 +245,7 @@ def signals(unit: Unit, ctx: Context) -> dict[str, float]:
         f_["capital mid-sentence"] = float(word[0].isupper() and not opens)
         f_["same word before"] = float(f > 0 and toks[f - 1].text.lower() == low)
         f_["same word after"] = float(last + 1 < len(toks) and toks[last + 1].text.lower() == low)
-        f_[f"word class={token_class(toks, f, ctx.names)}"] = 1.0
+        f_[f"word class={ctx.class_of(f)}"] = 1.0
     if ctx.surprisal is not None:
         s = ctx.surprisal
         f_ |= _hinges("nats", s[f])
