@@ -69,9 +69,10 @@ class ProposeSettings:
     # the original among the candidates for 53% of flagged content words, not 47% (held-out seed 3, no
     # references), for 39% more model tokens; 8 gave 53%. A suspect under wide_min_prior gets fewer: with 8 and
     # 4 the whole search cost 20% fewer tokens than 12 for all, for 63% of all damaged spans among the
-    # candidates, not 65%. 4 -> 3 paid for the candidates of other kinds (`repair.stages.sources`) and the
-    # three-word drafts: model tokens on article 000 without references 6,944 before them, 10,537 after.
-    drafts: int = 8
+    # candidates, not 65%. 8 / 4 -> 6 / 3 paid for the candidates of other kinds (`repair.stages.sources`) and the
+    # three-word drafts: model tokens on article 000 without references 6,944 before them, 11,049 with them at
+    # 8 / 3, 10,273 at 6 / 3, for content F0.5 43.8 -> 43.0 on the fit stories with references.
+    drafts: int = 6
     drafts_low: int = 3
     wide_min_prior: float = 0.4
     draft_lengths: tuple[int, ...] = (1, 2)  # words per filler asked of the model (one only where one is likely)
