@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from repair.stages.detect import condition, detect, duplicate_suspects, paste_suspects
 from repair.stages.normalize import Normalized
 from repair.stages.settings import default_settings
@@ -66,9 +68,12 @@ def test_a_suspect_name_takes_its_title_along() -> None:
         "Rex Tillerson flew to Moscow. Mr Tillerson said the talks would go on. "
         "He told reporters Mr Tillerson week's attack was a crime, and Dr. Tillerson agreed."
     )
-    found = [w for w, _ in _paste_priors(text).values()]
-    assert "Mr Tillerson" in found
+    every = replace(SETTINGS, pastes={k: replace(m, min_prior=0.0) for k, m in SETTINGS.pastes.items()})
+    found = {text[s.start : s.end]: s.score for s in paste_suspects(Document.of(text), EMPTY, None, every)}
     assert all(not f.endswith("Tillerson") or f.startswith(("Mr", "Dr", "Rex")) for f in found)
+    pasted, opening = text.index("Mr Tillerson week"), text.index("Mr Tillerson said")
+    priors = {s.start: s.score for s in paste_suspects(Document.of(text), EMPTY, None, every)}
+    assert priors[pasted] > priors[opening]  # the paste mid-sentence, not the title opening a sentence
 
 
 def test_every_suspect_of_the_paste_detector_says_why_and_a_name_carries_its_mention() -> None:
