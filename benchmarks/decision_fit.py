@@ -32,7 +32,7 @@ REGULARIZATION = 1.0  # scikit-learn's C: the inverse strength of the L2 penalty
 FOLDS = 5
 
 
-def condition(doc: dict[str, Any]) -> str:
+def run_condition(doc: dict[str, Any]) -> str:
     """Which decision model a run's edits train: "lm" with a language model, "nolm" without."""
     return "lm" if doc.get("settings", {}).get("model") else "nolm"
 
@@ -84,18 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-C", type=float, default=REGULARIZATION, help="inverse strength of the L2 penalty")
     args = parser.parse_args(argv)
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in args.runs]
+    by_condition: dict[str, list[tuple[str, dict[str, float], bool]]] = {}
+    for d in docs:
+        by_condition.setdefault(run_condition(d), []).extend(rows_of(d))
     models: dict[str, Logistic] = {}
-    for key in ("lm", "nolm"):
-        rows = [r for d in docs if condition(d) == key for r in rows_of(d)]
-        if not rows:
-            continue
+    for key, rows in sorted(by_condition.items()):
         models[key] = fit(rows, args.C)
         print(f"{key}: {len(rows)} edits, {sum(r for _, _, r in rows)} right", file=sys.stderr)
     for path, doc in zip(args.runs, docs, strict=True):
-        key = condition(doc)
+        key = run_condition(doc)
         stories = sorted({story(c) for c in doc["cases"]})
         folds = {s: i % FOLDS for i, s in enumerate(stories)}
-        rows = [r for d in docs if condition(d) == key for r in rows_of(d)]
+        rows = by_condition[key]
         held = {}
         for k in range(FOLDS):
             model = fit([r for r in rows if folds.get(r[0], -1) != k], args.C)
@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         print_sweep(sweep(with_confidences(doc, held), lambda j: j.confidence, THRESHOLDS))
     for path in args.test:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        model = models[condition(doc)]
+        model = models[run_condition(doc)]
         every = {story(c): model for c in doc["cases"]}
-        print(f"{path.name} ({condition(doc)}, refs: {doc['settings'].get('refs')}; held out)")
+        print(f"{path.name} ({run_condition(doc)}, refs: {doc['settings'].get('refs')}; held out)")
         print_sweep(sweep(with_confidences(doc, every), lambda j: j.confidence, THRESHOLDS))
     if args.write is not None:
         info = {
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             " content fix is right, from the signs its candidate carries (`repair.stages.verdict.decision_signs`);"
             " one for runs with the language model, one without.",
             "fitted_on": [p.name for p in args.runs],
-            "edits": {k: sum(1 for d in docs if condition(d) == k for _ in rows_of(d)) for k in models},
+            "edits": {k: len(rows) for k, rows in by_condition.items()},
             "regularization": args.C,
             "command": "python benchmarks/decision_fit.py FIT_RUNS... --write repair/data/decide.json",
         }

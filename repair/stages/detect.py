@@ -229,7 +229,7 @@ DETECTORS: tuple[Detector, ...] = (  # gaps come from `normalize` (runs of space
 )
 
 
-def overruling(found: Sequence[Suspect], settings: DetectSettings, text: str = "") -> list[Suspect]:
+def overruling(found: Sequence[Suspect], settings: DetectSettings, text: str) -> list[Suspect]:
     """The suspects, less a reference's reading where the input shows no damage and one reference alone says so.
 
     Outlets reword ("wind, waves" / "wind speed, wave heights", "Brooks said" / "the mayor

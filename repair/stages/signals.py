@@ -48,6 +48,7 @@ CONJUNCTIONS = frozenset({"and", "or", "but", "nor"})
 SENTENCE_ENDS = frozenset({".", "!", "?"})
 QUOTES = frozenset({'"', "“", "”", "‘", "’", "'"})
 CLAUSE_MARKS = frozenset({",", ";", ":"})
+OPENERS = SENTENCE_ENDS | QUOTES  # a word after one of these may open a sentence, so its capital says nothing
 CLASSES: tuple[str, ...] = (
     "start",
     "end",
@@ -233,15 +234,14 @@ def signals(unit: Unit, ctx: Context) -> dict[str, float]:
         f_["person"] = float(person)
         f_["led by the"] = float(m.text.lower().startswith("the "))
         f_["possessive name"] = float(m.text.endswith(("’s", "'s")))
-        earlier = [i for i in same_sentence if i in ctx.names and toks[i].text.lower() in m.key.split()]
+        key_words = m.key.split()
+        earlier = [i for i in same_sentence if i in ctx.names and toks[i].text.lower() in key_words]
         f_["name again in sentence"] = float(bool(earlier))
         f_["titled"] = float(toks[f].text.lower().rstrip(".") in HONORIFICS)
         f_["titled non-person"] = float(f_["titled"] and not person)
     else:
         low = word.lower()
-        opens = (
-            f == 0 or toks[f - 1].text in SENTENCE_ENDS | QUOTES or "\n" in doc.text[toks[f - 1].end : toks[f].start]
-        )
+        opens = f == 0 or toks[f - 1].text in OPENERS or "\n" in doc.text[toks[f - 1].end : toks[f].start]
         f_["capital mid-sentence"] = float(word[0].isupper() and not opens)
         f_["same word before"] = float(f > 0 and toks[f - 1].text.lower() == low)
         f_["same word after"] = float(last + 1 < len(toks) and toks[last + 1].text.lower() == low)
